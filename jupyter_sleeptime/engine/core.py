@@ -1,0 +1,244 @@
+"""`SleeptimeEngine`: the one core object a host (the Jupyter server, the CLI, a test)
+talks to. It turns kernel events into records and scheduled thinking, and answers questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .answerer import Answer, Answerer
+from .gate import BusyGate
+from .llm import DEFAULT_LOCAL_MODEL, ModelClient, TokenCallback, is_local
+from .records import Digest, Output
+from .redact import Redactor
+from .scheduler import PrepareHook, Scheduler
+from .store import Store
+from .thinker import Policy, Thinker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EngineConfig:
+    store_path: str
+    model: str = ""
+    sleep_model: str = ""
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    idle_seconds: float = 3.0
+    max_tokens_per_hour: int = 0
+    anticipate_k: int = 5
+    redact_secrets: bool = True
+    enabled: bool = True
+    pause_while_busy: bool | None = None  # None: pause when the sleep model runs locally
+    memory_tokens: int = 1200
+    retry_base_seconds: float = 5.0
+    request_timeout: float = 900.0
+    warm_kv: bool | None = None  # None: warm when the query model runs locally
+
+
+class SleeptimeEngine:
+    def __init__(self, config: EngineConfig, prepare: PrepareHook | None = None) -> None:
+        self.config = config
+        self.store = Store(config.store_path)
+        self.gate = BusyGate()
+        self.client = ModelClient(
+            self.store,
+            model=config.model,
+            sleep_model=config.sleep_model,
+            model_kwargs=config.model_kwargs,
+            redactor=Redactor(enabled=config.redact_secrets),
+            max_tokens_per_hour=config.max_tokens_per_hour,
+            timeout=config.request_timeout,
+            gate=self.gate,
+        )
+        pause = config.pause_while_busy
+        self.gate.enabled = is_local(self.client.sleep_model) if pause is None else pause
+        warm = config.warm_kv if config.warm_kv is not None else is_local(self.client.model)
+        self.thinker = Thinker(
+            self.store, self.client, anticipate_k=config.anticipate_k,
+            memory_tokens=config.memory_tokens,
+        )
+        self.answerer = Answerer(self.store, self.client, self.thinker)
+        if warm:
+            self.thinker.warm = self.answerer.warm
+        self.scheduler = Scheduler(
+            self.store, self.thinker, self.client, idle_seconds=config.idle_seconds,
+            enabled=config.enabled, retry_base_seconds=config.retry_base_seconds, prepare=prepare,
+        )
+        self._running: dict[tuple[str, str], list[Output]] = {}
+        self.anticipated_hits = 0
+
+    # -- recording (called by the host's kernel observer) ---------------------------------------
+    def execution_started(
+        self,
+        kernel_id: str,
+        notebook: str,
+        msg_id: str,
+        execution_count: int | None,
+        source: str,
+        cell_id: str | None = None,
+    ) -> int:
+        self._running[(kernel_id, msg_id)] = []
+        self.gate.set_busy(kernel_id, True)
+        self.scheduler.execution_started(notebook)
+        return self.store.start_execution(
+            notebook, kernel_id, msg_id, execution_count, source, time.time(), cell_id
+        )
+
+    def add_output(self, kernel_id: str, msg_id: str, output: Output) -> None:
+        outputs = self._running.get((kernel_id, msg_id))
+        if outputs is None:
+            return
+        if output.output_type == "stream" and outputs and outputs[-1].output_type == "stream" \
+                and outputs[-1].name == output.name:
+            outputs[-1].text += output.text  # streams arrive in pieces; keep them as one output
+        else:
+            outputs.append(output)
+
+    def is_running(self, kernel_id: str, msg_id: str) -> bool:
+        return (kernel_id, msg_id) in self._running
+
+    def execution_finished(self, kernel_id: str, notebook: str, msg_id: str) -> None:
+        outputs = self._running.pop((kernel_id, msg_id), None)
+        if outputs is None:
+            return
+        status = "error" if any(o.output_type == "error" for o in outputs) else "ok"
+        self.store.finish_execution(kernel_id, msg_id, status, outputs, time.time())
+        if not any(k == kernel_id for k, _ in self._running):
+            self.gate.set_busy(kernel_id, False)
+        self.scheduler.kernel_idle(notebook, after_execution=True)
+
+    def kernel_idle(self, kernel_id: str, notebook: str) -> None:
+        """The kernel went idle without finishing a user execution we saw start."""
+        if not any(k == kernel_id for k, _ in self._running):
+            self.gate.set_busy(kernel_id, False)
+        self.scheduler.kernel_idle(notebook, after_execution=False)
+
+    def kernel_lost(self, kernel_id: str, reason: str) -> None:
+        """The kernel died or restarted: close what it was running, so nothing hangs."""
+        for key in [k for k in self._running if k[0] == kernel_id]:
+            self._running.pop(key)
+        self.store.abandon_running(kernel_id, reason)
+        self.gate.forget(kernel_id)
+
+    def record_digest(self, kernel_id: str, notebook: str, digest: Digest) -> None:
+        self.store.save_digest(notebook, kernel_id, digest)
+
+    def set_policy(self, notebook: str, policy: Policy) -> None:
+        self.thinker.policies[notebook] = policy
+
+    def rename(self, old: str, new: str) -> None:
+        self.store.rename_notebook(old, new)
+        if old in self.thinker.policies:
+            self.thinker.policies[new] = self.thinker.policies.pop(old)
+
+    def reconfigure(
+        self, *, model: str, sleep_model: str, idle_seconds: float, enabled: bool
+    ) -> None:
+        """Settings changed at run time (the JupyterLab Settings Editor)."""
+        self.client.set_models(model, sleep_model)
+        if self.config.pause_while_busy is None:
+            self.gate.enabled = is_local(self.client.sleep_model)
+        self.scheduler.idle_seconds = idle_seconds
+        self.scheduler.enabled = enabled
+
+    # -- thinking and asking ------------------------------------------------------------------
+    async def think(self, notebook: str) -> dict[str, Any]:
+        return await self.scheduler.think_now(notebook)
+
+    async def ask(
+        self, notebook: str, question: str, mode: str = "sleep", on_token: TokenCallback | None = None
+    ) -> Answer:
+        answer = await self.answerer.ask(notebook, question, mode, on_token)
+        if answer.source == "anticipated":
+            self.anticipated_hits += 1
+        return answer
+
+    # -- views for the REST API -----------------------------------------------------------------
+    def notebook_state(self, notebook: str) -> dict[str, Any]:
+        executions = self.store.executions(notebook)
+        digest = self.store.digest(notebook)
+        memory = self.store.memory(notebook)
+        view = self.thinker.view(notebook)
+        notes = self.store.cell_notes(ex.cell_hash() for ex in view)
+        cells = [
+            {"execution_count": ex.execution_count, "explanation": notes[ex.cell_hash()]}
+            for ex in view if ex.cell_hash() in notes
+        ]
+        errors = []
+        for ex in view:
+            if ex.status == "error":
+                diagnosis = self.store.diagnosis(ex.cell_hash())
+                if diagnosis:
+                    errors.append({"execution_count": ex.execution_count, "diagnosis": diagnosis})
+        version = self.store.state_version(notebook)
+        anticipated = self.store.insight(notebook, "anticipated")
+        steps = self.store.insight(notebook, "next_steps")
+        usage = self.store.usage(notebook)
+        return {
+            "state_version": version,
+            "executions": [ex.to_public() for ex in executions],
+            "digest": digest.to_public() if digest else {"variables": [], "took_ms": None},
+            "memory": {
+                "text": memory["text"] if memory else "",
+                "version": memory["version"] if memory else 0,
+                "fresh": bool(memory and memory["state_version"] == version),
+            },
+            "insights": {
+                "cells": cells,
+                "anticipated": [
+                    {"question": i["question"], "answer": i["answer"]}
+                    for i in _items(anticipated)
+                ],
+                "anticipated_fresh": bool(anticipated and anticipated[1] == version),
+                "next_steps": [{"title": i["title"], "code": i["code"]} for i in _items(steps)],
+                "errors": errors,
+            },
+            "usage": {k: v.to_public() for k, v in usage.items()},
+            "pending": self.scheduler.pending(notebook),
+            "thinking": self.scheduler.thinking(notebook),
+            "last_run": self.store.last_run(notebook),
+        }
+
+    def kernel_summary(self, notebook: str, kernel_id: str) -> dict[str, Any]:
+        state = self.scheduler.states.get(notebook)
+        return {
+            "pending": self.scheduler.pending(notebook),
+            "last_run": self.store.last_run(notebook),
+            "thinking": self.scheduler.thinking(notebook),
+            "current_task": state.current_task if state else None,
+            "paused": self.gate.paused and self.scheduler.thinking(notebook),
+            "last_error": state.last_error if state else None,
+        }
+
+    def status(self) -> dict[str, Any]:
+        usage = self.store.usage()
+        return {
+            "model": self.client.model,
+            "sleep_model": self.client.sleep_model,
+            "enabled": self.scheduler.enabled,
+            "usage": {k: v.to_public() for k, v in usage.items()},
+            "budget": self.client.budget_state(),
+            "model_error": self.client.last_error,
+            "anticipated_hits": self.anticipated_hits,
+            "redacted": self.client.redacted_total,
+        }
+
+    def close(self) -> None:
+        for state in list(self.scheduler.states.values()):
+            if state.run and not state.run.done():
+                state.run.cancel()
+            self.scheduler.forget(state.notebook)
+        self.store.close()
+
+
+def _items(saved: tuple[Any, int] | None) -> list[dict[str, Any]]:
+    if not saved or not isinstance(saved[0], dict):
+        return []
+    return list(saved[0].get("items", []))
+
+
+__all__ = ["DEFAULT_LOCAL_MODEL", "EngineConfig", "SleeptimeEngine"]

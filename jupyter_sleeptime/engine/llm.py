@@ -1,0 +1,257 @@
+"""The single LiteLLM boundary: every model call, sleep or query, passes through here.
+
+Here secrets are redacted, the hourly token budget is enforced, usage is written to the
+ledger, background calls pause while a kernel is busy, and provider errors become one clear
+sentence the user can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm
+
+from .gate import BusyGate
+from .redact import Redactor
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+LOCAL_PREFIX = "sleeptime-local/"
+DEFAULT_LOCAL_MODEL = "sleeptime-local/qwen2.5-coder-1.5b"
+SCRIPTED_PREFIX = "sleeptime-scripted/"
+
+TokenCallback = Callable[[str], Awaitable[None] | None]
+
+
+class ModelError(RuntimeError):
+    """A model call failed; `str(err)` is a message for the user."""
+
+
+class BudgetExhausted(ModelError):
+    pass
+
+
+@dataclass
+class CallResult:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    seconds: float
+    ttft_ms: float | None
+
+
+def is_local(model: str) -> bool:
+    return model.startswith(LOCAL_PREFIX)
+
+
+class ModelClient:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        model: str = "",
+        sleep_model: str = "",
+        model_kwargs: dict[str, Any] | None = None,
+        redactor: Redactor | None = None,
+        max_tokens_per_hour: int = 0,
+        timeout: float = 900.0,
+        gate: BusyGate | None = None,
+    ) -> None:
+        self.store = store
+        self.model_kwargs = dict(model_kwargs or {})
+        self.redactor = redactor or Redactor()
+        self.max_tokens_per_hour = max_tokens_per_hour
+        self.timeout = timeout
+        self.gate = gate or BusyGate()
+        self.redacted_total = 0
+        self.last_error: str | None = None
+        self._local_listener = False
+        self.set_models(model, sleep_model)
+
+    def set_models(self, model: str = "", sleep_model: str = "") -> None:
+        """Empty `model` means the embedded local model; empty `sleep_model` means `model`."""
+        self.model = model or DEFAULT_LOCAL_MODEL
+        self.sleep_model = sleep_model or self.model
+        models = (self.model, self.sleep_model)
+        if any(m.startswith(SCRIPTED_PREFIX) for m in models):
+            from . import scripted_model
+
+            scripted_model.register()
+        if any(is_local(m) for m in models):
+            from . import local_model
+
+            local_model.register()
+            if not self._local_listener:
+                self.gate.add_listener(_local_gate_listener)
+                self._local_listener = True
+
+    # -- budget -------------------------------------------------------------------------------
+    def budget_state(self) -> dict[str, Any]:
+        used = self.store.tokens_since(time.time() - 3600)
+        limit = self.max_tokens_per_hour
+        return {
+            "max_tokens_per_hour": limit,
+            "used_last_hour": used,
+            "exhausted": bool(limit) and used >= limit,
+        }
+
+    def check_budget(self) -> None:
+        state = self.budget_state()
+        if state["exhausted"]:
+            raise BudgetExhausted(
+                f"The hourly token budget is used up ({state['used_last_hour']} of "
+                f"{state['max_tokens_per_hour']} tokens in the last hour). Raise "
+                "SleeptimeApp.max_tokens_per_hour or wait; prepared answers still work."
+            )
+
+    def model_for(self, kind: str) -> str:
+        return self.sleep_model if kind == "sleep" else self.model
+
+    # -- the call -----------------------------------------------------------------------------
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        kind: str,
+        task: str,
+        notebook: str | None,
+        max_tokens: int = 512,
+        on_token: TokenCallback | None = None,
+        model: str | None = None,
+        allow_empty: bool = False,
+    ) -> CallResult:
+        """Stream one chat completion; returns the whole text and its real usage."""
+        self.check_budget()
+        model = model or self.model_for(kind)
+        messages, redacted = self.redactor.redact_messages(messages)
+        self.redacted_total += redacted
+        background = kind == "sleep"
+        kwargs: dict[str, Any] = {
+            "temperature": 0,
+            "max_tokens": max_tokens,
+            "timeout": self.timeout,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            **self.model_kwargs,
+        }
+        if is_local(model):
+            kwargs["metadata"] = {"sleeptime_background": background}
+        started = time.perf_counter()
+        ttft: float | None = None
+        parts: list[str] = []
+        usage: Any = None
+        try:
+            response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+            async for chunk in response:
+                if background:
+                    await self.gate.wait()
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+                choices = getattr(chunk, "choices", None) or []
+                text = (choices[0].delta.content or "") if choices else ""
+                if not text:
+                    continue
+                if ttft is None:
+                    ttft = (time.perf_counter() - started) * 1000
+                parts.append(text)
+                if on_token is not None:
+                    maybe = on_token(text)
+                    if asyncio.iscoroutine(maybe):
+                        await maybe
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            message = explain_error(exc, model)
+            self.last_error = message
+            self.store.record_usage(
+                notebook=notebook, kind=kind, task=task, model=model, prompt_tokens=0,
+                completion_tokens=0, seconds=time.perf_counter() - started, ok=False, error=message,
+            )
+            raise ModelError(message) from exc
+        seconds = time.perf_counter() - started
+        text = "".join(parts)
+        prompt_tokens, completion_tokens, cached = _usage_numbers(usage, model, messages, text)
+        self.store.record_usage(
+            notebook=notebook, kind=kind, task=task, model=model, prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens, cached_tokens=cached, seconds=seconds,
+            cost=_cost(model, prompt_tokens, completion_tokens),
+        )
+        if not text.strip() and not allow_empty:
+            self.last_error = f"The model {model} returned an empty answer."
+            raise ModelError(self.last_error)
+        self.last_error = None
+        return CallResult(text, model, prompt_tokens, completion_tokens, cached, seconds, ttft)
+
+
+def _local_gate_listener(paused: bool) -> None:
+    from . import local_model
+
+    if paused:
+        local_model.background_gate.pause()
+    else:
+        local_model.background_gate.resume()
+
+
+def _usage_numbers(usage: Any, model: str, messages: list[dict], text: str) -> tuple[int, int, int]:
+    if usage is not None and getattr(usage, "prompt_tokens", None):
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", 0) if details else 0
+        return int(usage.prompt_tokens), int(usage.completion_tokens or 0), int(cached or 0)
+    # Providers that report no usage: count with LiteLLM's tokenizer rather than guess.
+    prompt = litellm.token_counter(model=model, messages=messages)
+    completion = litellm.token_counter(model=model, text=text) if text else 0
+    return int(prompt), int(completion), 0
+
+
+def _cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    if is_local(model):
+        return 0.0
+    try:
+        prompt_cost, completion_cost = litellm.cost_per_token(
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+        return float(prompt_cost + completion_cost)
+    except Exception:
+        return None
+
+
+def explain_error(exc: BaseException, model: str) -> str:
+    """One sentence saying what failed and what to do about it."""
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    if "LocalModelUnavailable" in type(exc).__name__ or "jupyter-sleeptime[local]" in str(exc):
+        return str(exc).strip()
+    if isinstance(exc, litellm.Timeout | asyncio.TimeoutError):
+        return f"The model {model} did not answer in time ({text}). Try again, or use a faster model."
+    if isinstance(exc, litellm.AuthenticationError):
+        return (
+            f"The model {model} rejected the credentials ({text}). Set the provider's API key in "
+            "the server's environment (never in settings)."
+        )
+    if isinstance(exc, litellm.RateLimitError):
+        return f"The model {model} is rate-limited (429): {text}. Work stays queued and is retried."
+    if isinstance(exc, litellm.NotFoundError):
+        return f"The model {model} was not found ({text}). Check JUPYTER_SLEEPTIME_MODEL."
+    if isinstance(exc, litellm.BadRequestError) and "LLM Provider NOT provided" in str(exc):
+        return (
+            f"'{model}' is not a model id LiteLLM knows. Use a provider prefix, e.g. "
+            "openai/gpt-4o-mini or ollama/llama3."
+        )
+    if isinstance(exc, litellm.APIConnectionError | ConnectionError):
+        return (
+            f"Could not reach the model {model} ({text}). Check that the provider is running and "
+            "JUPYTER_SLEEPTIME_API_BASE points at it."
+        )
+    if isinstance(exc, litellm.APIError | litellm.InternalServerError | litellm.ServiceUnavailableError):
+        return f"The model {model} failed ({text}). Work stays queued and is retried."
+    return f"The model call to {model} failed: {type(exc).__name__}: {text}"

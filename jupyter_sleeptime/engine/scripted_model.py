@@ -1,0 +1,189 @@
+"""A deterministic model for tests and offline demos, registered with LiteLLM's own
+custom-provider API as `sleeptime-scripted/<name>`.
+
+It reads the task out of the prompt and answers from the facts the prompt contains (cell
+labels, variable lines, memory), so what it returns depends on what the engine sent —
+tests that use it check the engine's real prompts, parsing and bookkeeping. `control`
+lets a test inject failures, slow tokens, or inspect every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import litellm
+from litellm import CustomLLM
+from litellm.types.utils import GenericStreamingChunk, ModelResponse
+from litellm.utils import custom_llm_setup
+
+PROVIDER = "sleeptime-scripted"
+TASK = re.compile(r"^Task:\s*(\w+)", re.M)
+LABEL = re.compile(r"^In \[#?(\d+)\]", re.M)
+VAR_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*): ([^=\n]+?)(?: = (.*))?$", re.M)
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class Control:
+    fail_next: int = 0  # this many calls raise `failure`
+    failure: type[Exception] = litellm.InternalServerError
+    token_delay: float = 0.0  # seconds between streamed tokens
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)  # task → fixed reply
+
+    def reset(self) -> None:
+        self.fail_next = 0
+        self.failure = litellm.InternalServerError
+        self.token_delay = 0.0
+        self.calls.clear()
+        self.overrides.clear()
+
+    def tasks(self) -> list[str]:
+        return [c["task"] for c in self.calls]
+
+
+control = Control()
+
+
+def _prompt(messages: list[dict[str, Any]]) -> str:
+    parts = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        parts.append(str(content or ""))
+    return "\n".join(parts)
+
+
+def _variables(prompt: str) -> list[tuple[str, str, str]]:
+    block = re.search(r"<variables>\n(.*?)</variables>", prompt, re.S)
+    if not block:
+        return []
+    return [(m.group(1), m.group(2).strip(), (m.group(3) or "").strip()) for m in VAR_LINE.finditer(block.group(1))]
+
+
+def reply(prompt: str, model: str) -> str:
+    """What the scripted model says to a prompt."""
+    found = TASK.search(prompt)
+    task = found.group(1) if found else "answer"
+    if task in control.overrides:
+        return control.overrides[task]
+    variables = _variables(prompt)
+    if task == "explain_cells":
+        notebook = prompt.split("<notebook>", 1)[-1]
+        lines = []
+        for label in dict.fromkeys(LABEL.findall(notebook)):
+            body = re.search(rf"^In \[#?{label}\].*?:\n(.*?)(?=^In \[|\Z|^Out \[)", notebook, re.S | re.M)
+            names = WORD.findall(body.group(1)) if body else []
+            lines.append(f"[{label}] This cell works with {', '.join(names[:4]) or 'the data'}.")
+        return "\n".join(lines)
+    if task == "diagnose_error":
+        error = re.search(r"^(\w+(?:Error|Exception)): (.*)$", prompt, re.M)
+        what = f"{error.group(1)}: {error.group(2)}" if error else "an exception"
+        return f"Cause: the cell raised {what}.\nFix:\n```python\n# correct the failing line\n```"
+    if task == "rewrite_memory":
+        data = [f"- {n}: {t} = {s}" for n, t, s in variables if "DataFrame" in t or "ndarray" in t]
+        others = [f"- {n} = {s}" for n, t, s in variables if s and "DataFrame" not in t][:8]
+        labels = LABEL.findall(prompt)
+        return "\n".join(
+            ["Purpose: analysis in a Jupyter notebook.", "Data:", *(data or ["- none"]),
+             "Pipeline so far: cells " + ", ".join(labels[:40]), "Results:", *(others or ["- none"]),
+             "Open problems: none"]
+        )
+    if task == "anticipate":
+        k = int(re.search(r"(\d+) (?:questions|pairs)", prompt).group(1)) if re.search(r"(\d+) (?:questions|pairs)", prompt) else 5
+        pairs = []
+        for name, kind, summary in variables:
+            if len(pairs) >= k:
+                break
+            question = f"What is {name}?" if "DataFrame" not in kind else f"How many rows does {name} have?"
+            pairs.append(f"Q: {question}\nA: {name} is a {kind}: {summary or 'see the notebook'}.")
+        while len(pairs) < min(k, 3):
+            pairs.append(f"Q: What does the notebook do (part {len(pairs) + 1})?\nA: It analyses data step by step.")
+        return "\n".join(pairs)
+    if task == "next_steps":
+        names = [n for n, t, _ in variables if "DataFrame" in t] or ["the data"]
+        return (
+            f"### Describe {names[0]}\n```python\n{names[0]}.describe()\n```\n\n"
+            f"### Plot {names[0]}\n```python\n{names[0]}.plot()\n```"
+        )
+    # Query time: answer from the lines of the prompt that share the most words with the question.
+    question = prompt.rsplit("Question:", 1)[-1].strip()
+    asked = {w.lower() for w in WORD.findall(question) if len(w) > 2}
+    best, best_score = "", 0
+    for line in prompt.rsplit("Question:", 1)[0].splitlines():
+        score = len(asked & {w.lower() for w in WORD.findall(line)})
+        if score > best_score:
+            best, best_score = line.strip(), score
+    return f"From the notebook: {best}" if best else "I could not find that in the notebook."
+
+
+def _usage(messages: list[dict[str, Any]], text: str) -> dict[str, int]:
+    prompt_tokens = litellm.token_counter(model="gpt-4o-mini", messages=messages)
+    completion_tokens = litellm.token_counter(model="gpt-4o-mini", text=text) if text else 0
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+class ScriptedLLM(CustomLLM):
+    def _answer(self, model: str, messages: list[dict[str, Any]], optional_params: dict) -> str:
+        prompt = _prompt(messages)
+        found = TASK.search(prompt)
+        control.calls.append(
+            {"model": model, "messages": messages, "task": found.group(1) if found else "answer",
+             "max_tokens": optional_params.get("max_tokens"), "at": time.time()}
+        )
+        if control.fail_next > 0:
+            control.fail_next -= 1
+            raise control.failure(
+                message="scripted failure", model=model, llm_provider=PROVIDER
+            )
+        return reply(prompt, model)
+
+    def completion(self, model, messages, *args, optional_params=None, model_response=None, **kwargs):  # type: ignore[override]
+        text = self._answer(model, messages, optional_params or {})
+        response = model_response or ModelResponse()
+        response.choices[0].message.content = text  # type: ignore[union-attr]
+        response.model = model
+        response.usage = litellm.Usage(**_usage(messages, text))  # type: ignore[attr-defined]
+        return response
+
+    async def acompletion(self, model, messages, *args, **kwargs):  # type: ignore[override]
+        return self.completion(model, messages, *args, **kwargs)
+
+    def _chunks(self, model: str, messages: list[dict[str, Any]], optional_params: dict) -> Iterator[GenericStreamingChunk]:
+        text = self._answer(model, messages, optional_params)
+        pieces = re.findall(r"\S+\s*|\s+", text) or [text]
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            yield GenericStreamingChunk(
+                text=piece, is_finished=last, finish_reason="stop" if last else "",
+                usage=_usage(messages, text) if last else None, index=0, tool_use=None,
+            )
+
+    def streaming(self, model, messages, *args, optional_params=None, **kwargs):  # type: ignore[override]
+        yield from self._chunks(model, messages, optional_params or {})
+
+    async def astreaming(self, model, messages, *args, optional_params=None, **kwargs) -> AsyncIterator[GenericStreamingChunk]:  # type: ignore[override]
+        for chunk in self._chunks(model, messages, optional_params or {}):
+            if control.token_delay:
+                await asyncio.sleep(control.token_delay)
+            yield chunk
+
+
+_handler = ScriptedLLM()
+
+
+def register() -> None:
+    """Make `sleeptime-scripted/<anything>` a LiteLLM model id (idempotent)."""
+    if not any(item.get("provider") == PROVIDER for item in litellm.custom_provider_map):
+        litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": _handler})
+    custom_llm_setup()

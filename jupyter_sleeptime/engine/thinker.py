@@ -1,0 +1,308 @@
+"""What is thought while the kernel is idle: the single place that plans and runs
+sleep-time tasks for a notebook.
+
+Planning is derived from the store (what is missing or stale for the current state), so a
+failed or interrupted run simply leaves the same work planned for next time. Each task
+saves its own result as soon as it succeeds; results are keyed so nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from . import parsing, prompts
+from .context import (
+    approx_tokens,
+    current_view,
+    identifiers,
+    label,
+    render_digest,
+    render_executions,
+    words,
+)
+from .llm import ModelClient, ModelError
+from .records import Execution
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+PRIORITY = {
+    "diagnose_error": 0,
+    "explain_cells": 1,
+    "rewrite_memory": 2,
+    "anticipate": 3,
+    "next_steps": 4,
+    "warm_kv": 5,
+}
+EXPLAIN_BATCH_TOKENS = 1800  # cell text per explanation call: big enough to amortise the instructions
+REVISE_MAX_CELLS = 4  # up to this many changed cells, anticipated Q&A and next steps are revised
+RECENT_CELLS = 3
+
+
+class ThinkError(RuntimeError):
+    pass
+
+
+@dataclass
+class Task:
+    name: str
+    cells: list[Execution] = field(default_factory=list)
+
+    @property
+    def priority(self) -> int:
+        return PRIORITY[self.name]
+
+
+@dataclass
+class Policy:
+    """What the notebook itself allows: opt-out metadata and cells tagged `sleeptime-skip`."""
+
+    enabled: bool = True
+    skip_sources: frozenset[str] = frozenset()
+
+    def allows(self, ex: Execution) -> bool:
+        return ex.source.strip() not in self.skip_sources
+
+
+class Thinker:
+    def __init__(
+        self,
+        store: Store,
+        client: ModelClient,
+        *,
+        anticipate_k: int = 5,
+        memory_tokens: int = 1200,
+        warm: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.anticipate_k = anticipate_k
+        self.memory_tokens = memory_tokens
+        self.warm = warm
+        self.policies: dict[str, Policy] = {}
+        self._warmed: dict[str, tuple[int, int]] = {}
+
+    # -- the view the model may see -------------------------------------------------------------
+    def policy(self, notebook: str) -> Policy:
+        return self.policies.get(notebook, Policy())
+
+    def view(self, notebook: str) -> list[Execution]:
+        policy = self.policy(notebook)
+        return [ex for ex in current_view(self.store.executions(notebook)) if policy.allows(ex)]
+
+    # -- planning ---------------------------------------------------------------------------------
+    def plan(self, notebook: str) -> list[Task]:
+        if not self.policy(notebook).enabled:
+            return []
+        view = self.view(notebook)
+        if not view:
+            return []
+        version = self.store.state_version(notebook)
+        tasks: list[Task] = []
+
+        failing = [ex for ex in view if ex.status == "error"]
+        if failing and self.store.diagnosis(failing[-1].cell_hash()) is None:
+            tasks.append(Task("diagnose_error", [failing[-1]]))
+
+        noted = self.store.cell_notes(ex.cell_hash() for ex in view)
+        unexplained = [ex for ex in view if ex.cell_hash() not in noted]
+        batch: list[Execution] = []
+        size = 0
+        for ex in unexplained:
+            cost = approx_tokens(render_executions([ex], output_cap=600))
+            if batch and size + cost > EXPLAIN_BATCH_TOKENS:
+                tasks.append(Task("explain_cells", batch))
+                batch, size = [], 0
+            batch.append(ex)
+            size += cost
+        if batch:
+            tasks.append(Task("explain_cells", batch))
+
+        memory = self.store.memory(notebook)
+        if memory is None or memory["state_version"] < version:
+            tasks.append(Task("rewrite_memory"))
+        for kind in ("anticipate", "next_steps"):
+            if self.anticipate_k <= 0 and kind == "anticipate":
+                continue
+            saved = self.store.insight(notebook, kind)
+            if saved is None or saved[1] < version:
+                tasks.append(Task(kind))
+        if self.warm is not None and (tasks or self._warmed.get(notebook) != self._warm_key(notebook)):
+            tasks.append(Task("warm_kv"))
+        tasks.sort(key=lambda t: t.priority)
+        return tasks
+
+    def _warm_key(self, notebook: str) -> tuple[int, int]:
+        memory = self.store.memory(notebook)
+        return (self.store.state_version(notebook), memory["version"] if memory else 0)
+
+    # -- running ----------------------------------------------------------------------------------
+    async def run(self, notebook: str, task: Task) -> None:
+        handler = getattr(self, f"_{task.name}")
+        await handler(notebook, task)
+
+    async def _call(self, notebook: str, task: str, user: str, max_tokens: int) -> str:
+        messages = [
+            {"role": "system", "content": prompts.system()},
+            {"role": "user", "content": user},
+        ]
+        result = await self.client.complete(
+            messages, kind="sleep", task=task, notebook=notebook, max_tokens=max_tokens
+        )
+        return result.text
+
+    async def _diagnose_error(self, notebook: str, task: Task) -> None:
+        failing = task.cells[0]
+        view = self.view(notebook)
+        asked = words(failing.source)
+        context = [ex for ex in view if ex.id != failing.id and asked & words(ex.source)][-3:]
+        user = prompts.render(
+            "diagnose_error",
+            label=label(failing),
+            digest=render_digest(self.store.digest(notebook), 1500, prefer=identifiers(failing.source)),
+            context=render_executions(context, output_cap=500) or "(no related cells)",
+            failing=render_executions([failing], output_cap=2500),
+        )
+        text = await self._call(notebook, "diagnose_error", user, 400)
+        diagnosis = parsing.parse_diagnosis(text)
+        if diagnosis is None:
+            raise ThinkError("the model returned no usable diagnosis")
+        self.store.save_diagnosis(failing.cell_hash(), diagnosis)
+
+    async def _explain_cells(self, notebook: str, task: Task) -> None:
+        pending = {ex.execution_count if ex.execution_count is not None else ex.id: ex for ex in task.cells}
+        notes: dict[str, str] = {}
+        for attempt in range(2):  # one repair round for cells the model skipped
+            batch = list(pending.values())
+            example = "\n".join(f"{label(ex)} <explanation>" for ex in batch[:2])
+            user = prompts.render(
+                "explain_cells",
+                format_example=example,
+                cells=render_executions(batch, output_cap=600),
+            )
+            text = await self._call(notebook, "explain_cells", user, 70 * len(batch) + 40)
+            parsed = parsing.parse_labelled(text, set(pending))
+            for key, explanation in parsed.items():
+                notes[pending.pop(key).cell_hash()] = explanation
+            if not pending or attempt == 1:
+                break
+        if not notes:
+            raise ThinkError("the model's explanations could not be read")
+        self.store.save_cell_notes(notes)
+
+    async def _rewrite_memory(self, notebook: str, task: Task) -> None:
+        view = self.view(notebook)
+        version = self.store.state_version(notebook)
+        previous = self.store.memory(notebook)
+        max_words = max(120, min(self.memory_tokens, approx_tokens(render_executions(view)) // 4) * 3 // 4)
+        digest = self.store.digest(notebook)
+        if previous:
+            delta = [ex for ex in view if ex.id > previous["covered"]]
+            mode = (
+                "Update the previous memory with the changed cells below: keep what is still "
+                "true, correct what they change, drop what they overwrite."
+            )
+            digest_text = render_digest(digest, 1200, prefer=_names(delta))
+            memory_text = previous["text"]
+        else:
+            delta = view
+            mode = "Write the memory from the whole notebook below."
+            digest_text = render_digest(digest, 2500)
+            memory_text = "(none yet)"
+        user = prompts.render(
+            "rewrite_memory",
+            mode=mode,
+            max_words=max_words,
+            memory=memory_text,
+            digest=digest_text,
+            cells=render_executions(delta) or "(no changed cells)",
+        )
+        text = await self._call(notebook, "rewrite_memory", user, min(1400, max_words * 2))
+        memory = parsing.parse_memory(text, self.memory_tokens * 4)
+        if memory is None:
+            raise ThinkError("the model returned no usable memory")
+        self.store.save_memory(notebook, memory, version, covered=max(ex.id for ex in view))
+
+    def _delta_since(self, notebook: str, kind: str) -> tuple[list[dict], list[Execution] | None]:
+        """Previous items and the cells changed since, or (items, None) when too much changed."""
+        saved = self.store.insight(notebook, kind)
+        if not saved or not isinstance(saved[0], dict) or not saved[0].get("items"):
+            return [], None
+        data = saved[0]
+        delta = [ex for ex in self.view(notebook) if ex.id > data.get("covered", 0)]
+        if len(delta) > REVISE_MAX_CELLS:
+            return data["items"], None
+        return data["items"], delta
+
+    async def _anticipate(self, notebook: str, task: Task) -> None:
+        view = self.view(notebook)
+        version = self.store.state_version(notebook)
+        digest = self.store.digest(notebook)
+        previous, delta = self._delta_since(notebook, "anticipated")
+        if delta is not None:
+            user = prompts.render(
+                "anticipate_revise",
+                k=self.anticipate_k,
+                previous="\n".join(f"Q: {p['question']}\nA: {p['answer']}" for p in previous),
+                digest=render_digest(digest, 800, prefer=_names(delta)),
+                cells=render_executions(delta, output_cap=800) or "(no changed cells)",
+            )
+        else:
+            memory = self.store.memory(notebook)
+            user = prompts.render(
+                "anticipate",
+                k=self.anticipate_k,
+                memory=memory["text"] if memory else "(none)",
+                digest=render_digest(digest, 2000),
+                cells=render_executions(view[-RECENT_CELLS:], output_cap=800),
+            )
+        text = await self._call(notebook, "anticipate", user, 110 * self.anticipate_k + 60)
+        pairs = parsing.parse_qa(text, self.anticipate_k)
+        if not pairs:
+            raise ThinkError("the model's anticipated questions could not be read")
+        items = [{**p, "norm": parsing.normalise_question(p["question"])} for p in pairs]
+        covered = max(ex.id for ex in view)
+        self.store.save_insight(notebook, "anticipated", {"items": items, "covered": covered}, version)
+
+    async def _next_steps(self, notebook: str, task: Task) -> None:
+        view = self.view(notebook)
+        version = self.store.state_version(notebook)
+        previous, delta = self._delta_since(notebook, "next_steps")
+        if delta is not None:
+            user = prompts.render(
+                "next_steps_revise",
+                previous="\n\n".join(f"### {p['title']}\n```python\n{p['code']}\n```" for p in previous),
+                cells=render_executions(delta, output_cap=500) or "(no changed cells)",
+            )
+        else:
+            memory = self.store.memory(notebook)
+            user = prompts.render(
+                "next_steps",
+                memory=memory["text"] if memory else "(none)",
+                digest=render_digest(self.store.digest(notebook), 1200),
+                cells=render_executions(view[-RECENT_CELLS:], output_cap=500),
+            )
+        text = await self._call(notebook, "next_steps", user, 450)
+        steps = parsing.parse_steps(text, 3)
+        if not steps:
+            raise ThinkError("the model's next steps could not be read")
+        covered = max(ex.id for ex in view)
+        self.store.save_insight(notebook, "next_steps", {"items": steps, "covered": covered}, version)
+
+    async def _warm_kv(self, notebook: str, task: Task) -> None:
+        if self.warm is None:
+            return
+        await self.warm(notebook)
+        self._warmed[notebook] = self._warm_key(notebook)
+
+
+def _names(executions: list[Execution]) -> set[str]:
+    found: set[str] = set()
+    for ex in executions:
+        found |= identifiers(ex.source)
+    return found
+
+
+__all__ = ["ModelError", "Policy", "Task", "ThinkError", "Thinker"]

@@ -1,0 +1,1 @@
+"""The jupyter-server host: translates Jupyter events and HTTP into engine calls."""

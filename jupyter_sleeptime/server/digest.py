@@ -1,0 +1,91 @@
+"""Take the kernel digest: one silent execute request whose user_expressions summarise
+the namespace (see `kernel/digest.py`). A client with its own Session id, so its replies
+never go to the server's other clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from jupyter_client.session import Session
+
+from ..engine.records import Digest
+from ..kernel.digest import USER_EXPRESSION_KEY, DigestError, build_expression, parse_reply
+
+log = logging.getLogger(__name__)
+
+
+class DigestTaker:
+    def __init__(self, budget_ms: float = 15.0, timeout: float = 5.0) -> None:
+        self.budget_ms = budget_ms
+        self.timeout = timeout
+        self.clients: dict[str, Any] = {}
+        self.sent: set[str] = set()  # msg ids the observer must ignore
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    def _client(self, kernel_id: str, kernel: Any) -> Any:
+        client = self.clients.get(kernel_id)
+        if client is None:
+            session = Session(key=kernel.session.key, username="jupyter-sleeptime")
+            client = kernel.client(session=session)
+            client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            self.clients[kernel_id] = client
+        return client
+
+    def forget(self, kernel_id: str) -> None:
+        client = self.clients.pop(kernel_id, None)
+        if client is not None:
+            try:
+                client.stop_channels()
+            except Exception:  # the kernel may be gone already
+                pass
+
+    @staticmethod
+    def supports(kernel: Any) -> bool:
+        try:
+            language = (kernel.kernel_spec.language or "").lower()
+        except Exception:
+            return False
+        return language == "python"
+
+    async def take(self, kernel_id: str, kernel: Any) -> Digest | None:
+        """The digest, or None for a kernel that cannot give one (not Python, busy, gone)."""
+        if not self.supports(kernel):
+            return None
+        lock = self.locks.setdefault(kernel_id, asyncio.Lock())
+        async with lock:
+            client = self._client(kernel_id, kernel)
+            expression = build_expression(budget_ms=self.budget_ms)
+            msg_id = client.execute(
+                "", silent=True, store_history=False, allow_stdin=False,
+                user_expressions={USER_EXPRESSION_KEY: expression},
+            )
+            self.sent.add(msg_id)
+            deadline = time.monotonic() + self.timeout
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    log.info("sleeptime: digest of %s timed out", kernel_id)
+                    self.forget(kernel_id)  # a late reply must not be read as the next one
+                    return None
+                try:
+                    reply = await client.get_shell_msg(timeout=remaining)
+                except Exception:
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                content = reply.get("content", {})
+                try:
+                    data = parse_reply(content.get("user_expressions") or {})
+                except DigestError as exc:
+                    log.warning("sleeptime: digest of %s failed: %s", kernel_id, exc)
+                    return None
+                return Digest(
+                    variables=data.get("variables", []),
+                    took_ms=float(data.get("took_ms", 0.0)),
+                    truncated=bool(data.get("truncated")),
+                    total=int(data.get("total", 0)),
+                    at=time.time(),
+                )

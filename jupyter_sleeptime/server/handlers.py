@@ -1,0 +1,144 @@
+"""REST handlers: thin, they only translate HTTP to `SleeptimeService` calls."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from .. import __version__
+from ..engine.answerer import MODES
+from ..engine.llm import ModelError
+from .service import SleeptimeService, UnknownKernel
+
+KERNEL_ID = r"(?P<kernel_id>[\w-]+)"
+
+
+class SleeptimeHandler(ExtensionHandlerMixin, APIHandler):
+    auth_resource = "sleeptime"
+
+    @property
+    def service(self) -> SleeptimeService:
+        return self.settings["sleeptime"]
+
+    def body(self) -> dict[str, Any]:
+        if not self.request.body:
+            return {}
+        try:
+            data = json.loads(self.request.body)
+        except ValueError as exc:
+            raise web.HTTPError(400, f"The request body is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise web.HTTPError(400, "The request body must be a JSON object.")
+        return data
+
+    def kernel(self, kernel_id: str) -> None:
+        try:
+            self.service.require_kernel(kernel_id)
+        except UnknownKernel:
+            raise web.HTTPError(404, f"No running kernel with id {kernel_id}.") from None
+
+
+class StatusHandler(SleeptimeHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.finish(self.service.status(__version__))
+
+
+class KernelHandler(SleeptimeHandler):
+    @web.authenticated
+    @authorized
+    def get(self, kernel_id: str) -> None:
+        self.kernel(kernel_id)
+        self.finish(self.service.kernel_view(kernel_id))
+
+
+class ThinkHandler(SleeptimeHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, kernel_id: str) -> None:
+        self.kernel(kernel_id)
+        body = self.body()
+        wait = body.get("wait", True)
+        if not isinstance(wait, bool):
+            raise web.HTTPError(400, "'wait' must be true or false.")
+        await self.service.refresh_digest(kernel_id, force=True)
+        notebook = self.service.notebook_for(kernel_id)
+        if not wait:
+            self.service.engine.scheduler.kernel_idle(notebook, after_execution=True)
+            self.set_status(202)
+            self.finish({"ran": [], "scheduled": True})
+            return
+        result = await self.service.engine.think(notebook)
+        self.finish(result)
+
+
+class AskHandler(SleeptimeHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, kernel_id: str) -> None:
+        body = self.body()
+        question = body.get("question")
+        mode = body.get("mode", "sleep")
+        if not isinstance(question, str) or not question.strip():
+            raise web.HTTPError(400, "'question' must be a non-empty string.")
+        if mode not in MODES:
+            raise web.HTTPError(400, f"'mode' must be one of {', '.join(MODES)}.")
+        self.kernel(kernel_id)
+        self.set_header("Content-Type", "application/x-ndjson; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        notebook = self.service.notebook_for(kernel_id)
+
+        async def emit(event: dict[str, Any]) -> None:
+            self.write(json.dumps(event) + "\n")
+            await self.flush()
+
+        started = time.perf_counter()
+        try:
+            answer = await self.service.engine.ask(
+                notebook, question.strip(), mode, lambda text: emit({"type": "token", "text": text})
+            )
+            await emit(answer.to_event())
+        except StreamClosedError:
+            return  # the asker went away; the usage is recorded all the same
+        except ModelError as exc:
+            await emit({"type": "error", "message": str(exc),
+                        "latency_ms": round((time.perf_counter() - started) * 1000, 1)})
+        except Exception as exc:
+            self.log.exception("sleeptime ask failed")
+            await emit({"type": "error", "message": f"Answering failed: {type(exc).__name__}: {exc}"})
+        self.finish()
+
+
+class SettingsHandler(SleeptimeHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.finish(self.settings["sleeptime_app"].public_settings())
+
+    @web.authenticated
+    @authorized
+    def put(self) -> None:
+        try:
+            updated = self.settings["sleeptime_app"].apply_settings(self.body())
+        except (ValueError, TypeError) as exc:
+            raise web.HTTPError(400, str(exc)) from exc
+        self.finish(updated)
+
+
+def handlers(base: str = "sleeptime/api") -> list[tuple[str, type]]:
+    return [
+        (rf"/{base}/status", StatusHandler),
+        (rf"/{base}/settings", SettingsHandler),
+        (rf"/{base}/kernels/{KERNEL_ID}", KernelHandler),
+        (rf"/{base}/kernels/{KERNEL_ID}/think", ThinkHandler),
+        (rf"/{base}/kernels/{KERNEL_ID}/ask", AskHandler),
+    ]

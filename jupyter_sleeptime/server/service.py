@@ -1,0 +1,214 @@
+"""`SleeptimeService`: the one core object the handlers use (stored in tornado settings).
+
+It attaches a watcher to every kernel the server runs (those running at start, those
+started later, and again after a restart), maps kernels to notebooks through the session
+manager, takes the digest once a kernel has been idle after user code, and hands all of it
+to the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from ..engine.core import EngineConfig, SleeptimeEngine
+from .digest import DigestTaker
+from .notebooks import policy_from_notebook, read_notebook
+from .observer import KernelWatcher
+
+log = logging.getLogger(__name__)
+
+KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+POLL_SECONDS = 1.0
+
+
+class UnknownKernel(KeyError):
+    pass
+
+
+class SleeptimeService:
+    def __init__(
+        self,
+        config: EngineConfig,
+        kernel_manager: Any,
+        session_manager: Any,
+        settings: dict[str, Any],
+        digest_budget_ms: float = 15.0,
+        digest_delay: float = 0.5,
+    ) -> None:
+        self.kernel_manager = kernel_manager
+        self.session_manager = session_manager
+        self.settings = settings
+        self.engine = SleeptimeEngine(config, prepare=self._prepare)
+        self.digests = DigestTaker(budget_ms=digest_budget_ms)
+        self.digest_delay = digest_delay
+        self.watchers: dict[str, KernelWatcher] = {}
+        self.paths: dict[str, str] = {}
+        self._digest_timers: dict[str, asyncio.TimerHandle] = {}
+        self._stale_digest: set[str] = set()
+        self._poller: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._sync_kernels()
+        self._poller = asyncio.ensure_future(self._poll())
+
+    async def stop(self) -> None:
+        if self._poller:
+            self._poller.cancel()
+        for handle in self._digest_timers.values():
+            handle.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for kernel_id in list(self.watchers):
+            self._detach(kernel_id)
+        self.engine.close()
+
+    def on_kernel_action(self, data: dict[str, Any]) -> None:
+        """From the server's event bus: a kernel was started, restarted or shut down."""
+        kernel_id = data.get("kernel_id")
+        action = data.get("action")
+        if not kernel_id:
+            return
+        if action == "restart" and data.get("status") == "success":
+            self._detach(kernel_id)
+            self.engine.kernel_lost(kernel_id, "the kernel restarted")
+        self._sync_kernels()
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                self._sync_kernels()
+                await self._refresh_paths()
+            except Exception:
+                log.exception("sleeptime: kernel poll failed")
+
+    def _sync_kernels(self) -> None:
+        running = set(self.kernel_manager.list_kernel_ids())
+        for kernel_id in running - set(self.watchers):
+            self._attach(kernel_id)
+        for kernel_id in set(self.watchers) - running:
+            self._detach(kernel_id)
+            self.engine.kernel_lost(kernel_id, "the kernel was shut down")
+
+    def _attach(self, kernel_id: str) -> None:
+        try:
+            kernel = self.kernel_manager.get_kernel(kernel_id)
+            watcher = KernelWatcher(
+                self.engine, kernel, kernel_id, self.notebook_for, self.digests.sent, self._on_idle
+            )
+            watcher.start()
+        except Exception as exc:
+            log.warning("sleeptime: cannot observe kernel %s: %s", kernel_id, exc)
+            return
+        self.watchers[kernel_id] = watcher
+
+    def _detach(self, kernel_id: str) -> None:
+        watcher = self.watchers.pop(kernel_id, None)
+        if watcher:
+            watcher.stop()
+        self.digests.forget(kernel_id)
+        timer = self._digest_timers.pop(kernel_id, None)
+        if timer:
+            timer.cancel()
+
+    # -- kernels and notebooks ------------------------------------------------------------------
+    def notebook_for(self, kernel_id: str) -> str:
+        return self.paths.get(kernel_id) or f"kernel:{kernel_id}"
+
+    async def _refresh_paths(self) -> None:
+        sessions = await self.session_manager.list_sessions()
+        for session in sessions:
+            kernel_id = (session.get("kernel") or {}).get("id")
+            path = session.get("path") or (session.get("notebook") or {}).get("path")
+            if not kernel_id or not path:
+                continue
+            old = self.notebook_for(kernel_id)
+            if old != path:
+                self.paths[kernel_id] = path
+                self.engine.rename(old, path)
+
+    def require_kernel(self, kernel_id: str) -> Any:
+        if kernel_id not in self.kernel_manager:
+            raise UnknownKernel(kernel_id)
+        return self.kernel_manager.get_kernel(kernel_id)
+
+    def execution_state(self, kernel_id: str) -> str:
+        watcher = self.watchers.get(kernel_id)
+        if watcher:
+            return watcher.execution_state
+        try:
+            return self.kernel_manager.get_kernel(kernel_id).execution_state
+        except Exception:
+            return "unknown"
+
+    # -- digest ---------------------------------------------------------------------------------
+    def _on_idle(self, kernel_id: str, after_execution: bool) -> None:
+        if not after_execution:
+            return
+        self._stale_digest.add(kernel_id)
+        timer = self._digest_timers.pop(kernel_id, None)
+        if timer:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._digest_timers[kernel_id] = loop.call_later(
+            self.digest_delay, lambda: self._spawn(self.refresh_digest(kernel_id))
+        )
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def refresh_digest(self, kernel_id: str, force: bool = False) -> None:
+        self._digest_timers.pop(kernel_id, None)
+        if not force and kernel_id not in self._stale_digest:
+            return
+        watcher = self.watchers.get(kernel_id)
+        if watcher is None or watcher.execution_state != "idle" or self.engine.gate.is_busy(kernel_id):
+            return  # never queue work behind the user's code; the next idle retries
+        try:
+            digest = await self.digests.take(kernel_id, watcher.kernel)
+        except Exception as exc:
+            log.warning("sleeptime: digest of %s failed: %s", kernel_id, exc)
+            return
+        if digest is not None:
+            self._stale_digest.discard(kernel_id)
+            self.engine.record_digest(kernel_id, self.notebook_for(kernel_id), digest)
+
+    async def _prepare(self, notebook: str) -> None:
+        """Before thinking: a fresh digest and the notebook's own opt-outs."""
+        for kernel_id in list(self.watchers):
+            if self.notebook_for(kernel_id) == notebook and kernel_id in self._stale_digest:
+                await self.refresh_digest(kernel_id)
+        if not notebook.startswith("kernel:"):
+            content = await read_notebook(self.settings, notebook)
+            if content is not None:
+                self.engine.set_policy(notebook, policy_from_notebook(content))
+
+    # -- views ----------------------------------------------------------------------------------
+    def kernel_view(self, kernel_id: str) -> dict[str, Any]:
+        self.require_kernel(kernel_id)
+        notebook = self.notebook_for(kernel_id)
+        state = self.engine.notebook_state(notebook)
+        return {
+            "kernel_id": kernel_id,
+            "path": None if notebook.startswith("kernel:") else notebook,
+            "execution_state": self.execution_state(kernel_id),
+            **state,
+        }
+
+    def status(self, version: str) -> dict[str, Any]:
+        kernels = []
+        for kernel_id in self.kernel_manager.list_kernel_ids():
+            notebook = self.notebook_for(kernel_id)
+            kernels.append({
+                "kernel_id": kernel_id,
+                "path": None if notebook.startswith("kernel:") else notebook,
+                "execution_state": self.execution_state(kernel_id),
+                **self.engine.kernel_summary(notebook, kernel_id),
+            })
+        return {"version": version, "kernels": kernels, "at": time.time(), **self.engine.status()}

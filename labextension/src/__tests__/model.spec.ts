@@ -1,0 +1,512 @@
+import { SleeptimeModel } from '../model';
+import {
+  AskEvent,
+  AskMode,
+  IKernelState,
+  IKernelStatus,
+  IServerSettings,
+  ISleeptimeClient,
+  IStatus,
+  IThinkResult,
+  SleeptimeRequestError
+} from '../types';
+
+function entry(patch: Partial<IKernelStatus> = {}): IKernelStatus {
+  return {
+    kernel_id: 'k1',
+    path: 'a.ipynb',
+    execution_state: 'idle',
+    pending: 0,
+    last_run: { at: 't1', ran: ['memory'], ok: true, error: null },
+    thinking: false,
+    paused: false,
+    ...patch
+  };
+}
+
+function makeStatus(kernels: IKernelStatus[] = [entry()]): IStatus {
+  return {
+    version: '0.1.0',
+    model: 'm',
+    sleep_model: 'm',
+    enabled: true,
+    kernels,
+    usage: {
+      sleep: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
+      query: { calls: 0, prompt_tokens: 0, completion_tokens: 0 }
+    },
+    budget: { max_tokens_per_hour: 0, used_last_hour: 0, exhausted: false },
+    model_error: null
+  };
+}
+
+function makeKernel(id = 'k1'): IKernelState {
+  return {
+    kernel_id: id,
+    path: 'a.ipynb',
+    state_version: 1,
+    executions: [
+      { execution_count: 1, source: 'x = 1', status: 'ok', outputs: [] }
+    ],
+    digest: null,
+    memory: { text: 'x is 1', version: 1 },
+    insights: {
+      cells: [{ execution_count: 1, explanation: 'Sets x.' }],
+      anticipated: [{ question: 'What is x?', answer: 'x is **1**.' }],
+      next_steps: [],
+      errors: []
+    },
+    usage: {
+      sleep: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
+      query: { calls: 0, prompt_tokens: 0, completion_tokens: 0 }
+    }
+  };
+}
+
+type AskScript = (
+  onEvent: (e: AskEvent) => void,
+  signal?: AbortSignal
+) => Promise<void>;
+
+class FakeClient implements ISleeptimeClient {
+  status: IStatus | Error = makeStatus();
+  kernels: Record<string, IKernelState | Error> = { k1: makeKernel() };
+  askScript: AskScript = async onEvent => {
+    onEvent({ type: 'token', text: 'Hel' });
+    onEvent({ type: 'token', text: 'lo' });
+    onEvent({
+      type: 'done',
+      answer: 'Hello',
+      source: 'model',
+      mode: 'sleep',
+      usage: { prompt_tokens: 120, completion_tokens: 8 },
+      ttft_ms: 40,
+      latency_ms: 90
+    });
+  };
+  calls = {
+    status: 0,
+    kernel: 0,
+    ask: [] as [string, string, AskMode][],
+    think: 0
+  };
+  puts: IServerSettings[] = [];
+  putError: Error | null = null;
+
+  async getStatus(): Promise<IStatus> {
+    this.calls.status++;
+    if (this.status instanceof Error) {
+      throw this.status;
+    }
+    return this.status;
+  }
+
+  async getKernel(kernelId: string): Promise<IKernelState> {
+    this.calls.kernel++;
+    const k = this.kernels[kernelId];
+    if (!k) {
+      throw new SleeptimeRequestError('unknown kernel', 404);
+    }
+    if (k instanceof Error) {
+      throw k;
+    }
+    return k;
+  }
+
+  async ask(
+    kernelId: string,
+    question: string,
+    mode: AskMode,
+    onEvent: (event: AskEvent) => void,
+    signal?: AbortSignal
+  ): Promise<void> {
+    this.calls.ask.push([kernelId, question, mode]);
+    return this.askScript(onEvent, signal);
+  }
+
+  async think(): Promise<IThinkResult> {
+    this.calls.think++;
+    return { ran: ['memory'], usage: {} };
+  }
+
+  async getSettings(): Promise<IServerSettings> {
+    return {};
+  }
+
+  async putSettings(settings: IServerSettings): Promise<IServerSettings> {
+    this.puts.push(settings);
+    if (this.putError) {
+      throw this.putError;
+    }
+    return settings;
+  }
+}
+
+function setup() {
+  let now = 1_000_000;
+  const client = new FakeClient();
+  const model = new SleeptimeModel({ client, now: () => now });
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { client, model, advance };
+}
+
+describe('SleeptimeModel polling', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('polls status, and kernel details only while the panel is visible', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    await model.refresh();
+    expect(client.calls.status).toBe(1);
+    expect(client.calls.kernel).toBe(0);
+    expect(model.summary.state).toBe('idle');
+
+    model.setPanelVisible(true);
+    await model.refresh();
+    expect(client.calls.kernel).toBe(1);
+    expect(model.kernel?.memory?.text).toBe('x is 1');
+    expect(model.view.kind).toBe('ready');
+
+    // unchanged status: no refetch of the details
+    await model.refresh();
+    expect(client.calls.kernel).toBe(1);
+
+    // a finished run changes the signature: refetch
+    client.status = makeStatus([
+      entry({ last_run: { at: 't2', ran: ['cells'], ok: true, error: null } })
+    ]);
+    await model.refresh();
+    expect(client.calls.kernel).toBe(2);
+    model.dispose();
+  });
+
+  it('refetches details periodically even when nothing changed', async () => {
+    const { client, model, advance } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.setPanelVisible(true);
+    await model.refresh();
+    expect(client.calls.kernel).toBe(1);
+    advance(31_000);
+    await model.refresh();
+    expect(client.calls.kernel).toBe(2);
+    model.dispose();
+  });
+
+  it('schedules fast polls while thinking and slower ones while idle', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.calls.status).toBe(1);
+    expect(model.nextDelay).toBe(5000);
+
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(client.calls.status).toBe(2);
+    expect(model.nextDelay).toBe(7500);
+
+    client.status = makeStatus([entry({ thinking: true })]);
+    await jest.advanceTimersByTimeAsync(7500);
+    expect(client.calls.status).toBe(3);
+    expect(model.summary.state).toBe('thinking');
+    expect(model.nextDelay).toBe(2000);
+    model.dispose();
+  });
+
+  it('backs off on errors and recovers', async () => {
+    const { client, model } = setup();
+    client.status = new SleeptimeRequestError('network error: down', 0);
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(model.statusError).toBe('network error: down');
+    expect(model.summary.state).toBe('error');
+    expect(model.nextDelay).toBe(2000);
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(model.nextDelay).toBe(4000);
+    await jest.advanceTimersByTimeAsync(4000);
+    expect(model.nextDelay).toBe(8000);
+    expect(model.errorCount).toBe(3);
+
+    client.status = makeStatus();
+    await jest.advanceTimersByTimeAsync(8000);
+    expect(model.statusError).toBeNull();
+    expect(model.errorCount).toBe(0);
+    expect(model.nextDelay).toBe(5000);
+    model.dispose();
+  });
+
+  it('stops while the document is hidden and polls at once when shown', async () => {
+    const { client, model } = setup();
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.calls.status).toBe(1);
+    model.setDocumentVisible(false);
+    expect(model.polling).toBe(false);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(client.calls.status).toBe(1);
+    model.setDocumentVisible(true);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.calls.status).toBe(2);
+    model.dispose();
+  });
+
+  it('polls fast after a cell ran (nudge)', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(model.nextDelay).toBe(5000);
+    model.nudge();
+    await jest.advanceTimersByTimeAsync(300);
+    expect(client.calls.status).toBe(2);
+    expect(model.nextDelay).toBe(2000);
+    model.dispose();
+  });
+
+  it('treats an unknown kernel as "run a cell" and does not hammer it', async () => {
+    const { client, model } = setup();
+    client.kernels = {};
+    model.setNotebook({ path: 'b.ipynb', kernelId: 'k9' });
+    model.setPanelVisible(true);
+    await model.refresh();
+    expect(model.kernelNotFound).toBe(true);
+    expect(model.kernelError).toBeNull();
+    expect(model.view.kind).toBe('waiting');
+    const calls = client.calls.kernel;
+    await model.refresh();
+    expect(client.calls.kernel).toBe(calls);
+    // the server starts listing it: fetch again
+    client.status = makeStatus([entry({ kernel_id: 'k9' })]);
+    client.kernels = { k9: makeKernel('k9') };
+    await model.refresh();
+    expect(model.kernelNotFound).toBe(false);
+    expect(model.kernel?.kernel_id).toBe('k9');
+    model.dispose();
+  });
+
+  it('derives the active cell note', async () => {
+    const { model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.setPanelVisible(true);
+    await model.refresh();
+    model.setActiveCell({ executionCount: 1, source: 'x = 1' });
+    expect(model.cellNote?.explanation).toBe('Sets x.');
+    model.setActiveCell({ executionCount: 2, source: 'y = 2' });
+    expect(model.cellNote).toBeNull();
+    model.dispose();
+  });
+});
+
+describe('SleeptimeModel.ask', () => {
+  it('streams tokens and ends with the done event', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    const seen: string[] = [];
+    model.changed.connect(() => {
+      if (model.answer) {
+        seen.push(model.answer.text);
+      }
+    });
+    const answer = await model.ask('  explain the last cell ');
+    expect(client.calls.ask).toEqual([
+      ['k1', 'explain the last cell', 'sleep']
+    ]);
+    expect(seen).toContain('Hel');
+    expect(answer).toMatchObject({
+      question: 'explain the last cell',
+      text: 'Hello',
+      streaming: false,
+      source: 'model',
+      local: false,
+      usage: { prompt_tokens: 120, completion_tokens: 8 },
+      ttftMs: 40,
+      latencyMs: 90,
+      error: null
+    });
+    model.dispose();
+  });
+
+  it('answers an anticipated question instantly when the state is fresh', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.setPanelVisible(true);
+    await model.refresh();
+    const answer = await model.ask('what is X');
+    expect(client.calls.ask).toHaveLength(0);
+    expect(answer).toMatchObject({
+      text: 'x is **1**.',
+      source: 'anticipated',
+      local: true,
+      streaming: false,
+      usage: { prompt_tokens: 0, completion_tokens: 0 }
+    });
+    model.dispose();
+  });
+
+  it('asks the server when the prepared state may be stale, or in baseline mode', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.setPanelVisible(true);
+    await model.refresh();
+    await model.ask('What is x?', 'baseline');
+    expect(client.calls.ask).toEqual([['k1', 'What is x?', 'baseline']]);
+
+    client.status = makeStatus([entry({ pending: 2 })]);
+    await model.refresh();
+    await model.ask('What is x?');
+    expect(client.calls.ask).toHaveLength(2);
+    model.dispose();
+  });
+
+  it('reports error events, failures and empty streams', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+
+    client.askScript = async onEvent =>
+      onEvent({ type: 'error', message: 'model not configured' });
+    expect((await model.ask('q1'))?.error).toBe('model not configured');
+
+    client.askScript = async () => {
+      throw new SleeptimeRequestError('unknown kernel', 404);
+    };
+    expect((await model.ask('q2'))?.error).toBe('unknown kernel');
+
+    client.askScript = async () => undefined;
+    const empty = await model.ask('q3');
+    expect(empty?.streaming).toBe(false);
+    expect(empty?.error).toMatch(/without an answer/);
+
+    client.askScript = async onEvent =>
+      onEvent({ type: 'token', text: 'partial' });
+    const partial = await model.ask('q4');
+    expect(partial).toMatchObject({
+      text: 'partial',
+      streaming: false,
+      error: null
+    });
+    model.dispose();
+  });
+
+  it('refuses without a kernel', async () => {
+    const { client, model } = setup();
+    expect((await model.ask('q'))?.error).toBe('No notebook open.');
+    model.setNotebook({ path: 'a.ipynb', kernelId: null });
+    expect((await model.ask('q'))?.error).toMatch(/No kernel/);
+    expect(await model.ask('   ')).toBeNull();
+    expect(client.calls.ask).toHaveLength(0);
+    model.dispose();
+  });
+
+  it('a new question aborts the previous stream', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    let firstSignal: AbortSignal | undefined;
+    client.askScript = (onEvent, signal) => {
+      firstSignal = signal;
+      onEvent({ type: 'token', text: 'first' });
+      return new Promise((_, reject) => {
+        signal?.addEventListener('abort', () => {
+          const e = new Error('aborted');
+          e.name = 'AbortError';
+          reject(e);
+        });
+      });
+    };
+    const first = model.ask('first');
+    await Promise.resolve();
+    client.askScript = async onEvent => {
+      onEvent({ type: 'token', text: 'second' });
+    };
+    const second = await model.ask('second');
+    expect(firstSignal?.aborted).toBe(true);
+    expect(await first).toBeNull();
+    expect(second?.text).toBe('second');
+    expect(model.answer?.question).toBe('second');
+    model.dispose();
+  });
+
+  it('stopAsk keeps the partial answer', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    client.askScript = (onEvent, signal) => {
+      onEvent({ type: 'token', text: 'so far' });
+      return new Promise((_, reject) =>
+        signal?.addEventListener('abort', () => {
+          const e = new Error('aborted');
+          e.name = 'AbortError';
+          reject(e);
+        })
+      );
+    };
+    const pending = model.ask('q');
+    await Promise.resolve();
+    model.stopAsk();
+    await pending;
+    expect(model.answer).toMatchObject({
+      text: 'so far',
+      streaming: false,
+      stopped: true
+    });
+    model.dispose();
+  });
+
+  it('switching notebooks clears the answer and the kernel details', async () => {
+    const { model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.setPanelVisible(true);
+    await model.refresh();
+    await model.ask('something');
+    expect(model.answer).not.toBeNull();
+    model.setNotebook({ path: 'b.ipynb', kernelId: 'k2' });
+    expect(model.answer).toBeNull();
+    expect(model.kernel).toBeNull();
+    model.dispose();
+  });
+});
+
+describe('SleeptimeModel settings and think', () => {
+  it('does not PUT an empty payload and reports rejections', async () => {
+    const { client, model } = setup();
+    expect(await model.pushSettings({})).toBe(true);
+    expect(client.puts).toHaveLength(0);
+    expect(await model.pushSettings({ idle_seconds: 5 })).toBe(true);
+    expect(client.puts).toEqual([{ idle_seconds: 5 }]);
+    client.putError = new SleeptimeRequestError(
+      'idle_seconds must be >= 0',
+      400
+    );
+    expect(await model.pushSettings({ idle_seconds: -1 })).toBe(false);
+    expect(model.settingsError).toMatch(/idle_seconds must be >= 0/);
+    model.dispose();
+  });
+
+  it('applyUserSettings sends what the user set and resets cleared models', async () => {
+    const { client, model } = setup();
+    await model.applyUserSettings({});
+    expect(client.puts).toHaveLength(0);
+    await model.applyUserSettings({
+      model: 'openai/gpt-4o-mini',
+      idleSeconds: 4
+    });
+    await model.applyUserSettings({ model: '', idleSeconds: 4 });
+    await model.applyUserSettings({ idleSeconds: 4 });
+    expect(client.puts).toEqual([
+      { model: 'openai/gpt-4o-mini', idle_seconds: 4 },
+      { model: null, idle_seconds: 4 },
+      { idle_seconds: 4 }
+    ]);
+    model.dispose();
+  });
+
+  it('think() calls the server and refreshes', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    await model.think();
+    expect(client.calls.think).toBe(1);
+    expect(model.thinkingNow).toBe(false);
+    expect(client.calls.status).toBeGreaterThanOrEqual(1);
+    model.dispose();
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * REST client of the jupyter-sleeptime server extension.
+ *
+ * Every request goes through `ServerConnection.makeRequest`, which adds the
+ * Jupyter token / XSRF header.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { readNdjson, toAskEvent } from './logic';
+import {
+  AskEvent,
+  AskMode,
+  IKernelState,
+  IServerSettings,
+  ISleeptimeClient,
+  IStatus,
+  IThinkResult,
+  SleeptimeRequestError
+} from './types';
+
+/** Route prefix under the server's base URL. */
+export const API_NAMESPACE = 'sleeptime/api';
+
+function apiUrl(
+  settings: ServerConnection.ISettings,
+  endPoint: string
+): string {
+  return URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
+}
+
+async function errorFromResponse(
+  response: Response
+): Promise<SleeptimeRequestError> {
+  let message = '';
+  try {
+    const text = await response.text();
+    try {
+      const data = JSON.parse(text);
+      message = (data && (data.message || data.reason)) || '';
+    } catch {
+      message = text.slice(0, 300);
+    }
+  } catch {
+    // ignore
+  }
+  if (!message) {
+    message = `${response.status} ${response.statusText || 'error'}`.trim();
+  }
+  return new SleeptimeRequestError(message, response.status);
+}
+
+async function send(
+  url: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+): Promise<Response> {
+  try {
+    return await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    if ((error as Error)?.name === 'AbortError') {
+      throw error;
+    }
+    throw new SleeptimeRequestError(
+      `network error: ${(error as Error)?.message ?? error}`,
+      0
+    );
+  }
+}
+
+/**
+ * Call `{baseUrl}sleeptime/api/{endPoint}` and parse the JSON reply.
+ * Non-2xx replies throw a `SleeptimeRequestError` carrying the server's
+ * `message`.
+ */
+export async function requestAPI<T>(
+  endPoint = '',
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const response = await send(apiUrl(settings, endPoint), init, settings);
+  if (!response.ok) {
+    throw await errorFromResponse(response);
+  }
+  const text = await response.text();
+  if (!text) {
+    return null as T;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new SleeptimeRequestError(
+      `invalid JSON from ${endPoint}: ${text.slice(0, 120)}`,
+      response.status
+    );
+  }
+}
+
+/**
+ * POST a question and stream the NDJSON answer, calling `onEvent` per event.
+ */
+export async function askStream(
+  kernelId: string,
+  question: string,
+  mode: AskMode,
+  onEvent: (event: AskEvent) => void,
+  signal?: AbortSignal,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<void> {
+  const url = apiUrl(settings, `kernels/${encodeURIComponent(kernelId)}/ask`);
+  const response = await send(
+    url,
+    {
+      method: 'POST',
+      body: JSON.stringify({ question, mode }),
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/x-ndjson, application/json'
+      },
+      signal
+    },
+    settings
+  );
+  if (!response.ok) {
+    throw await errorFromResponse(response);
+  }
+  const emit = (value: unknown) => {
+    const event = toAskEvent(value);
+    if (event) {
+      onEvent(event);
+    }
+  };
+  if (!response.body || typeof response.body.getReader !== 'function') {
+    // No streaming support: parse the whole body at once.
+    const text = await response.text();
+    for (const line of text.split('\n')) {
+      if (line.trim()) {
+        try {
+          emit(JSON.parse(line));
+        } catch {
+          console.warn('jupyter-sleeptime: skipped malformed line', line);
+        }
+      }
+    }
+    return;
+  }
+  await readNdjson(response.body.getReader(), emit, line =>
+    console.warn('jupyter-sleeptime: skipped malformed line', line)
+  );
+}
+
+/** `ISleeptimeClient` over the Jupyter server connection. */
+export class SleeptimeClient implements ISleeptimeClient {
+  constructor(
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  getStatus(): Promise<IStatus> {
+    return requestAPI<IStatus>('status', {}, this.serverSettings);
+  }
+
+  getKernel(kernelId: string): Promise<IKernelState> {
+    return requestAPI<IKernelState>(
+      `kernels/${encodeURIComponent(kernelId)}`,
+      {},
+      this.serverSettings
+    );
+  }
+
+  ask(
+    kernelId: string,
+    question: string,
+    mode: AskMode,
+    onEvent: (event: AskEvent) => void,
+    signal?: AbortSignal
+  ): Promise<void> {
+    return askStream(
+      kernelId,
+      question,
+      mode,
+      onEvent,
+      signal,
+      this.serverSettings
+    );
+  }
+
+  think(kernelId: string): Promise<IThinkResult> {
+    return requestAPI<IThinkResult>(
+      `kernels/${encodeURIComponent(kernelId)}/think`,
+      { method: 'POST', body: JSON.stringify({ wait: true }) },
+      this.serverSettings
+    );
+  }
+
+  getSettings(): Promise<IServerSettings> {
+    return requestAPI<IServerSettings>('settings', {}, this.serverSettings);
+  }
+
+  putSettings(settings: IServerSettings): Promise<IServerSettings> {
+    return requestAPI<IServerSettings>(
+      'settings',
+      { method: 'PUT', body: JSON.stringify(settings) },
+      this.serverSettings
+    );
+  }
+}

@@ -1,0 +1,118 @@
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import React from 'react';
+
+import { formatMs, formatTokens } from '../logic';
+import type { IAnswer } from '../model';
+import { Markdown } from './Markdown';
+
+export interface IAnswerViewProps {
+  answer: IAnswer;
+  rendermime: IRenderMimeRegistry;
+  onClear: () => void;
+}
+
+function answerState(answer: IAnswer): string {
+  if (answer.error) {
+    return 'error';
+  }
+  if (answer.streaming) {
+    return 'streaming';
+  }
+  return answer.stopped ? 'stopped' : 'done';
+}
+
+/** The question, the streamed Markdown answer and its provenance footer. */
+export function AnswerView(props: IAnswerViewProps): JSX.Element {
+  const { answer, rendermime, onClear } = props;
+  const tokens = answer.usage
+    ? (answer.usage.prompt_tokens || 0) + (answer.usage.completion_tokens || 0)
+    : null;
+  const source = answer.source
+    ? answer.source === 'anticipated'
+      ? 'anticipated'
+      : 'model'
+    : null;
+
+  return (
+    <section
+      className="jp-sleeptime-answer"
+      data-testid="jp-sleeptime-answer"
+      data-state={answerState(answer)}
+      data-source={source ?? ''}
+      data-mode={answer.mode}
+      aria-live="polite"
+    >
+      <div className="jp-sleeptime-answer-question">
+        <span className="jp-sleeptime-answer-q">{answer.question}</span>
+        <button
+          type="button"
+          className="jp-sleeptime-link"
+          title="Clear the answer"
+          aria-label="Clear the answer"
+          onClick={onClear}
+        >
+          ×
+        </button>
+      </div>
+      {answer.text ? (
+        <Markdown
+          rendermime={rendermime}
+          text={answer.text}
+          className={`jp-sleeptime-answer-body${
+            answer.streaming ? ' jp-mod-streaming' : ''
+          }`}
+          testId="jp-sleeptime-answer-body"
+        />
+      ) : answer.streaming ? (
+        <div className="jp-sleeptime-muted jp-sleeptime-waiting">
+          {answer.mode === 'baseline'
+            ? 'reading the whole notebook…'
+            : 'answering from prepared state…'}
+        </div>
+      ) : null}
+      {answer.error ? (
+        <div
+          className="jp-sleeptime-error"
+          data-testid="jp-sleeptime-answer-error"
+        >
+          {answer.error}
+        </div>
+      ) : null}
+      {!answer.streaming && !answer.error ? (
+        <div
+          className="jp-sleeptime-answer-footer"
+          data-testid="jp-sleeptime-answer-footer"
+        >
+          {source ? (
+            <span
+              className={`jp-sleeptime-badge jp-sleeptime-badge-${source}`}
+              data-testid="jp-sleeptime-answer-source"
+              title={
+                source === 'anticipated'
+                  ? 'Prepared while the kernel was idle: no model call at question time'
+                  : 'Generated at question time'
+              }
+            >
+              {source}
+            </span>
+          ) : null}
+          {answer.mode === 'baseline' ? (
+            <span className="jp-sleeptime-badge">baseline</span>
+          ) : null}
+          <span data-testid="jp-sleeptime-answer-tokens">
+            {tokens === null ? '– tokens' : `${formatTokens(tokens)} tokens`}
+          </span>
+          {answer.ttftMs !== null && answer.source === 'model' ? (
+            <span title="time to first token">
+              first token {formatMs(answer.ttftMs)}
+            </span>
+          ) : null}
+          <span data-testid="jp-sleeptime-answer-latency" title="total latency">
+            {answer.local ? 'instant' : formatMs(answer.latencyMs)}
+          </span>
+          {answer.stopped ? <span>stopped</span> : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}

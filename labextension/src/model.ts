@@ -1,0 +1,748 @@
+/**
+ * SleeptimeModel: the frontend's single source of truth (no DOM).
+ *
+ * It follows the active notebook's kernel, polls `GET status` (and
+ * `GET kernels/{id}` when the panel is visible and something changed) with an
+ * adaptive schedule, streams answers and pushes settings. Widgets only read
+ * its state and listen to `changed`.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  derivePanelView,
+  findCellNote,
+  findKernelStatus,
+  IActiveCellInfo,
+  ICellNote,
+  IFailedRun,
+  IPanelView,
+  isKernelActive,
+  isPreparedStateFresh,
+  IStatusSummary,
+  kernelSignature,
+  lastFailedExecution,
+  matchAnticipated,
+  nextPollDelay,
+  settingsToPayload,
+  summarizeStatus
+} from './logic';
+import {
+  AskMode,
+  IKernelState,
+  IKernelStatus,
+  IServerSettings,
+  ISleeptimeClient,
+  IStatus,
+  IUserSettings,
+  SleeptimeRequestError
+} from './types';
+
+/** The notebook the model follows. */
+export interface INotebookRef {
+  path: string;
+  kernelId: string | null;
+}
+
+/** The current answer shown in the panel. */
+export interface IAnswer {
+  /** Increases with every question. */
+  id: number;
+  question: string;
+  mode: AskMode;
+  /** Markdown text so far. */
+  text: string;
+  streaming: boolean;
+  /** Where the answer came from (null until known). */
+  source: 'anticipated' | 'model' | null;
+  /** Answered in the browser from a prepared answer, without a request. */
+  local: boolean;
+  usage: { prompt_tokens: number; completion_tokens: number } | null;
+  ttftMs: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  /** Stopped by the user before the end. */
+  stopped: boolean;
+}
+
+/** Refetch kernel details at least this often while the panel is visible. */
+export const KERNEL_REFRESH_MS = 30000;
+/** Poll fast for this long after a cell ran (the server will think soon). */
+export const NUDGE_WINDOW_MS = 15000;
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message || error.name;
+  }
+  return String(error);
+}
+
+function isAbort(error: unknown): boolean {
+  return (error as Error)?.name === 'AbortError';
+}
+
+export class SleeptimeModel implements IDisposable {
+  constructor(options: SleeptimeModel.IOptions) {
+    this._client = options.client;
+    this._now = options.now ?? (() => Date.now());
+  }
+
+  /** Emitted whenever any state changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  // -- state ---------------------------------------------------------------
+
+  get status(): IStatus | null {
+    return this._status;
+  }
+
+  get statusError(): string | null {
+    return this._statusError;
+  }
+
+  get notebook(): INotebookRef | null {
+    return this._notebook;
+  }
+
+  get hasNotebook(): boolean {
+    return this._notebook !== null;
+  }
+
+  get kernelId(): string | null {
+    return this._notebook?.kernelId ?? null;
+  }
+
+  /** Details of the active kernel (null until fetched / unknown). */
+  get kernel(): IKernelState | null {
+    return this._kernel;
+  }
+
+  get kernelError(): string | null {
+    return this._kernelError;
+  }
+
+  /** The server does not know the active kernel (yet). */
+  get kernelNotFound(): boolean {
+    return this._kernelNotFound;
+  }
+
+  get activeCell(): IActiveCellInfo | null {
+    return this._activeCell;
+  }
+
+  get answer(): IAnswer | null {
+    return this._answer;
+  }
+
+  /** A manual "think now" request is running. */
+  get thinkingNow(): boolean {
+    return this._thinkingNow;
+  }
+
+  get thinkError(): string | null {
+    return this._thinkError;
+  }
+
+  get settingsError(): string | null {
+    return this._settingsError;
+  }
+
+  /** Consecutive failed status polls. */
+  get errorCount(): number {
+    return this._errors;
+  }
+
+  /** Delay chosen for the next poll (ms), for diagnostics and tests. */
+  get nextDelay(): number | null {
+    return this._nextDelay;
+  }
+
+  get polling(): boolean {
+    return this._timer !== null || this._ticking;
+  }
+
+  // -- derived -------------------------------------------------------------
+
+  get kernelStatus(): IKernelStatus | null {
+    return findKernelStatus(this._status, this.kernelId);
+  }
+
+  get summary(): IStatusSummary {
+    return summarizeStatus({
+      status: this._status,
+      statusError: this._statusError,
+      kernelId: this.kernelId
+    });
+  }
+
+  get view(): IPanelView {
+    return derivePanelView({
+      hasNotebook: this.hasNotebook,
+      kernelId: this.kernelId,
+      status: this._status,
+      statusError: this._statusError,
+      kernel: this._kernel,
+      kernelNotFound: this._kernelNotFound
+    });
+  }
+
+  get cellNote(): ICellNote | null {
+    return findCellNote(this._kernel, this._activeCell);
+  }
+
+  get failedRun(): IFailedRun | null {
+    return lastFailedExecution(this._kernel);
+  }
+
+  // -- inputs from the application -----------------------------------------
+
+  /** Follow another notebook / kernel (null: no notebook). */
+  setNotebook(ref: INotebookRef | null): void {
+    const prev = this._notebook;
+    const next = ref
+      ? { path: ref.path, kernelId: ref.kernelId || null }
+      : null;
+    if (
+      prev?.path === next?.path &&
+      prev?.kernelId === next?.kernelId &&
+      (prev === null) === (next === null)
+    ) {
+      return;
+    }
+    this._notebook = next;
+    if (prev?.kernelId !== next?.kernelId) {
+      this._kernel = null;
+      this._kernelError = null;
+      this._kernelNotFound = false;
+      this._kernelStale = true;
+      this._kernelFetchedAt = 0;
+      this._lastSignature = null;
+      this._abortAsk();
+      this._answer = null;
+      this._thinkError = null;
+      this._changed.emit();
+      this._pollSoon(0);
+    } else {
+      this._changed.emit();
+    }
+  }
+
+  /** The active cell of the followed notebook changed or ran. */
+  setActiveCell(cell: IActiveCellInfo | null): void {
+    const prev = this._activeCell;
+    if (
+      prev?.executionCount === cell?.executionCount &&
+      prev?.source === cell?.source &&
+      (prev === null) === (cell === null)
+    ) {
+      return;
+    }
+    this._activeCell = cell ? { ...cell } : null;
+    this._changed.emit();
+  }
+
+  /** The sidebar was shown or hidden; kernel details are only polled when shown. */
+  setPanelVisible(visible: boolean): void {
+    if (this._panelVisible === visible) {
+      return;
+    }
+    this._panelVisible = visible;
+    if (visible && this.kernelId) {
+      this._pollSoon(0);
+    }
+  }
+
+  /** The browser tab was shown or hidden; polling stops while hidden. */
+  setDocumentVisible(visible: boolean): void {
+    if (this._documentVisible === visible) {
+      return;
+    }
+    this._documentVisible = visible;
+    if (visible) {
+      this._pollSoon(0);
+    } else {
+      this._clearTimer();
+    }
+  }
+
+  /** A cell was executed: poll fast for a while, refetch details. */
+  nudge(): void {
+    this._nudgedUntil = this._now() + NUDGE_WINDOW_MS;
+    this._kernelStale = true;
+    this._pollSoon(300);
+  }
+
+  // -- polling ---------------------------------------------------------------
+
+  /** Start polling (idempotent). */
+  start(): void {
+    if (this._running || this._isDisposed) {
+      return;
+    }
+    this._running = true;
+    this._pollSoon(0);
+  }
+
+  /** Stop polling. */
+  stop(): void {
+    this._running = false;
+    this._clearTimer();
+  }
+
+  /** Poll now; resolves when this poll is done. */
+  async refresh(): Promise<void> {
+    this._clearTimer();
+    await this._tick();
+  }
+
+  // -- actions ---------------------------------------------------------------
+
+  /**
+   * Ask a question about the followed notebook. A question matching an
+   * anticipated one is answered at once (when the prepared state is current);
+   * otherwise the answer is streamed from the server.
+   */
+  async ask(
+    question: string,
+    mode: AskMode = 'sleep'
+  ): Promise<IAnswer | null> {
+    const q = (question ?? '').trim();
+    if (!q || this._isDisposed) {
+      return null;
+    }
+    this._abortAsk();
+    const id = ++this._askSeq;
+    const start = this._now();
+    const base: IAnswer = {
+      id,
+      question: q,
+      mode,
+      text: '',
+      streaming: true,
+      source: null,
+      local: false,
+      usage: null,
+      ttftMs: null,
+      latencyMs: null,
+      error: null,
+      stopped: false
+    };
+    const kernelId = this.kernelId;
+    if (!kernelId) {
+      return this._setAnswer({
+        ...base,
+        streaming: false,
+        error: this.hasNotebook
+          ? 'No kernel: start the notebook’s kernel and run a cell first.'
+          : 'No notebook open.'
+      });
+    }
+
+    if (mode === 'sleep' && this._kernel?.kernel_id === kernelId) {
+      const hit = matchAnticipated(q, this._kernel.insights?.anticipated);
+      if (hit && isPreparedStateFresh(this.kernelStatus)) {
+        const elapsed = this._now() - start;
+        return this._setAnswer({
+          ...base,
+          text: hit.answer,
+          streaming: false,
+          source: 'anticipated',
+          local: true,
+          usage: { prompt_tokens: 0, completion_tokens: 0 },
+          ttftMs: elapsed,
+          latencyMs: elapsed
+        });
+      }
+    }
+
+    const controller = new AbortController();
+    this._askAbort = controller;
+    this._setAnswer(base);
+    const current = () => this._answer?.id === id;
+    try {
+      await this._client.ask(
+        kernelId,
+        q,
+        mode,
+        event => {
+          if (!current() || !this._answer) {
+            return;
+          }
+          const a = this._answer;
+          if (event.type === 'token') {
+            this._setAnswer({
+              ...a,
+              text: a.text + (event.text ?? ''),
+              ttftMs: a.ttftMs ?? this._now() - start
+            });
+          } else if (event.type === 'done') {
+            this._setAnswer({
+              ...a,
+              text:
+                typeof event.answer === 'string' && event.answer
+                  ? event.answer
+                  : a.text,
+              streaming: false,
+              source: event.source ?? 'model',
+              usage: event.usage ?? null,
+              ttftMs: event.ttft_ms ?? a.ttftMs,
+              latencyMs: event.latency_ms ?? this._now() - start
+            });
+          } else if (event.type === 'error') {
+            this._setAnswer({
+              ...a,
+              streaming: false,
+              error: event.message || 'The server reported an error.'
+            });
+          }
+        },
+        controller.signal
+      );
+      if (current() && this._answer?.streaming) {
+        const a = this._answer;
+        this._setAnswer({
+          ...a,
+          streaming: false,
+          latencyMs: a.latencyMs ?? this._now() - start,
+          error: a.text
+            ? a.error
+            : 'The server closed the stream without an answer.'
+        });
+      }
+    } catch (error) {
+      if (current() && this._answer) {
+        if (isAbort(error) || controller.signal.aborted) {
+          this._setAnswer({ ...this._answer, streaming: false, stopped: true });
+        } else {
+          this._setAnswer({
+            ...this._answer,
+            streaming: false,
+            error: messageOf(error)
+          });
+        }
+      }
+    } finally {
+      if (this._askAbort === controller) {
+        this._askAbort = null;
+      }
+    }
+    // Usage changed on the server.
+    this._pollSoon(500);
+    return current() ? this._answer : null;
+  }
+
+  /** Stop the answer being streamed, keeping what arrived. */
+  stopAsk(): void {
+    const a = this._answer;
+    this._abortAsk();
+    if (a && a.streaming && this._answer?.id === a.id) {
+      this._setAnswer({ ...a, streaming: false, stopped: true });
+    }
+  }
+
+  /** Clear the current answer. */
+  clearAnswer(): void {
+    this._abortAsk();
+    if (this._answer) {
+      this._answer = null;
+      this._changed.emit();
+    }
+  }
+
+  /** Run pending sleep-time work for the followed kernel now and wait. */
+  async think(): Promise<void> {
+    const kernelId = this.kernelId;
+    if (!kernelId || this._thinkingNow) {
+      return;
+    }
+    this._thinkingNow = true;
+    this._thinkError = null;
+    this._nudgedUntil = this._now() + NUDGE_WINDOW_MS;
+    this._changed.emit();
+    this._pollSoon(300);
+    try {
+      await this._client.think(kernelId);
+    } catch (error) {
+      this._thinkError = messageOf(error);
+    } finally {
+      this._thinkingNow = false;
+      this._kernelStale = true;
+      this._changed.emit();
+    }
+    if (!this._isDisposed) {
+      await this.refresh();
+    }
+  }
+
+  /**
+   * Send the user's JupyterLab settings to the server: only what the user
+   * set; a model cleared since the last push is sent as null (reset).
+   */
+  async applyUserSettings(
+    user: IUserSettings | Record<string, unknown> | null
+  ): Promise<boolean> {
+    const payload = settingsToPayload(user, this._pushedSettings);
+    const ok = await this.pushSettings(payload);
+    if (ok) {
+      const kept: IServerSettings = {};
+      for (const [key, value] of Object.entries(payload)) {
+        if (value !== null && value !== undefined) {
+          (kept as Record<string, unknown>)[key] = value;
+        }
+      }
+      this._pushedSettings = kept;
+    }
+    return ok;
+  }
+
+  /** PUT settings to the server (no-op for an empty payload). */
+  async pushSettings(payload: IServerSettings): Promise<boolean> {
+    if (!payload || Object.keys(payload).length === 0) {
+      if (this._settingsError) {
+        this._settingsError = null;
+        this._changed.emit();
+      }
+      return true;
+    }
+    try {
+      await this._client.putSettings(payload);
+      this._settingsError = null;
+      this._changed.emit();
+      this._pollSoon(0);
+      return true;
+    } catch (error) {
+      this._settingsError = `Settings rejected by the server: ${messageOf(error)}`;
+      this._changed.emit();
+      return false;
+    }
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this.stop();
+    this._abortAsk();
+    Signal.clearData(this);
+  }
+
+  // -- private ---------------------------------------------------------------
+
+  private _setAnswer(answer: IAnswer): IAnswer {
+    this._answer = answer;
+    this._changed.emit();
+    return answer;
+  }
+
+  private _abortAsk(): void {
+    const controller = this._askAbort;
+    this._askAbort = null;
+    if (controller) {
+      controller.abort();
+    }
+  }
+
+  private _clearTimer(): void {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private _pollSoon(delay: number): void {
+    if (!this._running || this._isDisposed || !this._documentVisible) {
+      return;
+    }
+    if (this._ticking) {
+      this._tickAgain = true;
+      return;
+    }
+    if (this._timer !== null && this._timerDue <= this._now() + delay) {
+      return;
+    }
+    this._schedule(delay);
+  }
+
+  private _schedule(delay: number): void {
+    this._clearTimer();
+    if (!this._running || this._isDisposed || !this._documentVisible) {
+      this._nextDelay = null;
+      return;
+    }
+    this._nextDelay = delay;
+    this._timerDue = this._now() + delay;
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      void this._tick();
+    }, delay);
+  }
+
+  private _isActive(): boolean {
+    if (this._nudgedUntil > this._now() || this._thinkingNow) {
+      return true;
+    }
+    if (this.kernelId) {
+      return isKernelActive(this.kernelStatus);
+    }
+    return (this._status?.kernels ?? []).some(k => k && k.thinking);
+  }
+
+  private async _tick(): Promise<void> {
+    if (this._isDisposed) {
+      return;
+    }
+    if (this._ticking) {
+      this._tickAgain = true;
+      return;
+    }
+    this._ticking = true;
+    try {
+      await this._poll();
+    } catch (error) {
+      console.error('jupyter-sleeptime: poll failed', error);
+    } finally {
+      this._ticking = false;
+    }
+    if (this._tickAgain) {
+      this._tickAgain = false;
+      this._schedule(0);
+      return;
+    }
+    this._schedule(
+      nextPollDelay({
+        errors: this._errors,
+        active: this._isActive(),
+        unchangedTicks: this._unchangedTicks
+      })
+    );
+  }
+
+  private async _poll(): Promise<void> {
+    let status: IStatus;
+    try {
+      status = await this._client.getStatus();
+    } catch (error) {
+      if (this._isDisposed) {
+        return;
+      }
+      this._errors += 1;
+      this._statusError = messageOf(error);
+      this._changed.emit();
+      return;
+    }
+    if (this._isDisposed) {
+      return;
+    }
+    this._errors = 0;
+    this._statusError = null;
+    this._status = status;
+
+    const kernelId = this.kernelId;
+    const signature = `${kernelId}|${kernelSignature(this.kernelStatus)}`;
+    const changed = signature !== this._lastSignature;
+    this._unchangedTicks = changed ? 0 : this._unchangedTicks + 1;
+    this._lastSignature = signature;
+
+    const due =
+      this._kernelStale ||
+      changed ||
+      this._kernel === null ||
+      this._now() - this._kernelFetchedAt > KERNEL_REFRESH_MS;
+    if (
+      kernelId &&
+      this._panelVisible &&
+      due &&
+      !this._kernelNotFoundFresh(changed)
+    ) {
+      await this._fetchKernel(kernelId);
+    }
+    this._changed.emit();
+  }
+
+  /** After a 404, wait for the status to change (or the refresh period). */
+  private _kernelNotFoundFresh(changed: boolean): boolean {
+    return (
+      this._kernelNotFound &&
+      !changed &&
+      !this._kernelStale &&
+      this._now() - this._kernelFetchedAt <= KERNEL_REFRESH_MS
+    );
+  }
+
+  private async _fetchKernel(kernelId: string): Promise<void> {
+    try {
+      const kernel = await this._client.getKernel(kernelId);
+      if (this.kernelId !== kernelId || this._isDisposed) {
+        return;
+      }
+      this._kernel = kernel;
+      this._kernelError = null;
+      this._kernelNotFound = false;
+      this._kernelStale = false;
+    } catch (error) {
+      if (this.kernelId !== kernelId || this._isDisposed) {
+        return;
+      }
+      if (error instanceof SleeptimeRequestError && error.status === 404) {
+        this._kernel = null;
+        this._kernelNotFound = true;
+        this._kernelError = null;
+        this._kernelStale = false;
+      } else {
+        this._kernelError = messageOf(error);
+        this._kernelStale = true;
+      }
+    }
+    this._kernelFetchedAt = this._now();
+  }
+
+  private _client: ISleeptimeClient;
+  private _now: () => number;
+  private _changed = new Signal<this, void>(this);
+  private _isDisposed = false;
+
+  private _status: IStatus | null = null;
+  private _statusError: string | null = null;
+  private _notebook: INotebookRef | null = null;
+  private _kernel: IKernelState | null = null;
+  private _kernelError: string | null = null;
+  private _kernelNotFound = false;
+  private _kernelStale = true;
+  private _kernelFetchedAt = 0;
+  private _activeCell: IActiveCellInfo | null = null;
+  private _answer: IAnswer | null = null;
+  private _askSeq = 0;
+  private _askAbort: AbortController | null = null;
+  private _thinkingNow = false;
+  private _thinkError: string | null = null;
+  private _settingsError: string | null = null;
+  private _pushedSettings: IServerSettings | null = null;
+
+  private _running = false;
+  private _panelVisible = false;
+  private _documentVisible = true;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _timerDue = 0;
+  private _nextDelay: number | null = null;
+  private _ticking = false;
+  private _tickAgain = false;
+  private _errors = 0;
+  private _unchangedTicks = 0;
+  private _lastSignature: string | null = null;
+  private _nudgedUntil = 0;
+}
+
+export namespace SleeptimeModel {
+  export interface IOptions {
+    client: ISleeptimeClient;
+    /** Clock (ms); injectable for tests. */
+    now?: () => number;
+  }
+}

@@ -1,0 +1,138 @@
+"""Shared fixtures: a real Jupyter server with the extension (pytest-jupyter), real
+ipykernel kernels driven over the server's websocket as a frontend would, and the
+scripted model registered through LiteLLM's custom-provider API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from jupyter_sleeptime.engine import scripted_model  # noqa: E402
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+SCRIPTED = "sleeptime-scripted/test"
+
+
+@pytest.fixture(autouse=True)
+def _reset_scripted_model():
+    scripted_model.control.reset()
+    yield
+    scripted_model.control.reset()
+
+
+@pytest.fixture
+def sleeptime_config() -> dict[str, Any]:
+    """Override in a test module to change SleeptimeApp traits."""
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(tmp_path, sleeptime_config):
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_sleeptime": True}},
+        "SleeptimeApp": {
+            "model": SCRIPTED,
+            "store_path": str(tmp_path / "sleeptime.db"),
+            "idle_seconds": 0.3,
+            **sleeptime_config,
+        },
+    }
+
+
+@pytest.fixture
+def sleeptime_app(jp_serverapp):
+    return jp_serverapp.web_app.settings["sleeptime_app"]
+
+
+@pytest.fixture
+def service(jp_serverapp):
+    return jp_serverapp.web_app.settings["sleeptime"]
+
+
+class KernelDriver:
+    """Runs code in a kernel through the server's websocket, as JupyterLab does."""
+
+    def __init__(self, ws: Any, kernel_id: str) -> None:
+        self.ws = ws
+        self.kernel_id = kernel_id
+        self.session = uuid.uuid4().hex
+
+    async def execute(self, code: str, timeout: float = 60) -> dict[str, Any]:
+        msg_id = uuid.uuid4().hex
+        await self.ws.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": self.session,
+                       "username": "test", "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": True,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        outputs: list[dict[str, Any]] = []
+        reply: dict[str, Any] | None = None
+        idle = False
+        while reply is None or not idle:
+            raw = await asyncio.wait_for(self.ws.read_message(), timeout)
+            if raw is None:
+                raise ConnectionError("kernel websocket closed")
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "execute_reply":
+                reply = msg["content"]
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+            elif kind in ("stream", "execute_result", "display_data", "error"):
+                outputs.append({"type": kind, **msg["content"]})
+        return {"reply": reply, "outputs": outputs}
+
+
+@pytest.fixture
+def start_kernel(jp_fetch, jp_ws_fetch):
+    sockets: list[Any] = []
+
+    async def start(path: str | None = None) -> KernelDriver:
+        if path:
+            response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(
+                {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
+            ), request_timeout=120)
+            kernel_id = json.loads(response.body)["kernel"]["id"]
+        else:
+            response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": "python3"}),
+                                      request_timeout=120)
+            kernel_id = json.loads(response.body)["id"]
+        ws = await jp_ws_fetch("api", "kernels", kernel_id, "channels")
+        sockets.append(ws)
+        driver = KernelDriver(ws, kernel_id)
+        await driver.execute("pass")  # the kernel is up and its iopub reaches the server
+        return driver
+
+    yield start
+    for ws in sockets:
+        ws.close()
+
+
+async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
+    """Poll until `predicate()` (sync or async) is truthy; returns its value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+async def get_json(jp_fetch, *parts: str, **kwargs: Any) -> Any:
+    response = await jp_fetch(*parts, **kwargs)
+    return json.loads(response.body)

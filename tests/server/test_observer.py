@@ -1,0 +1,153 @@
+"""The server extension observes real kernels and records executions, outputs, digests."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from ..conftest import get_json, wait_for
+
+
+async def kernel_state(jp_fetch, kernel_id):
+    return await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel_id)
+
+
+async def test_executions_recorded_in_execution_order(jp_fetch, start_kernel):
+    kernel = await start_kernel()
+    # Run "cells" out of document order: the record follows the order the kernel ran them.
+    await kernel.execute("b = 2\nprint('second cell', b)")
+    await kernel.execute("a = 1\na + 41")
+    await kernel.execute("c = a + b\nc")
+
+    async def three():
+        state = await kernel_state(jp_fetch, kernel.kernel_id)
+        user = [e for e in state["executions"] if e["source"] != "pass"]
+        return user if len(user) == 3 and all(e["status"] for e in user) else None
+
+    executions = await wait_for(three)
+    assert [e["source"].split("\n")[0] for e in executions] == ["b = 2", "a = 1", "c = a + b"]
+    counts = [e["execution_count"] for e in executions]
+    assert counts == sorted(counts) and len(set(counts)) == 3
+    assert executions[0]["outputs"][0]["text"] == "second cell 2\n"
+    assert executions[1]["outputs"][0]["output_type"] == "execute_result"
+    assert executions[1]["outputs"][0]["text"] == "42"
+    assert "text/plain" in executions[1]["outputs"][0]["mime_types"]
+    assert all(e["status"] == "ok" for e in executions)
+
+
+async def test_error_recorded_with_traceback(jp_fetch, start_kernel):
+    kernel = await start_kernel()
+    await kernel.execute("def f():\n    return {}['missing']\nf()")
+    state = await wait_for(lambda: _last_complete(jp_fetch, kernel.kernel_id))
+    error = state["outputs"][-1]
+    assert state["status"] == "error"
+    assert error["ename"] == "KeyError" and "missing" in error["evalue"]
+    assert any("f()" in line for line in error["traceback"])
+
+
+async def _last_complete(jp_fetch, kernel_id):
+    state = await kernel_state(jp_fetch, kernel_id)
+    done = [e for e in state["executions"] if e["status"] and e["source"] != "pass"]
+    return done[-1] if done else None
+
+
+async def test_digest_shows_dataframe(jp_fetch, start_kernel):
+    kernel = await start_kernel()
+    await kernel.execute(
+        "import pandas as pd\nsales = pd.DataFrame({'region': ['n'] * 1000, 'units': range(1000)})"
+    )
+
+    async def digest_has_sales():
+        state = await kernel_state(jp_fetch, kernel.kernel_id)
+        names = {v["name"]: v for v in state["digest"]["variables"]}
+        return names.get("sales")
+
+    sales = await wait_for(digest_has_sales)
+    assert "1000" in sales["summary"]
+    assert "region" in sales["summary"] and "units" in sales["summary"]
+    assert "DataFrame" in sales["type"]
+
+
+async def test_digest_leaves_namespace_and_history_alone(jp_fetch, start_kernel, service):
+    kernel = await start_kernel()
+    await kernel.execute("x = 1\ngen = (i for i in range(3))")
+    before = await kernel.execute("print(sorted(dir()), len(In))")
+    for _ in range(3):
+        await service.refresh_digest(kernel.kernel_id, force=True)
+    after = await kernel.execute("print(sorted(dir()), len(In))")
+    names_before, in_before = before["outputs"][0]["text"].rsplit(" ", 1)
+    names_after, in_after = after["outputs"][0]["text"].rsplit(" ", 1)
+    # IPython itself adds `_iN` for every cell the user runs; everything else must be identical.
+    history = re.compile(r"'_i\d+', ")
+    assert history.sub("", names_before) == history.sub("", names_after)
+    assert int(in_after) == int(in_before) + 1  # only the print cell itself
+    first = await kernel.execute("print(next(gen))")
+    assert first["outputs"][0]["text"] == "0\n"
+
+
+async def test_hanging_repr_does_not_stall_digest(jp_fetch, start_kernel, service):
+    kernel = await start_kernel()
+    await kernel.execute(
+        "import time\nclass Slow:\n    def __repr__(self):\n        time.sleep(30)\n        return 's'\n"
+        "    def __len__(self):\n        time.sleep(30)\n        return 1\nslow = Slow()"
+    )
+    await service.refresh_digest(kernel.kernel_id, force=True)
+    state = await kernel_state(jp_fetch, kernel.kernel_id)
+    assert state["digest"]["took_ms"] < 1000
+    assert any(v["name"] == "slow" for v in state["digest"]["variables"])
+
+
+async def test_kernel_restart_keeps_observing(jp_fetch, start_kernel, jp_ws_fetch):
+    kernel = await start_kernel()
+    await kernel.execute("before_restart = 1")
+    await jp_fetch("api", "kernels", kernel.kernel_id, "restart", method="POST", body="{}")
+    ws = await jp_ws_fetch("api", "kernels", kernel.kernel_id, "channels")
+    kernel.ws = ws
+    await kernel.execute("after_restart = 2")
+
+    async def seen():
+        state = await kernel_state(jp_fetch, kernel.kernel_id)
+        return [e for e in state["executions"] if e["source"] == "after_restart = 2" and e["status"]]
+
+    assert await wait_for(seen)
+    ws.close()
+
+
+async def test_unknown_kernel_is_404(jp_fetch):
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch("sleeptime", "api", "kernels", "no-such-kernel")
+    assert err.value.code == 404
+    assert "no-such-kernel" in json.loads(err.value.response.body)["message"]
+
+
+async def test_malformed_body_is_400(jp_fetch, start_kernel):
+    kernel = await start_kernel()
+    for body in ("{not json", "[1, 2]", json.dumps({"question": ""})):
+        with pytest.raises(HTTPClientError) as err:
+            await jp_fetch("sleeptime", "api", "kernels", kernel.kernel_id, "ask", method="POST", body=body)
+        assert err.value.code == 400
+        assert json.loads(err.value.response.body)["message"]
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "status"),
+        ("GET", "settings"),
+        ("PUT", "settings"),
+        ("GET", "kernels/k1"),
+        ("POST", "kernels/k1/think"),
+        ("POST", "kernels/k1/ask"),
+    ],
+)
+async def test_routes_need_auth(jp_fetch, method, path):
+    body = None if method == "GET" else "{}"
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch(
+            "sleeptime", "api", *path.split("/"), method=method, body=body,
+            headers={"Authorization": ""},
+        )
+    assert err.value.code in (401, 403)

@@ -14,7 +14,7 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from jupyter_sleeptime.engine import scripted_model  # noqa: E402
+from jupyter_sleeptime.engine import scripted_model
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

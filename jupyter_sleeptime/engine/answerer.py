@@ -150,7 +150,12 @@ class Answerer:
 
     # -- asking -----------------------------------------------------------------------------------
     async def ask(
-        self, notebook: str, question: str, mode: str = "sleep", on_token: TokenCallback | None = None
+        self,
+        notebook: str,
+        question: str,
+        mode: str = "sleep",
+        on_token: TokenCallback | None = None,
+        model: str | None = None,
     ) -> Answer:
         started = time.perf_counter()
         if mode == "sleep":
@@ -172,7 +177,7 @@ class Answerer:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         result = await self.client.complete(
             messages, kind="query", task=f"ask:{mode}", notebook=notebook,
-            max_tokens=self.max_tokens, on_token=on_token,
+            max_tokens=self.max_tokens, on_token=on_token, model=model,
         )
         return Answer(
             result.text.strip(), "model", mode, result.prompt_tokens, result.completion_tokens,

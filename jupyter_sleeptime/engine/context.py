@@ -121,20 +121,44 @@ def words(text: str) -> set[str]:
     return {w.lower() for w in WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1}
 
 
-def relevant(question: str, executions: Sequence[Execution], notes: dict[str, str], k: int = 3) -> list[Execution]:
-    """Cells most related to the question: names and words shared with source, output and note.
-    An explicit cell number in the question ("cell 7", "[7]") always counts."""
+ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_, ]*?)\s*(?:\[[^\]]*\])?\s*[-+*/]?=(?!=)", re.M)
+
+
+def assigned_names(source: str) -> set[str]:
+    names: set[str] = set()
+    for match in ASSIGNED.finditer(source):
+        names |= {n.strip() for n in match.group(1).split(",") if n.strip()}
+    return names
+
+
+def relevant(
+    question: str, executions: Sequence[Execution], notes: dict[str, str], k: int = 3
+) -> list[Execution]:
+    """Cells most related to the question, in notebook order.
+
+    A cell that assigns a name the question mentions counts most, then names it uses, then
+    plain words shared with its source and note; an explicit cell number ("cell 7", "[7]")
+    always counts. Weak matches (under half the best score) are left out."""
+    defined: set[str] = set()
+    for ex in executions:
+        defined |= assigned_names(ex.source)
+    named = identifiers(question) & defined  # the notebook's own variables the question names
     asked = words(question)
     numbers = {int(n) for n in re.findall(r"(?:cell\s*|\[)(\d+)\]?", question, re.I)}
+    failing = bool({"error", "fail", "failed", "fails", "wrong", "raise", "raised"} & asked)
     scored: list[tuple[float, int, Execution]] = []
     for pos, ex in enumerate(executions):
-        text = ex.source + " " + notes.get(ex.cell_hash(), "")
-        overlap = len(asked & words(text))
-        score = overlap + (10 if ex.execution_count in numbers else 0)
-        if ex.status == "error" and ({"error", "fail", "failed", "wrong"} & {w.lower() for w in WORD.findall(question)}):
-            score += 3
+        score = 4.0 * len(named & assigned_names(ex.source))
+        score += 1.5 * len(named & identifiers(ex.source))
+        score += 0.5 * len(asked & words(ex.source + " " + notes.get(ex.cell_hash(), "")))
+        score += 10.0 if ex.execution_count in numbers else 0.0
+        score += 3.0 if failing and ex.status == "error" else 0.0
         if score:
             scored.append((score, pos, ex))
+    if not scored:
+        return []
+    top = max(item[0] for item in scored)
+    scored = [item for item in scored if item[0] >= max(1.0, top / 2)]
     scored.sort(key=lambda item: (-item[0], -item[1]))
     chosen = sorted(scored[:k], key=lambda item: item[1])
     return [ex for _, _, ex in chosen]

@@ -150,9 +150,14 @@ class SleeptimeEngine:
         return await self.scheduler.think_now(notebook)
 
     async def ask(
-        self, notebook: str, question: str, mode: str = "sleep", on_token: TokenCallback | None = None
+        self,
+        notebook: str,
+        question: str,
+        mode: str = "sleep",
+        on_token: TokenCallback | None = None,
+        model: str | None = None,
     ) -> Answer:
-        answer = await self.answerer.ask(notebook, question, mode, on_token)
+        answer = await self.answerer.ask(notebook, question, mode, on_token, model=model)
         if answer.source == "anticipated":
             self.anticipated_hits += 1
         return answer

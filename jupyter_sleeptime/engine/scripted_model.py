@@ -35,6 +35,7 @@ class Control:
     token_delay: float = 0.0  # seconds between streamed tokens
     calls: list[dict[str, Any]] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)  # task → fixed reply
+    chunks_sent: int = 0
 
     def reset(self) -> None:
         self.fail_next = 0
@@ -42,6 +43,7 @@ class Control:
         self.token_delay = 0.0
         self.calls.clear()
         self.overrides.clear()
+        self.chunks_sent = 0
 
     def tasks(self) -> list[str]:
         return [c["task"] for c in self.calls]
@@ -176,6 +178,7 @@ class ScriptedLLM(CustomLLM):
         for chunk in self._chunks(model, messages, optional_params or {}):
             if control.token_delay:
                 await asyncio.sleep(control.token_delay)
+            control.chunks_sent += 1
             yield chunk
 
 

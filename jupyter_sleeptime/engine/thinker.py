@@ -123,12 +123,12 @@ class Thinker:
         memory = self.store.memory(notebook)
         if memory is None or memory["state_version"] < version:
             tasks.append(Task("rewrite_memory"))
-        for kind in ("anticipate", "next_steps"):
-            if self.anticipate_k <= 0 and kind == "anticipate":
+        for task_name, kind in (("anticipate", "anticipated"), ("next_steps", "next_steps")):
+            if self.anticipate_k <= 0 and task_name == "anticipate":
                 continue
             saved = self.store.insight(notebook, kind)
             if saved is None or saved[1] < version:
-                tasks.append(Task(kind))
+                tasks.append(Task(task_name))
         if self.warm is not None and (tasks or self._warmed.get(notebook) != self._warm_key(notebook)):
             tasks.append(Task("warm_kv"))
         tasks.sort(key=lambda t: t.priority)

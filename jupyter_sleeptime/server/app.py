@@ -14,6 +14,7 @@ from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, vali
 from ..engine.core import EngineConfig
 from .handlers import handlers
 from .service import KERNEL_ACTIONS, SleeptimeService
+from .tokens import KernelTokens
 
 
 class SleeptimeApp(ExtensionApp):
@@ -121,7 +122,11 @@ class SleeptimeApp(ExtensionApp):
             digest_budget_ms=self.digest_budget_ms,
             digest_delay=min(0.5, self.idle_seconds),
         )
-        self.settings.update({"sleeptime": self.service, "sleeptime_app": self})
+        self.tokens = KernelTokens()
+        self.tokens.install(self.serverapp.kernel_manager, lambda: self.serverapp.connection_url)
+        self.settings.update(
+            {"sleeptime": self.service, "sleeptime_app": self, "sleeptime_tokens": self.tokens}
+        )
         event_logger = getattr(self.serverapp, "event_logger", None)
         if event_logger is not None:
             event_logger.add_listener(schema_id=KERNEL_ACTIONS, listener=self._on_kernel_action)

@@ -6,7 +6,9 @@ import json
 import time
 from typing import Any
 
+from jupyter_server.auth import User
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.call_context import CallContext
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
@@ -15,6 +17,7 @@ from tornado.iostream import StreamClosedError
 from .. import __version__
 from ..engine.answerer import MODES
 from ..engine.llm import ModelError
+from . import tokens
 from .service import SleeptimeService, UnknownKernel
 
 KERNEL_ID = r"(?P<kernel_id>[\w-]+)"
@@ -26,6 +29,23 @@ class SleeptimeHandler(ExtensionHandlerMixin, APIHandler):
     @property
     def service(self) -> SleeptimeService:
         return self.settings["sleeptime"]
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        token = self.request.headers.get(tokens.HEADER)
+        if token is None:
+            await super().prepare()
+            return
+        # A kernel's own token: valid only on that kernel's routes. It travels in a custom
+        # header, which a browser cannot send cross-site without CORS, so no XSRF check.
+        CallContext.set(CallContext.JUPYTER_HANDLER, self)
+        if not self.check_host():
+            raise web.HTTPError(403)
+        kernel_id = self.path_kwargs.get("kernel_id")
+        kernel_tokens = self.settings["sleeptime_tokens"]
+        if not kernel_id or not kernel_tokens.verify(kernel_id, token):
+            raise web.HTTPError(403, "This kernel token does not grant access to this route.")
+        user = User(username=f"kernel-{kernel_id}", name="sleeptime kernel client")
+        self.current_user = self._jupyter_current_user = user
 
     def body(self) -> dict[str, Any]:
         if not self.request.body:
@@ -87,6 +107,9 @@ class AskHandler(SleeptimeHandler):
         body = self.body()
         question = body.get("question")
         mode = body.get("mode", "sleep")
+        model = body.get("model") or None
+        if model is not None and (not isinstance(model, str) or "/" not in model):
+            raise web.HTTPError(400, "'model' must be a LiteLLM model id such as openai/gpt-4o-mini.")
         if not isinstance(question, str) or not question.strip():
             raise web.HTTPError(400, "'question' must be a non-empty string.")
         if mode not in MODES:
@@ -104,7 +127,8 @@ class AskHandler(SleeptimeHandler):
         started = time.perf_counter()
         try:
             answer = await self.service.engine.ask(
-                notebook, question.strip(), mode, lambda text: emit({"type": "token", "text": text})
+                notebook, question.strip(), mode,
+                lambda text: emit({"type": "token", "text": text}), model=model,
             )
             await emit(answer.to_event())
         except StreamClosedError:

@@ -155,8 +155,18 @@ export class SleeptimeClient implements ISleeptimeClient {
     readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
 
-  getStatus(): Promise<IStatus> {
-    return requestAPI<IStatus>('status', {}, this.serverSettings);
+  async getStatus(): Promise<IStatus> {
+    try {
+      return await requestAPI<IStatus>('status', {}, this.serverSettings);
+    } catch (error) {
+      if (error instanceof SleeptimeRequestError && error.status === 404) {
+        throw new SleeptimeRequestError(
+          'the jupyter_sleeptime server extension is not enabled on this server (check `jupyter server extension list`)',
+          404
+        );
+      }
+      throw error;
+    }
   }
 
   getKernel(kernelId: string): Promise<IKernelState> {

@@ -174,7 +174,7 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
         />
       ) : null}
 
-      {canAsk ? (
+      {kernel ? (
         <Chips
           anticipated={anticipated}
           disabled={streaming}

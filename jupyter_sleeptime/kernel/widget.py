@@ -1,0 +1,202 @@
+"""The ask widget (ipywidgets 8): `%ask` with no question, or `jupyter_sleeptime.ask_widget()`.
+
+A question box with an Ask button, one button per anticipated question (its answer was
+prepared while the kernel was idle and shows at once), the streamed answer, and the
+next-step suggestions. The state is fetched once, when the widget is built; ↻ fetches it
+again. Button callbacks run as comm messages in the kernel, between cells, so they make
+the same outgoing HTTP call as the magic and stream into the answer area.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+
+from . import client as _client
+from .magics import Throttle, get_backend
+
+MODE_OPTIONS = [("sleep-time", "sleep"), ("query-time only", "baseline")]
+LABEL_CHARS = 70
+
+
+def _markdown_output(markdown: str) -> dict[str, Any]:
+    return {
+        "output_type": "display_data",
+        "data": {"text/markdown": markdown, "text/plain": markdown},
+        "metadata": {},
+    }
+
+
+class AskWidget(widgets.VBox):
+    """Ask about the notebook; see the module docstring."""
+
+    def __init__(self, backend: Any = None, fetch: bool = True, **kwargs: Any) -> None:
+        self.backend = backend
+        self.answer_text = ""
+        self.last_done: dict[str, Any] | None = None
+        self._anticipated: list[dict[str, str]] = []
+        self._fresh = False
+
+        self.status = widgets.HTML(value="<b>sleeptime</b>")
+        self.refresh_button = widgets.Button(
+            icon="refresh", tooltip="Fetch what sleeptime prepared again",
+            layout=widgets.Layout(width="36px"),
+        )
+        self.question = widgets.Text(
+            placeholder="Ask about this notebook…", layout=widgets.Layout(flex="1 1 auto")
+        )
+        self.ask_button = widgets.Button(
+            description="Ask", button_style="primary", icon="paper-plane"
+        )
+        self.mode = widgets.Dropdown(
+            options=MODE_OPTIONS, value="sleep", layout=widgets.Layout(width="150px"),
+            tooltip="sleep-time: answer from what was prepared while idle; query-time only: "
+            "send the whole notebook now (for comparison)",
+        )
+        self.suggested = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        self.answer = widgets.Output(layout=widgets.Layout(min_height="1.5em"))
+        self.steps = widgets.VBox()
+
+        self.ask_button.on_click(lambda _: self.ask(self.question.value))
+        self.refresh_button.on_click(lambda _: self.refresh())
+
+        super().__init__(
+            children=[
+                widgets.HBox([self.status, self.refresh_button],
+                             layout=widgets.Layout(justify_content="space-between")),
+                widgets.HBox([self.question, self.mode, self.ask_button]),
+                self.suggested,
+                self.answer,
+                self.steps,
+            ],
+            **kwargs,
+        )
+        self.add_class("jp-sleeptime-ask")
+        if fetch:
+            self.refresh()
+
+    # -- state ----------------------------------------------------------------------------------
+    def _backend(self) -> Any:
+        if self.backend is None:
+            self.backend = get_backend()
+        return self.backend
+
+    def refresh(self) -> None:
+        """Fetch the kernel's prepared insights and rebuild the buttons and suggestions."""
+        try:
+            backend = self._backend()
+            state = backend.state()
+        except Exception as exc:
+            self.status.value = f"<b>sleeptime</b> · {html.escape(_client.error_text(str(exc)))}"
+            return
+        insights = state.get("insights") or {}
+        self._anticipated = [
+            item for item in insights.get("anticipated") or []
+            if isinstance(item, dict) and item.get("question")
+        ]
+        self._fresh = bool(insights.get("anticipated_fresh", True))
+        self.suggested.children = tuple(self._question_button(i) for i in self._anticipated)
+        self.steps.children = self._step_widgets(insights.get("next_steps") or [])
+        self.status.value = "<b>sleeptime</b> · " + html.escape(self._summary(state, backend))
+
+    def _summary(self, state: dict[str, Any], backend: Any) -> str:
+        if backend.inprocess:
+            return "in-process (no server): answers at query time only"
+        parts = []
+        memory = state.get("memory") or {}
+        if memory.get("version"):
+            parts.append(f"memory v{memory['version']}")
+        parts.append(f"{len(self._anticipated)} anticipated questions")
+        if state.get("thinking"):
+            parts.append("thinking…")
+        elif state.get("pending"):
+            parts.append("will think when idle")
+        return " · ".join(parts)
+
+    def _question_button(self, item: dict[str, str]) -> widgets.Button:
+        question = str(item["question"])
+        label = question if len(question) <= LABEL_CHARS else question[: LABEL_CHARS - 1] + "…"
+        button = widgets.Button(description=label, tooltip=question,
+                                layout=widgets.Layout(width="auto", margin="2px"))
+        button.on_click(lambda _: self.show_anticipated(item))
+        return button
+
+    @staticmethod
+    def _step_widgets(steps: list[Any]) -> tuple[widgets.Widget, ...]:
+        items = [s for s in steps if isinstance(s, dict) and (s.get("title") or s.get("code"))]
+        if not items:
+            return ()
+        rows: list[widgets.Widget] = [widgets.HTML("<b>Next steps</b>")]
+        for step in items:
+            title = html.escape(str(step.get("title") or ""))
+            code = html.escape(str(step.get("code") or ""))
+            rows.append(widgets.HTML(
+                f"<div>{title}</div>" + (f"<pre><code>{code}</code></pre>" if code else "")
+            ))
+        return tuple(rows)
+
+    # -- answers --------------------------------------------------------------------------------
+    def _set(self, markdown: str) -> None:
+        self.answer.outputs = (_markdown_output(markdown),)
+
+    def show_anticipated(self, item: dict[str, str]) -> None:
+        """A foreseen question: its prepared answer at once — if nothing changed since it was
+        prepared; otherwise ask (the server answers from memory, or the model)."""
+        self.question.value = str(item["question"])
+        if not self._fresh or self.mode.value != "sleep":
+            self.ask(str(item["question"]))
+            return
+        self.answer_text = str(item.get("answer") or "")
+        self.last_done = {"type": "done", "answer": self.answer_text, "source": "anticipated",
+                          "mode": "sleep", "usage": {}, "latency_ms": 0}
+        self._set(f"{self.answer_text}\n\n_⚡ anticipated (prepared while idle) · 0 tokens_")
+
+    def ask(self, question: str, mode: str | None = None, model: str | None = None) -> dict | None:
+        """Ask and stream the answer into the answer area; returns the `done` event."""
+        question = (question or "").strip()
+        if not question:
+            self._set("_Type a question first._")
+            return None
+        self.answer_text = ""
+        self.last_done = None
+        self._set("_⏳ asking sleeptime…_")
+        throttle = Throttle()
+        try:
+            backend = self._backend()
+            events = backend.ask(question, mode=mode or self.mode.value, model=model)
+            for event in events:
+                kind = event.get("type")
+                if kind == "token":
+                    self.answer_text += str(event.get("text", ""))
+                    if throttle.due():
+                        self._set(self.answer_text + " ▌")
+                elif kind == "done":
+                    self.answer_text = str(event.get("answer") or self.answer_text).strip()
+                    self.last_done = event
+                    line = _client.footer(event, inprocess=backend.inprocess)
+                    self._set(f"{self.answer_text}\n\n{line}")
+                    return event
+                elif kind == "error":
+                    self._fail(str(event.get("message") or "the answer failed."))
+                    return None
+        except Exception as exc:
+            self._fail(f"{type(exc).__name__}: {exc}")
+            return None
+        self._fail("no answer came back.")
+        return None
+
+    def _fail(self, message: str) -> None:
+        partial = f"{self.answer_text.strip()}\n\n" if self.answer_text.strip() else ""
+        self._set(f"{partial}**{_client.error_text(message)}**")
+
+
+def show(backend: Any = None) -> None:
+    """Display the ask widget in the current output."""
+    from IPython.display import display
+
+    display(AskWidget(backend=backend))
+
+
+__all__ = ["AskWidget", "show"]

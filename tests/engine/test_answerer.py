@@ -1,0 +1,81 @@
+"""Query time: anticipated hits, sleep vs baseline prompts, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_sleeptime.engine.llm import ModelError
+from jupyter_sleeptime.engine.scripted_model import control
+
+from .notebooks import analysis_cells, digest_for, feed, run_cell
+
+NB = "analysis.ipynb"
+
+
+async def prepared(make_engine, n=24):
+    engine = make_engine()
+    feed(engine, NB, analysis_cells(n))
+    engine.record_digest("k1", NB, digest_for(n))
+    result = await engine.think(NB)
+    assert result["ok"]
+    return engine
+
+
+async def test_anticipated_question_is_answered_without_a_model_call(make_engine):
+    engine = await prepared(make_engine, 6)
+    question = engine.notebook_state(NB)["insights"]["anticipated"][0]["question"]
+    control.calls.clear()
+    for asked in (question, question.upper(), "  " + question.rstrip("?") + " ?!"):
+        answer = await engine.ask(NB, asked)
+        assert answer.source == "anticipated"
+        assert answer.prompt_tokens == 0
+    assert control.calls == []
+    assert engine.store.usage(NB)["query"].calls == 0
+
+
+async def test_anticipated_answer_is_not_used_after_the_state_changed(make_engine):
+    engine = await prepared(make_engine, 6)
+    question = engine.notebook_state(NB)["insights"]["anticipated"][0]["question"]
+    run_cell(engine, NB, "sales = sales.head(10)", "")
+    answer = await engine.ask(NB, question)
+    assert answer.source == "model"
+
+
+async def test_baseline_sends_far_more_prompt_tokens_than_sleep(make_engine):
+    engine = await prepared(make_engine, 24)
+    question = "Which region has the highest revenue share in step_20?"
+    sleep = await engine.ask(NB, question, "sleep")
+    baseline = await engine.ask(NB, question, "baseline")
+    budget = await engine.ask(NB, question, "baseline-budget")
+    assert sleep.source == baseline.source == "model"
+    print(f"sleep {sleep.prompt_tokens}, baseline {baseline.prompt_tokens}, "
+          f"budget {budget.prompt_tokens} prompt tokens")
+    assert baseline.prompt_tokens >= 3 * sleep.prompt_tokens
+    assert budget.prompt_tokens <= 1.3 * sleep.prompt_tokens
+    # the sleep prompt carries the prepared memory and the relevant cell
+    sent = control.calls[-3]["messages"]
+    assert "Pipeline so far" in sent[0]["content"] and "step_20" in sent[1]["content"]
+
+
+async def test_sleep_prompt_prefix_is_stable_across_questions(make_engine):
+    engine = await prepared(make_engine, 6)
+    first = engine.answerer.sleep_messages(NB, "What is sales?")
+    second = engine.answerer.sleep_messages(NB, "How many regions are there?")
+    assert first[0] == second[0]  # same system prefix: the KV cache can be reused
+
+
+async def test_model_error_is_a_clear_message(make_engine):
+    engine = await prepared(make_engine, 3)
+    control.fail_next = 1
+    with pytest.raises(ModelError) as err:
+        await engine.ask(NB, "What is going on in step_2?", "sleep")
+    assert "sleeptime-scripted/test" in str(err.value) and "Traceback" not in str(err.value)
+    rows = engine.store.usage_rows(NB, kind="query")
+    assert rows[-1]["ok"] == 0
+
+
+async def test_tokens_stream_in_order(make_engine):
+    engine = await prepared(make_engine, 3)
+    pieces: list[str] = []
+    answer = await engine.ask(NB, "What is step_1?", "baseline", on_token=pieces.append)
+    assert len(pieces) > 1 and "".join(pieces).strip() == answer.answer

@@ -7,43 +7,51 @@ them (variable names, dict keys, URLs, headers) stays readable for the model::
     api_key = "sk-proj-…"          ->  api_key = "[REDACTED:openai_key]"
     postgres://app:hunter2@db/x    ->  postgres://app:[REDACTED:url_password]@db/x
 
-Design
-------
-* Hand-written, pre-compiled regular expressions, applied in a fixed order: multi-line PEM
-  blocks first, then provider formats with a distinctive prefix (AWS, GitHub, OpenAI,
+How it works
+------------
+* Hand-written, pre-compiled regular expressions. All rules look at the *original* text and
+  propose spans; rules run in priority order and a span that overlaps an already accepted one
+  is dropped, then all accepted spans are replaced in one pass. Priority: multi-line PEM
+  private keys, provider formats with a distinctive prefix (AWS, GitHub, GitLab, OpenAI,
   Anthropic, Slack, Stripe, Google, Azure, Hugging Face, …), JWTs, then context rules
-  (``Authorization`` headers, passwords in URLs and connection strings, ``%env`` /
-  ``os.environ`` values) and last the keyword rule: a literal assigned to a secret-like name
-  (``db_password = "…"``, ``{"api_key": "…"}``, ``SECRET: …``, ``--password=…``).
+  (``Authorization``/``Bearer``, passwords in URLs, auth tuples and ``.login()`` calls,
+  ``%env``/``os.environ``/``export`` values, ``--password=…`` flags), and last the keyword
+  rule: a literal next to a secret-like name (``db_password = "…"``, ``{"api_key": "…"}``,
+  ``SECRET: …``, ``?access_token=…``, ``Server=…;Password=…;``).
 * The keyword rule grades names. *Strong* names (password, passwd, pwd, secret, credentials,
-  api_key, access_token, client_secret, …) get any literal value redacted unless it is an
-  obvious placeholder (``"<your-api-key>"``, ``"YOUR_API_KEY"``, ``"xxx"``, ``"sk-..."``,
-  ``"${DB_PASSWORD}"``). *Weak* names (key, token, auth, salt, signature, cookie, session)
-  are common in ordinary code (``sort_key``, ``eos_token``, ``key = "sepal_length"``), so
-  their value is redacted only when it is shaped like a secret: ≥ 12 characters, no
-  whitespace, not a word/identifier/path/URL/number, letters mixed with digits and Shannon
-  entropy ≥ 3 bits per character (the measure detect-secrets uses). Names ending in a
-  non-secret word (``token_count``, ``password_prompt``, ``secret_name``, ``key_path``) are
-  not secret names at all.
+  api_key, access_token, client_secret, …) get any literal redacted unless it is an obvious
+  placeholder (``"<your-api-key>"``, ``"YOUR_API_KEY"``, ``"xxx"``, ``"sk-..."``,
+  ``"${DB_PASSWORD}"``) or, for non-password names, made of plain words
+  (``api_key="llama.cpp"``, ``api_key: os.environ/OPENAI_API_KEY``). *Weak* names (key,
+  token, auth, salt, signature, cookie, session) are everywhere in ordinary code
+  (``sort_key``, ``eos_token``, ``key = "sepal_length"``), so their value is redacted only
+  when it is shaped like a secret: ≥ 12 characters, no whitespace, not words / identifiers /
+  paths / URLs / numbers / dates, letters mixed with digits, Shannon entropy ≥ 3 bits per
+  character (the measure detect-secrets uses). Names that end in a non-secret word
+  (``token_count``, ``password_prompt``, ``secret_name``, ``key_path``, ``key_sha256``) are
+  not secret names.
 * Values that are code, not literals, are never touched: calls and subscripts
-  (``getpass()``, ``os.environ["DB_PASSWORD"]``), dotted names, plain identifiers, ``None``.
+  (``getpass()``, ``os.environ["DB_PASSWORD"]``), dotted names, bare identifiers, ``None``,
+  f-strings.
 * Hex digests, UUIDs, commit hashes and base64 blobs that are *not* next to a secret-like
-  name are left alone: there is no name-less entropy scan, because in notebooks it destroys
-  more useful text (dataset checksums, ids, ``data:image/png;base64,…`` outputs) than it
-  protects. Base64 data URIs are therefore passed through unchanged (images are normally
-  dropped before prompts are built; we do not corrupt them here).
+  name are kept: there is no name-less entropy scan, which in notebooks would destroy more
+  useful text (dataset checksums, ids, plots) than it protects. ``data:image/png;base64,…``
+  payloads in outputs are left as they are (the prompt builder normally drops images; we do
+  not corrupt them here).
 
 detect-secrets (Yelp) was the reference for several formats and for the entropy measure, but
-it is not called at run time: its scanner is line-by-line with per-plugin Python overhead,
-far slower than this module on 50 k-character prompts, and not a dependency of the package.
-The test suite uses it, when installed, as an independent oracle on the corpus.
+it is not called at run time: its line-by-line plugin scan is far slower on 50 k-character
+prompts and it reports findings instead of redacting them. The test suite uses it, when
+installed, as an independent oracle on the corpus.
 
-Performance: a few linear regex passes, each skipped when a cheap substring pre-check fails;
-about 10 ms for 50,000 characters of ordinary notebook text on one core.
+Speed: every pattern starts with a literal (so ``re`` can skip ahead) or sits behind a cheap
+substring pre-check, and the keyword rule only looks at the few places where a secret-like
+word occurs. About 2–4 ms per 50,000 characters of ordinary notebook text.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -51,7 +59,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["RedactionResult", "Redactor"]
+__all__ = ["RedactionResult", "Redactor", "is_placeholder", "looks_like_secret", "shannon_entropy"]
 
 MARKER = "[REDACTED:{kind}]"
 
@@ -63,17 +71,17 @@ class RedactionResult:
     kinds: list[str] = field(default_factory=list)  # e.g. ["aws_access_key", "jwt"]
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # --------------------------------------------------------------------------------------
 # Value heuristics
 # --------------------------------------------------------------------------------------
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 def shannon_entropy(value: str) -> float:
-    """Bits per character (same measure as detect-secrets' high-entropy plugins)."""
+    """Bits per character (the measure of detect-secrets' high-entropy plugins)."""
     n = len(value)
     if not n:
         return 0.0
@@ -84,8 +92,8 @@ _PLACEHOLDER_WORDS = _words(
     """
     password passwd pwd pass secret secrets changeme change_me changeit none null nil
     undefined todo tbd fixme xxx dummy placeholder example sample redacted hidden masked
-    empty string str token key apikey api_key api-key your_api_key your-api-key
-    ... *** ****
+    empty string str token key apikey api_key api-key your_api_key your-api-key ... *** ****
+    mypassword my_password my-password mypass mysecret my-secret my_secret
     """
 )
 
@@ -107,6 +115,7 @@ _PLACEHOLDER_RE = re.compile(
 
 
 def is_placeholder(value: str) -> bool:
+    """Documentation stand-ins and template references, not real secrets."""
     v = value.strip()
     if len(v) < 2:
         return True
@@ -122,10 +131,28 @@ _CODE_WORDS = _words(
     """
 )
 _DOTTED_IDENT = re.compile(r"[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_]\w*)*")
-_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?%?")
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,_]\d+)*(?:[eE][-+]?\d+)?%?")
 _SECRET_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~!@#$%^&*:?|]+")
 _CAMEL_WORDS = re.compile(r"(?:[A-Z]?[a-z]+|[A-Z]+(?![a-z]))+")
 _SEGMENT_SPLIT = re.compile(r"[-_.:/+]")
+_WORDY_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_.:/ ]*")
+_WORD_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def is_wordy(value: str) -> bool:
+    """Words, identifiers and names rather than random characters.
+
+    ``llama.cpp``, ``my-secret``, ``UserAPIKeyAuth``, ``os.environ/OPENAI_API_KEY``,
+    ``base64_encoded_creds`` are wordy; ``9f86d081884c7d65``, ``Xk2pQ9rL…`` are not.
+    """
+    if not _WORDY_CHARS.fullmatch(value):
+        return False
+    pieces = _WORD_PIECE.findall(value)
+    if not pieces or not any(p[0].isalpha() for p in pieces):
+        return False
+    if any(p.isdigit() and len(p) > 4 for p in pieces):
+        return False
+    return sum(map(len, pieces)) / len(pieces) >= 3.0
 
 
 def looks_like_secret(value: str, min_len: int = 12) -> bool:
@@ -133,17 +160,17 @@ def looks_like_secret(value: str, min_len: int = 12) -> bool:
     v = value
     if len(v) < min_len or len(v) > 4096:
         return False
-    if not _SECRET_CHARS.fullmatch(v) or is_placeholder(v):
+    if not _SECRET_CHARS.fullmatch(v) or is_placeholder(v) or is_wordy(v):
         return False
     if "://" in v or v.startswith(("/", "~", "./", "../")) or re.search(r"\.[a-z]{2,5}$", v):
         return False  # URL, path, file name
     if _NUMBER.fullmatch(v) or re.fullmatch(r"[\d\-:T.+Z ]+", v):
         return False  # number, date/time
     has_digit = any(c.isdigit() for c in v)
-    has_upper = any(c.isupper() for c in v)
-    has_lower = any(c.islower() for c in v)
     if not has_digit:
         # letters only: accept only random-looking mixed case, never words or CamelCase
+        has_upper = any(c.isupper() for c in v)
+        has_lower = any(c.islower() for c in v)
         if not (has_upper and has_lower and len(v) >= 20) or _CAMEL_WORDS.fullmatch(v):
             return False
         changes = sum(1 for a, b in itertools.pairwise(v) if a.isupper() != b.isupper())
@@ -161,9 +188,8 @@ def looks_like_secret(value: str, min_len: int = 12) -> bool:
 
 _NAME_TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
-_PASSWORD_WORDS = _words(
-    "password passwd passwort passphrase pwd pw pass pword passcode contrasena"
-)
+_PASSWORD_WORDS = _words("password passwd passwort passphrase pwd pword passcode contrasena")
+_PASSWORD_LAST_ONLY = _words("pass pw")  # db_pass, smtp_pw; not pass_through, pw_matrix
 _PASSWORD_SUFFIXES = ("password", "passwd", "passphrase")
 _STRONG_WORDS = _words(
     """
@@ -173,8 +199,8 @@ _STRONG_WORDS = _words(
     """
 )
 _STRONG_SUFFIXES = (
-    "password", "passwd", "passphrase", "secret", "apikey", "secretkey", "privatekey",
-    "accesskey", "authtoken", "accesstoken", "apitoken", "credentials",
+    "secret", "apikey", "secretkey", "privatekey", "accesskey", "authtoken", "accesstoken",
+    "apitoken", "credentials",
 )  # fmt: skip
 _WEAK_WORDS = _words("key token auth sig signature salt cookie session hmac")
 _KEY_STRONG_PREFIX = _words(
@@ -194,33 +220,35 @@ _NOT_SECRET_LAST = _words(
     name names id ids file filename files path paths dir directory url uri urls endpoint env
     var vars variable field fields column columns col cols count counts len length size type
     types prompt label hint policy format fmt prefix suffix regex pattern header headers arn
-    version manager store scope index idx num number min max limit mode enabled required cls
-    class fn func function list input widget box hash hashed digest expiry expires expiration
-    timeout ttl location loc provider strategy method algorithm alg rotation reset strength
-    valid validator validation check error errors msg message text help title description
-    desc placeholder example template style color width height encoding dtype shape map
-    mapping table tables ref reference kind level levels status flag flags option options
-    storage exists present set missing used usage rate count_ids embedding embeddings
-    ids_list vocab vocabulary position positions offset offsets range distance weight weights
-    dim dims span spans start end mask masks
+    version manager store scope index idx num number min max limit mode enabled disabled
+    required cls class fn func function list input widget box hash hashed digest expiry
+    expires expiration timeout ttl location loc provider strategy method algorithm alg
+    rotation reset strength valid validator validation check error errors msg message text
+    help title description desc placeholder example template style color width height
+    encoding dtype shape map mapping table tables ref reference kind level levels status flag
+    flags option options exists present set missing used usage rate embedding embeddings
+    vocab vocabulary position positions offset offsets range distance weight weights dim dims
+    span spans start end mask masks sha md crc checksum fingerprint etag dict obj object cache
+    handler handlers callback resolver loader factory builder getter setter parser generator
+    fetcher schema model enum test tests spec doc docs info meta metadata host port region
+    user username email login backend plugin scheme allowed needed is has
     """
 )
 
 
 def _grade_name(name: str) -> tuple[str, str] | None:
-    """Return (grade, kind) for a secret-like name, grade in {"strong", "weak"}; else None."""
+    """(grade, kind) for a secret-like name, grade in {"strong", "weak"}; else None."""
     last = re.split(r"[.\[\]'\"]+", name.strip(".[]'\"-"))[-1]
-    tokens = [t.lower() for t in _NAME_TOKEN.findall(last)]
-    tokens = [t for t in tokens if not t.isdigit()]
+    tokens = [t.lower() for t in _NAME_TOKEN.findall(last) if not t.isdigit()]
     if not tokens or tokens[-1] in _NOT_SECRET_LAST:
         return None
-    if any(t in _PASSWORD_WORDS or t.endswith(_PASSWORD_SUFFIXES) for t in tokens):
+    if tokens[-1] in _PASSWORD_LAST_ONLY or any(
+        t in _PASSWORD_WORDS or t.endswith(_PASSWORD_SUFFIXES) for t in tokens
+    ):
         return "strong", "password"
-    joined = "_".join(tokens)
     if "secret" in tokens and "access" in tokens and "key" in tokens:
-        return "strong", "aws_secret_key" if "aws" in tokens or joined.startswith(
-            "secret_access"
-        ) else "secret"
+        aws = "aws" in tokens or tokens[0] == "secret"
+        return "strong", "aws_secret_key" if aws else "secret"
     for i, t in enumerate(tokens):
         prev = tokens[i - 1] if i else ""
         if t in _STRONG_WORDS or t.endswith(_STRONG_SUFFIXES):
@@ -234,107 +262,311 @@ def _grade_name(name: str) -> tuple[str, str] | None:
     return None
 
 
+def _value_ok(value: str, grade: str, kind: str) -> bool:
+    """Does a literal next to a graded name deserve redaction?"""
+    if is_placeholder(value) or value in _CODE_WORDS:
+        return False
+    if grade == "weak":
+        return looks_like_secret(value)
+    if kind == "password":
+        return len(value) >= 3
+    # api keys, tokens and secrets: real ones are long and not made of words
+    return len(value) >= 8 and not is_wordy(value)
+
+
 # --------------------------------------------------------------------------------------
-# Rules
+# Rules: each proposes spans on the original text
 # --------------------------------------------------------------------------------------
 
-# check(secret_value, match, full_text) -> kind to use, or None to leave the match alone
-Check = Callable[[str, "re.Match[str]", str], "str | None"]
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What a rule's check sees: the original text and the match (possibly on lowercase)."""
+
+    text: str
+    m: re.Match[str]
+
+    def group(self, name: str) -> str | None:
+        """A group's text from the *original* (not lowercased) text."""
+        try:
+            s, e = self.m.span(name)
+        except IndexError:
+            return None
+        return None if s < 0 else self.text[s:e]
+
+
+# check(value, ctx) -> kind to use ("" keeps the rule's kind), or None to skip the match
+Check = Callable[[str, _Ctx], "str | None"]
+
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ALNUM_U = _ALNUM | {"_"}
+_ALNUM_UH = _ALNUM_U | {"-"}
 
 
 @dataclass(frozen=True)
 class _Rule:
     kind: str
     pattern: re.Pattern[str]
-    group: int | str = 0
-    needles: tuple[str, ...] = ()  # cheap pre-check: any of these must occur in the text
-    lower_needles: bool = False  # needles are matched against text.lower()
+    groups: tuple[str, ...] = ()  # value group(s), first that matched; () = whole match
+    needles: tuple[str, ...] = ()  # cheap pre-check: one must occur in the (lowered) text
+    on_lower: bool = False  # match against text.lower() (needles too)
+    not_after: frozenset[str] = frozenset()  # char that must not precede the match
     check: Check | None = None
 
 
 def _entropy_ok(min_bits: float) -> Check:
-    def check(value: str, m: re.Match[str], text: str) -> str | None:
-        return "" if shannon_entropy(value) >= min_bits and not is_placeholder(value) else None
+    def check(value: str, ctx: _Ctx) -> str | None:
+        ok = shannon_entropy(value) >= min_bits and not is_placeholder(value)
+        return "" if ok else None
 
     return check
 
 
-def _mixed(value: str, m: re.Match[str], text: str) -> str | None:
+def _mixed(value: str, ctx: _Ctx) -> str | None:
     """Provider tokens with a short generic prefix: require a random-looking body."""
     body = value.split("-", 1)[-1] if value.startswith("sk-") else value
     if re.fullmatch(r"[a-z]+(?:-[a-z0-9]+)+", body):  # sk-learn-style kebab words
         return None
-    has_digit = any(c.isdigit() for c in body)
-    if not has_digit or not any(c.isalpha() for c in body):
+    if not any(c.isdigit() for c in body) or not any(c.isalpha() for c in body):
         return None
     return "" if shannon_entropy(body) >= 3.2 and not is_placeholder(value) else None
 
 
-def _not_code(value: str, m: re.Match[str], text: str) -> str | None:
-    v = value.strip()
-    if is_placeholder(v) or v in _CODE_WORDS or "(" in v or "[" in v:
-        return None
-    if "." in v and _DOTTED_IDENT.fullmatch(v):
-        return None
-    return ""
+def _not_placeholder(value: str, ctx: _Ctx) -> str | None:
+    return None if is_placeholder(value) else ""
 
 
-def _token_like(value: str, m: re.Match[str], text: str) -> str | None:
+def _token_like(value: str, ctx: _Ctx) -> str | None:
     v = value.rstrip("=")
-    if len(v) < 8 or is_placeholder(v) or re.fullmatch(r"[A-Z]?[a-z]+", v):
+    if len(v) < 8 or is_placeholder(v) or is_wordy(v):
         return None
+    if ctx.text[ctx.m.end() : ctx.m.end() + 1] in ("(", "["):
+        return None  # code: request.headers.get(...)
     return ""
 
 
-def _auth_header_kind(value: str, m: re.Match[str], text: str) -> str | None:
-    if _token_like(value, m, text) is None:
+def _auth_header(value: str, ctx: _Ctx) -> str | None:
+    if _token_like(value, ctx) is None:
         return None
-    scheme = (m.group("scheme") or "").lower()
+    scheme = (ctx.group("scheme") or "").lower()
+    if not scheme and ("_" in value or "." in value) and _DOTTED_IDENT.fullmatch(value):
+        return None  # "Authorization": auth_header  (a variable)
     return {"bearer": "bearer_token", "basic": "basic_auth"}.get(scheme, "auth_header")
 
 
+_SCHEME_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,20}$")
 _URL_PASSWORD_PLACEHOLDERS = _words("password pass pwd passwd secret pw p x")
 
 
-def _url_password(value: str, m: re.Match[str], text: str) -> str | None:
+def _url_password(value: str, ctx: _Ctx) -> str | None:
+    start = ctx.m.start()
+    if not _SCHEME_BEFORE.search(ctx.text, max(0, start - 21), start):
+        return None
     if value.lower() in _URL_PASSWORD_PLACEHOLDERS or is_placeholder(value):
         return None
     if re.fullmatch(r"\d{1,5}", value):  # host:port@… is not a password
         return None
+    if value == ctx.group("user"):  # postgres:postgres@localhost, guest:guest — defaults
+        return None
     return ""
 
 
-def _graded(value: str, m: re.Match[str], text: str) -> str | None:
-    """Kind from the name in group ``name``; the value must suit the name's grade."""
-    graded = _grade_name(m.group("name"))
-    if graded is None or is_placeholder(value) or value in _CODE_WORDS:
-        return None
-    grade, kind = graded
-    if grade == "weak" and not looks_like_secret(value):
-        return None
-    return kind
+def _query_param(value: str, ctx: _Ctx) -> str | None:
+    start = ctx.m.start()
+    return "" if start and ctx.text[start - 1] in "?&" else None
 
 
-def _env_check(value: str, m: re.Match[str], text: str) -> str | None:
-    # env context: any secret-like name (weak included) counts; other names need a
-    # secret-shaped value.
-    graded = _grade_name(m.group("name"))
+def _env_value(value: str, ctx: _Ctx) -> str | None:
+    """Env context: any secret-like name counts; other names need a secret-shaped value."""
     if is_placeholder(value) or value in _CODE_WORDS:
         return None
+    graded = _grade_name(ctx.group("name") or "")
     if graded is not None:
-        return graded[1] if graded[1] != "token" else "token"
+        return graded[1]
     return "secret" if looks_like_secret(value, 16) else None
 
 
-_Q = r"""(?:"(?P<dq>[^"\r\n]{1,1024})"|'(?P<sq>[^'\r\n]{1,1024})')"""
+def _flag_value(value: str, ctx: _Ctx) -> str | None:
+    graded = _grade_name(ctx.group("name") or "")
+    if graded is None or value.startswith(("-", "$")):
+        return None
+    return graded[1] if _value_ok(value, *graded) else None
 
-# The keyword rule. A name containing a secret-ish word, optionally closed by a quote and
-# bracket (dict keys, subscripts), an optional type annotation, a separator, then a quoted
-# or bare value.
-_KEYWORD_RE = re.compile(
+
+def _build_rules() -> list[_Rule]:
+    rules: list[_Rule] = []
+
+    def add(
+        kind: str,
+        pattern: str,
+        groups: tuple[str, ...] = (),
+        needles: tuple[str, ...] = (),
+        *,
+        lower: bool = False,
+        not_after: frozenset[str] = frozenset(),
+        check: Check | None = None,
+        flags: int = 0,
+    ) -> None:
+        rules.append(
+            _Rule(kind, re.compile(pattern, flags), groups, needles, lower, not_after, check)
+        )
+
+    # -- private keys (multi-line; also with literal "\n" inside JSON / repr strings) ----
+    add(
+        "private_key",
+        r"-----BEGIN (?P<label>[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?)-----"
+        r"(?:(?P<body>(?:(?!-----END ).){1,20000}?)(?=-----END (?P=label)-----)"
+        r"|(?P<body2>[A-Za-z0-9+/=\s\\:,\-]{16,20000}))",
+        ("body", "body2"),
+        ("PRIVATE KEY",),
+        flags=re.S,
+    )
+    add(
+        "private_key",
+        r"PuTTY-User-Key-File-\d: .*?Private-Lines: \d+(?P<body>(?:\r?\n|\\n)[A-Za-z0-9+/=]+"
+        r"(?:(?:\r?\n|\\n)[A-Za-z0-9+/=]+)*)",
+        ("body",),
+        ("PuTTY-User-Key-File",),
+        flags=re.S,
+    )
+
+    # -- provider formats with distinctive prefixes -------------------------------------
+    add("aws_access_key",
+        r"A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|IPA|NPA|NVA|PKA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])",
+        not_after=_ALNUM, check=_entropy_ok(2.5))  # fmt: skip
+    add("github_token", r"gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])",
+        not_after=_ALNUM_U, check=_entropy_ok(3.5))  # fmt: skip
+    add("github_token", r"github_pat_[A-Za-z0-9_]{60,255}", (), ("github_pat_",),
+        not_after=_ALNUM_U, check=_entropy_ok(3.5))  # fmt: skip
+    add("gitlab_token", r"gl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_\-]{20,64}",
+        not_after=_ALNUM_U, check=_entropy_ok(3.2))  # fmt: skip
+    add("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{20,200}", (), ("sk-ant-",),
+        not_after=_ALNUM_UH, check=_entropy_ok(3.2))  # fmt: skip
+    add("openai_key",
+        r"sk-(?!ant-)(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{20,250}(?![A-Za-z0-9_\-])",
+        not_after=_ALNUM_UH, check=_mixed)  # fmt: skip
+    add("slack_token", r"xox[abposr]-(?:\d+-)*[A-Za-z0-9\-]{10,200}",
+        not_after=_ALNUM, check=_entropy_ok(3.0))  # fmt: skip
+    add("slack_token", r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{20,}", not_after=_ALNUM)
+    add("slack_webhook",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>T[A-Z0-9]+/[A-Z0-9/]+/"
+        r"[A-Za-z0-9]{8,})", ("v",), check=_not_placeholder)  # fmt: skip
+    add("discord_webhook",
+        r"discord(?:app)?\.com/api/webhooks/\d+/(?P<v>[A-Za-z0-9_\-]{30,})", ("v",),
+        check=_not_placeholder)  # fmt: skip
+    add("stripe_key",
+        r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,250}|whsec_[A-Za-z0-9]{20,}", (),
+        ("_live_", "_test_", "whsec_"), not_after=_ALNUM, check=_entropy_ok(3.0))  # fmt: skip
+    add("google_api_key", r"AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])", not_after=_ALNUM_UH)
+    add("google_oauth_secret", r"GOCSPX-[A-Za-z0-9_\-]{20,40}", not_after=_ALNUM_UH)
+    add("google_oauth_token", r"ya29\.[A-Za-z0-9_\-]{20,}", not_after=_ALNUM_UH)
+    add("google_oauth_token", r"1//0[A-Za-z0-9_\-]{30,}", not_after=_ALNUM_UH | {"/"})
+    add(
+        "azure_storage_key",
+        r"(?:accountkey|sharedaccesskey|sharedsecretvalue)[ \t]*=[ \t]*(?P<v>[a-z0-9+/=%]{20,})"
+        r"|sharedaccesssignature[ \t]*=[ \t]*(?P<v2>[^;\s'\"]{20,})",
+        ("v", "v2"),
+        ("accountkey", "sharedaccess", "sharedsecret"),
+        lower=True,
+        check=_not_placeholder,
+    )
+    add("azure_sas", r"sig=(?P<v>[A-Za-z0-9%+/=]{20,})", ("v",), ("sig=",),
+        check=_query_param)  # fmt: skip
+    add("huggingface_token", r"hf_[A-Za-z0-9]{30,60}(?![A-Za-z0-9_])",
+        not_after=_ALNUM_U, check=_mixed)  # fmt: skip
+    add("huggingface_token", r"api_org_[A-Za-z0-9]{30,60}", not_after=_ALNUM_U, check=_mixed)
+    add("pypi_token", r"pypi-AgE[A-Za-z0-9_\-]{50,}")
+    add("npm_token", r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", not_after=_ALNUM_U, check=_mixed)
+    add("sendgrid_key", r"SG\.[A-Za-z0-9_\-]{20,24}\.[A-Za-z0-9_\-]{39,50}")
+    add("databricks_token", r"dapi[0-9a-f]{32}(?:-\d)?(?![A-Za-z0-9])", not_after=_ALNUM)
+    add("replicate_token", r"r8_[A-Za-z0-9]{37}(?![A-Za-z0-9])", not_after=_ALNUM_U, check=_mixed)
+    add("groq_key", r"gsk_[A-Za-z0-9]{48,60}", not_after=_ALNUM_U, check=_mixed)
+    add("xai_key", r"xai-[A-Za-z0-9]{60,90}", not_after=_ALNUM_UH, check=_mixed)
+    add("langsmith_key", r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}", not_after=_ALNUM_U)
+    add("telegram_bot_token", r"\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9])", (), (":AA",),
+        not_after=_ALNUM | {":"})  # fmt: skip
+    add("wandb_key",
+        r"(?:wandb[ \t]+login|wandb\.login\([ \t]*key[ \t]*=|wandb_api_key[ \t]*=)[ \t]*[\"']?"
+        r"(?:--\S+[ \t]+)*(?P<v>[0-9a-f]{40})(?![0-9a-f])", ("v",), ("wandb",),
+        lower=True)  # fmt: skip
+
+    # -- JSON Web Tokens ------------------------------------------------------------------
+    add(
+        "jwt",
+        r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
+        not_after=_ALNUM_UH,
+    )
+
+    # -- context rules ---------------------------------------------------------------------
+    add(
+        "auth_header",
+        r"authorization[\"']?[ \t]*[:=][ \t]*[\"']?[ \t]*"
+        r"(?:(?P<scheme>bearer|basic|token|bot|digest|apikey|sso-key|otp)[ \t]+)?"
+        r"(?P<v>[a-z0-9\-._~+/]{8,}=*)",
+        ("v",),
+        ("authorization",),
+        lower=True,
+        check=_auth_header,
+    )
+    add(
+        "bearer_token",
+        r"bearer[ \t]+(?P<v>[a-z0-9\-._~+/]{16,}=*)",
+        ("v",),
+        ("bearer",),
+        lower=True,
+        not_after=_ALNUM_U,
+        check=_token_like,
+    )
+    add(
+        "url_password",
+        r"://(?P<user>[^\s:/?#@'\"<>;]*):(?P<v>[^\s@/'\"<>;]{1,256})@(?=[A-Za-z0-9\[])",
+        ("v",),
+        ("://",),
+        check=_url_password,
+    )
+    # HTTP basic-auth tuples and login calls: auth=("user", "pw"), HTTPBasicAuth("u", "pw"),
+    # smtp.login("me@example.com", "pw")
+    _pair = r"\s*(?:\"[^\"\r\n]*\"|'[^'\r\n]*')\s*,\s*(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)')"
+    add("password", r"auth[ \t]*=[ \t]*\(" + _pair, ("v", "v2"), ("auth",),
+        not_after=_ALNUM_U, check=_not_placeholder)  # fmt: skip
+    add("password", r"HTTP(?:Basic|Digest)Auth\(" + _pair, ("v", "v2"), ("HTTP",),
+        check=_not_placeholder)  # fmt: skip
+    add("password", r"\.login\(" + _pair, ("v", "v2"), (".login(",), check=_not_placeholder)
+    # environment variables: %env NAME=value, %set_env, export NAME=value, os.environ[...] =,
+    # os.environ.setdefault(...), os.putenv(...), dotenv.set_key(...)
+    _val = r"(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)'|(?P<v3>[^\s'\"]+))"
+    add("secret", r"%(?:set_)?env[ \t]+(?P<name>[A-Za-z_]\w*)(?:[ \t]*=[ \t]*|[ \t]+)" + _val,
+        ("v", "v2", "v3"), ("%env", "%set_env"), check=_env_value)  # fmt: skip
+    add("secret", r"export[ \t]+(?P<name>[A-Za-z_]\w*)=" + _val,
+        ("v", "v2", "v3"), ("export",), not_after=_ALNUM_U, check=_env_value)  # fmt: skip
+    _qval = r"(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)')"
+    add("secret", r"environ\[[ \t]*[\"'](?P<name>\w+)[\"'][ \t]*\][ \t]*=[ \t]*" + _qval,
+        ("v", "v2"), ("environ[",), check=_env_value)  # fmt: skip
+    add("secret",
+        r"(?:environ\.setdefault|putenv|set_key)\(\s*(?:[^,()]+,\s*)?[\"'](?P<name>\w+)[\"']"
+        r"\s*,\s*" + _qval, ("v", "v2"), ("setdefault(", "putenv(", "set_key("),
+        check=_env_value)  # fmt: skip
+    # command-line flags: --password=..., --api-key ...
+    add("secret", r"--(?P<name>[A-Za-z][\w\-]*)(?:=|[ \t]+)" + _val,
+        ("v", "v2", "v3"), ("--",), not_after=_ALNUM_UH, check=_flag_value)  # fmt: skip
+    return rules
+
+
+_RULES = _build_rules()
+
+
+# --------------------------------------------------------------------------------------
+# The keyword rule: names containing a secret-ish word, followed by a literal
+# --------------------------------------------------------------------------------------
+
+_KW_FIND = re.compile(r"pass|pw|secret|token|key|auth|cred|sig|salt|cookie|session|hmac")
+_NAME_CHARS = frozenset(_ALNUM_UH | {"."})
+_NAME_END = re.compile(r"[\w.\-]*")
+
+# Anchored at the start of a name: name, optional closing quote/bracket (dict keys,
+# subscripts), optional type annotation, separator, quoted or bare value.
+_KW_TAIL = re.compile(
     r"""
-    (?<![\w.\-])
-    (?=[\w.\-]{0,80}?(?:pass|pw|secret|token|key|auth|cred|sig|salt|cookie|session|hmac))
     (?P<name>[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)
     (?P<close>\\?["'`]?\]?)
     (?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]{0,40}?(?=[ \t]*=[^=]))?
@@ -351,322 +583,157 @@ _KEYWORD_RE = re.compile(
       | (?P<uv>[^\s'"`,;(){}\[\]<>\\]{1,1024})
     )
     """,
-    re.I | re.X,
+    re.X,
 )
 _QUOTED_GROUPS = ("dq", "sq", "bq", "edq", "esq")
+# query strings: ?access_token=...&
+_QUERY_TAIL = re.compile(r"(?P<name>[A-Za-z_][\w.\-]*)=(?P<qv>[^&#\s'\"<>]{1,1024})")
+# connection strings: ...;Password=p a s s;...  (value up to ';', a quote or end of line)
+_CONN_VALUE = re.compile(r"[^;'\"\r\n]*")
+_CONN_NAMES = _words("password pwd passwd")
+_LINE_PREFIX_ENV = ("", "export", "!export")
 
 
-def _keyword_value(m: re.Match[str]) -> tuple[str, str]:
-    """(group, value); a bare value loses trailing prose punctuation ("pw: abc12**.")."""
-    for g in _QUOTED_GROUPS:
-        if m.group(g) is not None:
-            return g, m.group(g)
-    return "uv", m.group("uv").rstrip(".*:")
+def _keyword_spans(text: str, lower: str) -> list[tuple[int, int, str]]:
+    spans: list[tuple[int, int, str]] = []
+    done = 0
+    for km in _KW_FIND.finditer(lower):
+        p = km.start()
+        if p < done:
+            continue
+        s = p
+        while s > 0 and text[s - 1] in _NAME_CHARS:
+            s -= 1
+        e = _NAME_END.match(text, p).end()
+        done = e
+        c = text[s]
+        if not (c.isalpha() or c == "_"):
+            continue  # --flag (flag rule), 3key, .attr
+        query = s > 0 and text[s - 1] in "?&"
+        span = _query_span(text, s) if query else _assignment_span(text, s)
+        if span is not None:
+            spans.append(span)
+            done = max(done, span[1])
+    return spans
 
 
-def _keyword_check(m: re.Match[str], text: str) -> str | None:
-    group, value = _keyword_value(m)
-    if not value:
+def _query_span(text: str, s: int) -> tuple[int, int, str] | None:
+    m = _QUERY_TAIL.match(text, s)
+    if m is None:
         return None
     graded = _grade_name(m.group("name"))
-    if graded is None or is_placeholder(value.strip()):
+    value = m.group("qv")
+    if graded is None or not _value_ok(value, *graded):
+        return None
+    return m.start("qv"), m.end("qv"), graded[1]
+
+
+def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
+    m = _KW_TAIL.match(text, s)
+    if m is None:
+        return None
+    name = m.group("name")
+    graded = _grade_name(name)
+    if graded is None:
         return None
     grade, kind = graded
-    end = m.end()
-    nxt = text[end : end + 1]
-    if group == "uv":
-        if nxt in ("(", "["):
-            return None  # a call or a subscript: getpass(), os.environ["X"]
-        if value in _CODE_WORDS or (
-            _NUMBER.fullmatch(value) and (kind != "password" or len(value) < 4)
+    sep = m.group("sep")
+    for g in _QUOTED_GROUPS:
+        if m.group(g) is not None:
+            group, value = g, m.group(g)
+            break
+    else:
+        group, value = "uv", m.group("uv")
+    vs, ve = m.span(group)
+    nxt = text[m.end() : m.end() + 1]
+
+    # connection strings: Server=x;Password=p w d;  (values may hold spaces)
+    if (
+        group == "uv"
+        and sep == "="
+        and name.lower() in _CONN_NAMES
+        and (text[s - 1 : s] == ";" or text[s - 2 : s] == "; " or _conn_value_ends(text, vs))
+    ):
+        raw = _CONN_VALUE.match(text, vs).group(0).rstrip()
+        if (
+            is_placeholder(raw)
+            or raw in _CODE_WORDS
+            or "(" in raw
+            or "[" in raw
+            or ("." in raw and _DOTTED_IDENT.fullmatch(raw))
         ):
             return None
-        if _DOTTED_IDENT.fullmatch(value) and not _env_file_line(m, text):
-            # a bare identifier is a variable in code; only redact identifier-looking
-            # values in env-file style lines (NAME=value at line start, no spaces)
+        return vs, vs + len(raw), "password"
+
+    if group == "uv":
+        value = value.rstrip(".*:")  # prose punctuation: "password: abc12**."
+        ve = vs + len(value)
+        if not value or nxt in ("(", "["):
+            return None  # a call or a subscript: getpass(), os.environ["X"]
+        if _NUMBER.fullmatch(value) and (kind != "password" or len(value) < 4):
             return None
-        if m.group("sep") == ":" and not text[m.start("uv") - 1].isspace():
-            return None  # "name:value" without a space: URLs, ARNs, "user:pw" pairs
-        if m.group("uv").endswith(":"):
-            return None  # prose: "password: see below:"
+        if _DOTTED_IDENT.fullmatch(value) and not _env_line(text, m, s, name):
+            return None  # a bare identifier is a variable
+        if sep == ":":
+            if not text[vs - 1].isspace():
+                return None  # "name:value": URLs, ARNs, "user:pw" pairs, dict slices
+            if m.group("uv").endswith(":"):
+                return None  # prose: "password: see below:"
+            rest = text[ve : text.find("\n", ve) if "\n" in text[ve : ve + 200] else ve + 200]
+            if len(re.findall(r"[A-Za-z]{2,}", rest)) >= 2 and not looks_like_secret(value, 8):
+                return None  # docstring / prose: "client_secret: OAuth2 client secret"
+            if grade == "strong" and value.isalpha():
+                return None  # "password: required"
     else:
         if nxt and (nxt.isalnum() or nxt in "\"'"):
             return None  # the closing quote was really an opening one
-        v = value
-        if v[:1].isspace() or v[:1] in ",)+;" or (" " in v and re.search(r"[,()=+]", v)):
+        if (
+            value[:1].isspace()
+            or value[:1] in ",)+;|"
+            or (" " in value and re.search(r"[,()=+|]", value))
+        ):
             return None  # code or prose between two unrelated quotes
-    if grade == "weak" and not looks_like_secret(value):
+    if "[REDACTED:" in value or not _value_ok(value, grade, kind):
         return None
-    if (
-        grade == "strong"
-        and m.group("sep") == ":"
-        and group == "uv"
-        and not (any(c.isdigit() for c in value) or not value.isalpha())
-    ):
-        return None  # "password: required" in prose
-    return kind
+    return vs, ve, kind
 
 
-def _env_file_line(m: re.Match[str], text: str) -> bool:
-    start = m.start()
-    line_start = text.rfind("\n", 0, start) + 1
-    prefix = text[line_start:start].strip()
-    return (
-        prefix in ("", "export", "!export", "%env", "%set_env", "set")
-        and m.group("sep") == "="
-        and text[m.end("name") : m.start("uv")] == "="
-    )
+def _conn_value_ends(text: str, vs: int) -> bool:
+    raw = _CONN_VALUE.match(text, vs).group(0)
+    return text[vs + len(raw) : vs + len(raw) + 1] == ";"
 
 
-def _build_rules() -> list[_Rule]:
-    rules: list[_Rule] = []
-
-    def add(kind, pattern, group=0, needles=(), lower=False, check=None, flags=0):
-        rules.append(_Rule(kind, re.compile(pattern, flags), group, tuple(needles), lower, check))
-
-    # -- private keys (multi-line; also with literal "\n" inside JSON / repr strings) ----
-    add(
-        "private_key",
-        r"-----BEGIN (?P<label>[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?)-----"
-        r"(?:(?P<body>(?:(?!-----END ).){1,20000}?)(?=-----END (?P=label)-----)"
-        r"|(?P<body2>[A-Za-z0-9+/=\s\\:,\-]{16,20000}))",
-        "body",
-        ("PRIVATE KEY",),
-        flags=re.S,
-    )
-    add(
-        "private_key",
-        r"PuTTY-User-Key-File-\d: .*?Private-Lines: \d+(?P<body>(?:\r?\n|\\n)[A-Za-z0-9+/=]+"
-        r"(?:(?:\r?\n|\\n)[A-Za-z0-9+/=]+)*)",
-        "body",
-        ("PuTTY-User-Key-File",),
-        flags=re.S,
-    )
-
-    # -- provider formats with distinctive prefixes -------------------------------------
-    add("aws_access_key",
-        r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])"
-        r"[A-Z0-9]{16}(?![A-Za-z0-9])",
-        needles=("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA",
-                 "ANVA", "APKA", "A3T"),
-        check=_entropy_ok(2.5))  # fmt: skip
-    # AWS secret access key: 40 base64 chars next to its well-known names.
-    add(
-        "aws_secret_key",
-        r"(?i:aws_?secret_?access_?key|secret_?access_?key|aws_?secret(?:_?key)?)"
-        r"[\"'\]]*\s*(?:[:=]|=>|,)\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-        "v",
-        ("secret",),
-        lower=True,
-        check=_entropy_ok(3.5),
-    )
-    add("aws_session_token",
-        r"(?i:aws_?session_?token|session_?token|x-amz-security-token)[\"'\]]*\s*(?:[:=]|=>|,)"
-        r"\s*[\"']?(?P<v>[A-Za-z0-9/+=]{100,})",
-        "v", ("token",), lower=True, check=_entropy_ok(4.0))  # fmt: skip
-    add("github_token", r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])",
-        needles=("gh",), check=_entropy_ok(3.5))  # fmt: skip
-    add("github_token", r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,255}",
-        needles=("github_pat_",), check=_entropy_ok(3.5))  # fmt: skip
-    add("gitlab_token", r"(?<![A-Za-z0-9_])gl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_\-]{20,64}",
-        needles=("gl",), check=_entropy_ok(3.2))  # fmt: skip
-    add("anthropic_key", r"(?<![A-Za-z0-9_\-])sk-ant-[A-Za-z0-9_\-]{20,200}",
-        needles=("sk-ant-",), check=_entropy_ok(3.2))  # fmt: skip
-    add("openai_key",
-        r"(?<![A-Za-z0-9_\-])sk-(?!ant-)(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{20,250}"
-        r"(?![A-Za-z0-9_\-])",
-        needles=("sk-",), check=_mixed)  # fmt: skip
-    add("slack_token", r"(?<![A-Za-z0-9])xox[abposr]-(?:\d+-)*[A-Za-z0-9\-]{10,200}",
-        needles=("xox",), check=_entropy_ok(3.0))  # fmt: skip
-    add("slack_token", r"(?<![A-Za-z0-9])xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{20,}",
-        needles=("xapp-",))  # fmt: skip
-    add(
-        "slack_webhook",
-        r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>T[A-Z0-9]+/[A-Z0-9/]+/"
-        r"[A-Za-z0-9]{8,})",
-        "v",
-        ("hooks.slack.com",),
-    )
-    add("discord_webhook",
-        r"discord(?:app)?\.com/api/webhooks/\d+/(?P<v>[A-Za-z0-9_\-]{30,})",
-        "v", ("/api/webhooks/",))  # fmt: skip
-    add("stripe_key",
-        r"(?<![A-Za-z0-9])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,250}"
-        r"|(?<![A-Za-z0-9])whsec_[A-Za-z0-9]{20,}",
-        needles=("_live_", "_test_", "whsec_"), check=_entropy_ok(3.0))  # fmt: skip
-    add("google_api_key", r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])",
-        needles=("AIza",))  # fmt: skip
-    add("google_oauth_secret", r"(?<![A-Za-z0-9_\-])GOCSPX-[A-Za-z0-9_\-]{20,40}",
-        needles=("GOCSPX-",))  # fmt: skip
-    add("google_oauth_token", r"(?<![A-Za-z0-9_\-])ya29\.[A-Za-z0-9_\-]{20,}",
-        needles=("ya29.",))  # fmt: skip
-    add("google_oauth_token", r"(?<![A-Za-z0-9_\-/])1//0[A-Za-z0-9_\-]{30,}",
-        needles=("1//0",))  # fmt: skip
-    add(
-        "azure_storage_key",
-        r"(?i:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecretValue)\s*=\s*"
-        r"(?P<v>[^;\s'\"]{10,})",
-        "v",
-        ("accountkey", "sharedaccess", "sharedsecret"),
-        lower=True,
-    )
-    add(
-        "azure_sas",
-        r"[?&]sig=(?P<v>[A-Za-z0-9%+/=]{20,})",
-        "v",
-        ("sig=",),
-    )
-    add("huggingface_token", r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,60}(?![A-Za-z0-9_])",
-        needles=("hf_",), check=_mixed)  # fmt: skip
-    add("huggingface_token", r"(?<![A-Za-z0-9_])api_org_[A-Za-z0-9]{30,60}",
-        needles=("api_org_",), check=_mixed)  # fmt: skip
-    add("pypi_token", r"pypi-AgE[A-Za-z0-9_\-]{50,}", needles=("pypi-AgE",))
-    add("npm_token", r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])",
-        needles=("npm_",), check=_mixed)  # fmt: skip
-    add("sendgrid_key", r"SG\.[A-Za-z0-9_\-]{20,24}\.[A-Za-z0-9_\-]{39,50}",
-        needles=("SG.",))  # fmt: skip
-    add("databricks_token", r"(?<![A-Za-z0-9])dapi[0-9a-f]{32}(?:-\d)?(?![A-Za-z0-9])",
-        needles=("dapi",))  # fmt: skip
-    add("replicate_token", r"(?<![A-Za-z0-9_])r8_[A-Za-z0-9]{37}(?![A-Za-z0-9])",
-        needles=("r8_",), check=_mixed)  # fmt: skip
-    add("groq_key", r"(?<![A-Za-z0-9_])gsk_[A-Za-z0-9]{48,60}", needles=("gsk_",), check=_mixed)
-    add("xai_key", r"(?<![A-Za-z0-9_\-])xai-[A-Za-z0-9]{60,90}", needles=("xai-",), check=_mixed)
-    add("langsmith_key", r"(?<![A-Za-z0-9_])lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}",
-        needles=("lsv2_",))  # fmt: skip
-    add("telegram_bot_token", r"(?<![A-Za-z0-9:])\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9])",
-        needles=(":AA",))  # fmt: skip
-    add("wandb_key", r"(?i:wandb\s+login|wandb\.login\(\s*key\s*=|WANDB_API_KEY\s*=)\s*[\"']?"
-        r"(?:--\S+\s+)*(?P<v>[0-9a-f]{40})(?![0-9a-f])", "v", ("wandb",), lower=True)  # fmt: skip
-
-    # -- JSON Web Tokens ------------------------------------------------------------------
-    add(
-        "jwt",
-        r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
-        needles=("eyJ",),
-    )
-
-    # -- context rules ---------------------------------------------------------------------
-    add(
-        "auth_header",
-        r"(?i:authorization|proxy-authorization)[\"']?\s*[:=]\s*[\"']?[ \t]*"
-        r"(?:(?P<scheme>(?i:bearer|basic|token|bot|digest|apikey|sso-key|otp))\s+)?"
-        r"(?P<v>[A-Za-z0-9\-._~+/]{8,}=*)",
-        "v",
-        ("authorization",),
-        lower=True,
-        check=_auth_header_kind,
-    )
-    add(
-        "bearer_token",
-        r"(?i:\bbearer)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{16,}=*)",
-        "v",
-        ("bearer",),
-        lower=True,
-        check=_token_like,
-    )
-    add(
-        "url_password",
-        r"(?i:\b[a-z][a-z0-9+.\-]{1,20}://)[^\s:/?#@'\"<>;]*:(?P<v>[^\s@/'\"<>;]{1,256})@"
-        r"(?=[A-Za-z0-9\[])",
-        "v",
-        ("://",),
-        check=_url_password,
-    )
-    add(
-        "password",  # kind replaced by the name's kind
-        r"[?&](?P<name>[A-Za-z_][\w.\-]*)=(?P<v>[^&#\s'\"<>]{6,})",
-        "v",
-        ("=",),
-        check=_graded,
-    )
-    # connection strings: Password=...; / Pwd=...;  (ADO.NET, ODBC, JDBC, libpq-ish)
-    add(
-        "password",
-        r"(?:(?<=;)|(?<=;\s)|(?<=^)|(?<=[\"']))[ \t]*(?:password|pwd|passwd)[ \t]*=[ \t]*"
-        r"(?P<v>[^;'\"\r\n]*[^;'\"\r\n\s])[ \t]*(?=;)"
-        r"|(?<=;)[ \t]*(?:password|pwd|passwd)[ \t]*=[ \t]*"
-        r"(?P<v2>[^;'\"\r\n]*[^;'\"\r\n\s])[ \t]*(?=[\"']|$)",
-        "v",
-        ("pass", "pwd"),
-        lower=True,
-        check=_not_code,
-        flags=re.M | re.I,
-    )
-    # HTTP basic-auth tuples and login calls: auth=("user", "pw"), HTTPBasicAuth("u", "pw"),
-    # smtp.login("me@example.com", "pw")
-    add(
-        "password",
-        r"(?:\bauth\s*=\s*\(|HTTP(?:Basic|Digest)Auth\(|\.login\(|\bbasic_auth\s*=\s*\()\s*"
-        r"(?:\"[^\"\r\n]*\"|'[^'\r\n]*')\s*,\s*(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)')",
-        "v",
-        ("auth", "login"),
-        lower=True,
-        check=lambda v, m, t: None if is_placeholder(v) else "",
-    )
-    # environment variables: %env NAME=value, %set_env, export, os.environ[...] = ...,
-    # os.environ.setdefault(...), os.putenv(...), .env lines
-    add(
-        "secret",
-        r"(?m)^[ \t]*!?(?:%env|%set_env|export|set)[ \t]+(?P<name>[A-Za-z_]\w*)"
-        r"(?:[ \t]*=[ \t]*|[ \t]+)(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)'|(?P<v3>\S+))",
-        "v",
-        ("env", "export", "set"),
-        lower=True,
-        check=_env_check,
-    )
-    add(
-        "secret",
-        r"environ\[\s*[\"'](?P<name>\w+)[\"']\s*\]\s*=\s*(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)')",
-        "v",
-        ("environ",),
-        check=_env_check,
-    )
-    add(
-        "secret",
-        r"(?:environ\.setdefault|putenv|set_key)\(\s*(?:[^,()]+,\s*)?[\"'](?P<name>\w+)[\"']\s*,"
-        r"\s*(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)')",
-        "v",
-        ("setdefault", "putenv", "set_key"),
-        check=_env_check,
-    )
-    add(
-        "secret",
-        r"(?m)^[ \t]*(?:export[ \t]+)?(?P<name>[A-Z][A-Z0-9_]*)=(?:\"(?P<v>[^\"\r\n]+)\""
-        r"|'(?P<v2>[^'\r\n]+)'|(?P<v3>[^\s'\"]+))[ \t]*$",
-        "v",
-        ("=",),
-        check=_env_check,
-    )
-    # command-line flags: --password=..., --api-key ..., -p... is not covered
-    add(
-        "secret",
-        r"(?<![\w\-])--(?P<name>[A-Za-z][\w\-]*)(?:=|[ \t]+)"
-        r"(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)'|(?P<v3>[^\s'\"]+))",
-        "v",
-        ("--",),
-        check=_flag_check,
-    )
-    return rules
-
-
-def _flag_check(value: str, m: re.Match[str], text: str) -> str | None:
-    graded = _grade_name(m.group("name"))
-    if graded is None or is_placeholder(value) or value.startswith("-"):
-        return None
-    grade, kind = graded
-    if grade == "weak" and not looks_like_secret(value):
-        return None
-    if value.startswith("$") or value in _CODE_WORDS:
-        return None
-    return kind
-
-
-_RULES = _build_rules()
+def _env_line(text: str, m: re.Match[str], s: int, name: str) -> bool:
+    """NAME=value at the start of a line (a .env file / shell): bare words are literals."""
+    if not name.isupper() or m.group("sep") != "=" or text[m.end("name") : m.start("uv")] != "=":
+        return False
+    line_start = text.rfind("\n", 0, s) + 1
+    return text[line_start:s].strip() in _LINE_PREFIX_ENV
 
 
 # --------------------------------------------------------------------------------------
 # The redactor
 # --------------------------------------------------------------------------------------
+
+
+class _Spans:
+    """Accepted, non-overlapping (start, end, kind) spans, first come first served."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.items: list[tuple[int, int, str]] = []
+
+    def add(self, start: int, end: int, kind: str) -> bool:
+        if end <= start:
+            return False
+        i = bisect.bisect_left(self.starts, start)
+        if i > 0 and self.items[i - 1][1] > start:
+            return False
+        if i < len(self.items) and self.items[i][0] < end:
+            return False
+        self.starts.insert(i, start)
+        self.items.insert(i, (start, end, kind))
+        return True
 
 
 class Redactor:
@@ -691,19 +758,29 @@ class Redactor:
     def redact(self, text: str) -> RedactionResult:
         if not self.enabled or not text or not isinstance(text, str):
             return RedactionResult(text, 0, [])
-        found: list[str] = []
         lower = text.lower()
+        if len(lower) != len(text):  # a few non-ASCII characters lower to two
+            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        spans = _Spans()
         for rule in _RULES:
-            if rule.needles:
-                hay = lower if rule.lower_needles else text
-                if not any(n in hay for n in rule.needles):
-                    continue
-            text = rule.pattern.sub(_replacer(rule, text, found), text)
-        if len(text) and ("=" in text or ":" in text):
-            text = _KEYWORD_RE.sub(_keyword_replacer(text, found), text)
+            _apply_rule(rule, text, lower, spans)
+        for start, end, kind in _keyword_spans(text, lower):
+            spans.add(start, end, kind)
         for pat in self.extra:
-            text = pat.sub(_extra_replacer(pat, found), text)
-        return RedactionResult(text, len(found), sorted(set(found)))
+            group: int | str = "secret" if "secret" in pat.groupindex else (1 if pat.groups else 0)
+            for m in pat.finditer(text):
+                if m.start(group) >= 0 and "[REDACTED:" not in m.group(group):
+                    spans.add(m.start(group), m.end(group), "custom")
+        if not spans.items:
+            return RedactionResult(text, 0, [])
+        out, pos = [], 0
+        for start, end, kind in spans.items:
+            out.append(text[pos:start])
+            out.append(MARKER.format(kind=kind))
+            pos = end
+        out.append(text[pos:])
+        kinds = sorted({k for _, _, k in spans.items})
+        return RedactionResult("".join(out), len(spans.items), kinds)
 
     # -- LiteLLM messages -----------------------------------------------------------------------
     def redact_messages(self, messages: list[dict]) -> tuple[list[dict], int]:
@@ -711,14 +788,14 @@ class Redactor:
 
         ``content`` may be a string or a list of parts (``{"type": "text", "text": …}``;
         other parts such as images are copied unchanged). Tool-call arguments are redacted
-        too. The input list and its dicts are not modified.
+        too. The input list, its dicts and their parts are not modified.
         """
         out: list[dict] = []
         total = 0
         for msg in messages:
             new = dict(msg)
+            out.append(new)
             if not self.enabled:
-                out.append(new)
                 continue
             content = msg.get("content")
             if isinstance(content, str):
@@ -750,81 +827,33 @@ class Redactor:
                         call["function"] = fn
                     new_calls.append(call)
                 new["tool_calls"] = new_calls
-            out.append(new)
         return out, total
 
 
-def _span_replace(m: re.Match[str], group: int | str, kind: str) -> str:
-    whole = m.group(0)
-    s, e = m.span(group)
-    base = m.start()
-    return whole[: s - base] + MARKER.format(kind=kind) + whole[e - base :]
-
-
-def _first_group(m: re.Match[str], group: int | str) -> int | str | None:
-    """The rule's value group, or the first of its numbered alternatives that matched."""
-    if group == 0:
-        return 0
-    for g in (group, f"{group}2", f"{group}3"):  # v, v2, v3 / body, body2
-        try:
-            if m.group(g) is not None:
-                return g
-        except IndexError:
-            break
-    return None
-
-
-def _replacer(rule: _Rule, text: str, found: list[str]):
-
-    def repl(m: re.Match[str]) -> str:
-        g = _first_group(m, rule.group)
-        if g is None:
-            return m.group(0)
-        value = m.group(g)
-        if not value or value.startswith("[REDACTED:"):
-            return m.group(0)
+def _apply_rule(rule: _Rule, text: str, lower: str, spans: _Spans) -> None:
+    hay = lower if rule.on_lower else text
+    if rule.needles and not any(n in hay for n in rule.needles):
+        return
+    for m in rule.pattern.finditer(hay):
+        start = m.start()
+        if rule.not_after and start and text[start - 1] in rule.not_after:
+            continue
+        if rule.groups:
+            for g in rule.groups:
+                if g and m.start(g) >= 0:
+                    s, e = m.span(g)
+                    break
+            else:
+                s, e = m.span()
+        else:
+            s, e = m.span()
+        value = text[s:e]
+        if not value or "[REDACTED:" in value:
+            continue
         kind = rule.kind
         if rule.check is not None:
-            verdict = rule.check(value, m, text)
+            verdict = rule.check(value, _Ctx(text, m))
             if verdict is None:
-                return m.group(0)
+                continue
             kind = verdict or kind
-        found.append(kind)
-        return _span_replace(m, g, kind)
-
-    return repl
-
-
-def _keyword_replacer(text: str, found: list[str]):
-    def repl(m: re.Match[str]) -> str:
-        group, value = _keyword_value(m)
-        if value.startswith("[REDACTED:") or "[REDACTED:" in value:
-            return m.group(0)
-        kind = _keyword_check(m, text)
-        if kind is None:
-            return m.group(0)
-        if group == "uv":
-            start = m.start("uv")
-            whole, base = m.group(0), m.start()
-            found.append(kind)
-            return (
-                whole[: start - base]
-                + MARKER.format(kind=kind)
-                + whole[start - base + len(value) :]
-            )
-        found.append(kind)
-        return _span_replace(m, group, kind)
-
-    return repl
-
-
-def _extra_replacer(pat: re.Pattern[str], found: list[str]):
-    group: int | str = "secret" if "secret" in pat.groupindex else (1 if pat.groups else 0)
-
-    def repl(m: re.Match[str]) -> str:
-        if m.group(group) is None or not m.group(group) or "[REDACTED:" in m.group(group):
-            return m.group(0)
-        found.append("custom")
-        return _span_replace(m, group, "custom")
-
-    return repl
+        spans.add(s, e, kind)

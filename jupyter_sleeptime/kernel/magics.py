@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from . import client as _client
@@ -237,6 +237,7 @@ class SleeptimeMagics(Magics):
     @argument("--model", "-m", default=None, help="A LiteLLM model id for this question only.")
     @argument("--raw", action="store_true", help="Plain text streamed to stdout, no Markdown.")
     @argument("question", nargs="*", help="The question (for %%ask: the cell body).")
+    @no_var_expand
     @line_cell_magic
     def ask(self, line: str, cell: str | None = None) -> None:
         """Ask sleeptime about this notebook; with no question, show the ask widget.
@@ -283,9 +284,69 @@ def protect_questions(lines: list[str]) -> list[str]:
     return out
 
 
+class _Rescue:
+    """`%load_ext jupyter_sleeptime` and `%ask What is x?` in the same cell: that cell was
+    transformed before the extension loaded, so IPython turned the `%ask …?` line into a help
+    request (`%pinfo x`) and the question is gone from the code. For the rest of this one
+    cell, such help requests are answered as the `%ask` lines they came from."""
+
+    def __init__(self, ipython: Any, lines: list[str]) -> None:
+        self.ipython = ipython
+        self.lines = lines
+        self.count = ipython.execution_count
+        self.originals: dict[str, Any] = {}
+
+    def install(self) -> None:
+        table = self.ipython.magics_manager.magics["line"]
+        for name in ("pinfo", "pinfo2"):
+            original = self.ipython.find_line_magic(name)  # resolves a lazily loaded magic
+            if original is not None:
+                self.originals[name] = original
+                table[name] = self._wrap(original)
+        self.ipython.events.register("post_run_cell", self.remove)
+
+    def _wrap(self, original: Any) -> Any:
+        def pinfo(parameter_s: str = "", namespaces: Any = None) -> Any:
+            target = parameter_s.strip()
+            for index, line in enumerate(self.lines):
+                if self.ipython.execution_count == self.count and re.search(
+                    rf"(?<![\w.]){re.escape(target)}\?{{1,2}}\s*$", line
+                ):
+                    del self.lines[index]
+                    return self.ipython.run_line_magic("ask", line)
+            return original(parameter_s, namespaces)
+
+        return pinfo
+
+    def remove(self, *_: Any) -> None:
+        table = self.ipython.magics_manager.magics["line"]
+        table.update(self.originals)
+        with contextlib.suppress(ValueError):
+            self.ipython.events.unregister("post_run_cell", self.remove)
+
+
+def _rescue_questions(ipython: Any) -> None:
+    history = getattr(ipython, "history_manager", None)
+    raw = getattr(history, "input_hist_raw", None)
+    cell = raw[-1] if raw else ""  # the running cell
+    if "%load_ext" not in cell:
+        return
+    lines = []
+    transform = ipython.input_transformer_manager.transform_cell
+    for line in cell.splitlines():
+        match = _ASK_LINE.match(line)
+        rest = match.group("rest").strip() if match else ""
+        if rest and rest not in ("?", "??") and "'pinfo" in transform(line.strip()):
+            lines.append(rest)
+    if lines:
+        _Rescue(ipython, lines).install()
+
+
 def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(SleeptimeMagics)
     if protect_questions not in ipython.input_transformers_cleanup:
+        with contextlib.suppress(Exception):
+            _rescue_questions(ipython)
         ipython.input_transformers_cleanup.append(protect_questions)
     callbacks = ipython.events.callbacks.get("post_run_cell", [])
     if _inprocess.note_result not in callbacks:

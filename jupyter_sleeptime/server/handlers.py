@@ -68,15 +68,17 @@ class SleeptimeHandler(ExtensionHandlerMixin, APIHandler):
 class StatusHandler(SleeptimeHandler):
     @web.authenticated
     @authorized
-    def get(self) -> None:
+    async def get(self) -> None:
+        await self.service.refresh_paths()
         self.finish(self.service.status(__version__))
 
 
 class KernelHandler(SleeptimeHandler):
     @web.authenticated
     @authorized
-    def get(self, kernel_id: str) -> None:
+    async def get(self, kernel_id: str) -> None:
         self.kernel(kernel_id)
+        await self.service.refresh_paths()
         self.finish(self.service.kernel_view(kernel_id))
 
 
@@ -89,6 +91,7 @@ class ThinkHandler(SleeptimeHandler):
         wait = body.get("wait", True)
         if not isinstance(wait, bool):
             raise web.HTTPError(400, "'wait' must be true or false.")
+        await self.service.refresh_paths()
         await self.service.refresh_digest(kernel_id, force=True)
         notebook = self.service.notebook_for(kernel_id)
         if not wait:
@@ -118,6 +121,7 @@ class AskHandler(SleeptimeHandler):
         self.set_header("Content-Type", "application/x-ndjson; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
+        await self.service.refresh_paths()
         notebook = self.service.notebook_for(kernel_id)
 
         async def emit(event: dict[str, Any]) -> None:

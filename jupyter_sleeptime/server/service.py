@@ -82,7 +82,7 @@ class SleeptimeService:
             await asyncio.sleep(POLL_SECONDS)
             try:
                 self._sync_kernels()
-                await self._refresh_paths()
+                await self.refresh_paths()
             except Exception:
                 log.exception("sleeptime: kernel poll failed")
 
@@ -119,7 +119,7 @@ class SleeptimeService:
     def notebook_for(self, kernel_id: str) -> str:
         return self.paths.get(kernel_id) or f"kernel:{kernel_id}"
 
-    async def _refresh_paths(self) -> None:
+    async def refresh_paths(self) -> None:
         sessions = await self.session_manager.list_sessions()
         for session in sessions:
             kernel_id = (session.get("kernel") or {}).get("id")

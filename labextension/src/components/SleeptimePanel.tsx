@@ -94,18 +94,6 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
           <span className="jp-sleeptime-spacer" />
           <button
             type="button"
-            className="jp-sleeptime-button jp-sleeptime-think"
-            data-testid="jp-sleeptime-think"
-            disabled={
-              !model.kernelId || model.thinkingNow || view.kind === 'no-kernel'
-            }
-            title="Think now: run pending sleep-time work for this notebook"
-            onClick={() => void model.think()}
-          >
-            {model.thinkingNow ? 'thinking…' : 'Think now'}
-          </button>
-          <button
-            type="button"
             className="jp-sleeptime-icon-button"
             title="Refresh"
             aria-label="Refresh"
@@ -114,12 +102,32 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
             <refreshIcon.react tag="span" elementSize="normal" />
           </button>
         </div>
-        {model.notebook ? (
-          <div className="jp-sleeptime-subtitle" title={model.notebook.path}>
-            {model.notebook.path}
-            {status?.model ? ` · ${status.model}` : ''}
+        <div className="jp-sleeptime-title-row">
+          <div
+            className="jp-sleeptime-subtitle"
+            title={
+              model.notebook
+                ? `${model.notebook.path}${status?.model ? `\nmodel: ${status.model}` : ''}`
+                : ''
+            }
+          >
+            {model.notebook ? model.notebook.path : ''}
+            {model.notebook && status?.model ? ` · ${status.model}` : ''}
           </div>
-        ) : null}
+          <span className="jp-sleeptime-spacer" />
+          {model.kernelId ? (
+            <button
+              type="button"
+              className="jp-sleeptime-button jp-sleeptime-think"
+              data-testid="jp-sleeptime-think"
+              disabled={model.thinkingNow}
+              title="Think now: run pending sleep-time work for this notebook and wait for it"
+              onClick={() => void model.think()}
+            >
+              {model.thinkingNow ? 'thinking…' : 'Think now'}
+            </button>
+          ) : null}
+        </div>
       </header>
 
       {notices.map((message, index) => (

@@ -1,0 +1,230 @@
+"""Drive a real Jupyter server with the extension from outside, as a user's frontend
+would: start it, open a notebook session, run cells over the kernel websocket, and talk
+to the sleeptime REST API. Used by `jupyter sleeptime demo` and `bench`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`jupyter server` with the sleeptime extension, in a subprocess on loopback."""
+
+    def __init__(self, root_dir: Path, store_path: Path, traits: dict[str, Any] | None = None,
+                 log_path: Path | None = None) -> None:
+        self.root_dir = root_dir
+        self.store_path = store_path
+        self.traits = traits or {}
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = log_path or root_dir / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> None:
+        args = [
+            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
+            "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}", "--ServerApp.jpserver_extensions="
+            "{'jupyter_sleeptime': True}", f"--SleeptimeApp.store_path={self.store_path}",
+        ]
+        for name, value in self.traits.items():
+            args.append(f"--SleeptimeApp.{name}={value}")
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--allow-root")  # containers and CI run as root
+        env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the server's lifetime
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                     cwd=self.root_dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter server exited; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"jupyter server did not start in {timeout} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SleeptimeClient:
+    """The sleeptime REST API and the kernel websocket, over loopback."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.headers = {"Authorization": f"token {token}"}
+        self.http = AsyncHTTPClient()
+
+    async def call(self, method: str, path: str, body: Any = None, timeout: float = 600) -> Any:
+        request = HTTPRequest(
+            self.url + path, method=method, headers=self.headers, request_timeout=timeout,
+            body=None if body is None else json.dumps(body),
+        )
+        response = await self.http.fetch(request)
+        return json.loads(response.body) if response.body else None
+
+    async def open_notebook(self, path: str) -> str:
+        session = await self.call("POST", "api/sessions", {
+            "path": path, "name": path, "type": "notebook", "kernel": {"name": "python3"},
+        })
+        return session["kernel"]["id"]
+
+    async def status(self) -> dict[str, Any]:
+        return await self.call("GET", "sleeptime/api/status")
+
+    async def kernel(self, kernel_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"sleeptime/api/kernels/{kernel_id}")
+
+    async def think(self, kernel_id: str) -> dict[str, Any]:
+        return await self.call("POST", f"sleeptime/api/kernels/{kernel_id}/think", {"wait": True},
+                               timeout=3600)
+
+    async def ask(self, kernel_id: str, question: str, mode: str = "sleep",
+                  on_token: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """Stream an answer; returns the `done` (or `error`) event, with client-side timings."""
+        buffer = b""
+        events: list[dict[str, Any]] = []
+        started = time.perf_counter()
+        first: list[float] = []
+
+        def chunk(data: bytes) -> None:
+            nonlocal buffer
+            buffer += data
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                events.append(event)
+                if event.get("type") == "token":
+                    if not first:
+                        first.append(time.perf_counter())
+                    if on_token:
+                        on_token(event["text"])
+
+        request = HTTPRequest(
+            self.url + f"sleeptime/api/kernels/{kernel_id}/ask", method="POST",
+            headers=self.headers, body=json.dumps({"question": question, "mode": mode}),
+            streaming_callback=chunk, request_timeout=3600,
+        )
+        try:
+            await self.http.fetch(request)
+        except HTTPClientError as exc:
+            body = exc.response.body if exc.response is not None else b"{}"
+            return {"type": "error", "message": json.loads(body or b"{}").get("message", str(exc))}
+        final = next((e for e in reversed(events) if e.get("type") in ("done", "error")), None)
+        if final is None:
+            return {"type": "error", "message": "the answer stream ended without a result"}
+        final["client_latency_ms"] = (time.perf_counter() - started) * 1000
+        final["client_ttft_ms"] = ((first[0] - started) * 1000) if first else final["client_latency_ms"]
+        return final
+
+    async def wait_idle_thinking(
+        self, kernel_id: str, timeout: float = 3600,
+        progress: Callable[[dict[str, Any]], None] | None = None, settle: float = 1.0,
+    ) -> dict[str, Any]:
+        """Wait until idle-time thinking has nothing left to do for this kernel's notebook."""
+        deadline = time.monotonic() + timeout
+        calm_since: float | None = None
+        while time.monotonic() < deadline:
+            state = await self.kernel(kernel_id)
+            if progress:
+                progress(state)
+            done = not state["thinking"] and state["pending"] == 0 and state["last_run"]
+            if done:
+                calm_since = calm_since or time.monotonic()
+                if time.monotonic() - calm_since >= settle:
+                    return state
+            else:
+                calm_since = None
+            await asyncio.sleep(0.5)
+        raise TimeoutError(f"idle thinking did not finish within {timeout} s")
+
+
+class KernelSocket:
+    """Execute cells the way JupyterLab does: execute_request over the kernel websocket."""
+
+    def __init__(self, url: str, token: str, kernel_id: str) -> None:
+        ws_url = url.replace("http", "ws", 1) + f"api/kernels/{kernel_id}/channels"
+        self.request = HTTPRequest(ws_url, headers={"Authorization": f"token {token}"})
+        self.session = uuid.uuid4().hex
+        self.ws: Any = None
+
+    async def connect(self) -> None:
+        self.ws = await websocket_connect(self.request, max_message_size=64 * 1024 * 1024)
+
+    async def execute(self, code: str, timeout: float = 600) -> dict[str, Any]:
+        msg_id = uuid.uuid4().hex
+        self.ws.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": self.session,
+                       "username": "sleeptime", "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": True,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        outputs: list[dict[str, Any]] = []
+        reply: dict[str, Any] | None = None
+        idle = False
+        deadline = time.monotonic() + timeout
+        while reply is None or not idle:
+            raw = await asyncio.wait_for(self.ws.read_message(), max(0.1, deadline - time.monotonic()))
+            if raw is None:
+                raise ConnectionError("the kernel websocket closed")
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "execute_reply":
+                reply = msg["content"]
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+            elif kind in ("stream", "execute_result", "display_data", "error"):
+                outputs.append({"type": kind, **msg["content"]})
+        return {"reply": reply, "outputs": outputs}
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+
+
+def code_cells(path: Path) -> list[str]:
+    notebook = nbformat.read(path, as_version=4)
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]

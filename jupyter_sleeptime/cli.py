@@ -52,22 +52,28 @@ async def _demo(notebook: Path, model: str, questions: int) -> int:
             _line(f"Running cell {index}/{len(cells)}: {source.splitlines()[0]}")
             result = await kernel.execute(source)
             if result["reply"]["status"] == "error":
-                _line(f"Cell {index} raised {result['reply'].get('ename')} (kept, as a user would)\n")
+                _line(
+                    f"Cell {index} raised {result['reply'].get('ename')} (kept, as a user would)\n"
+                )
         _line(f"Ran {len(cells)} cells. The kernel is idle: sleep-time thinking starts now.\n")
         started = time.monotonic()
 
         def progress(state: dict[str, Any]) -> None:
             status = "thinking" if state["thinking"] else "waiting for idle"
-            _line(f"  {status} · {state['pending']} tasks pending · "
-                  f"{state['usage']['sleep']['calls']} model calls, "
-                  f"{state['usage']['sleep']['prompt_tokens']} prompt tokens · "
-                  f"{time.monotonic() - started:.0f} s")
+            _line(
+                f"  {status} · {state['pending']} tasks pending · "
+                f"{state['usage']['sleep']['calls']} model calls, "
+                f"{state['usage']['sleep']['prompt_tokens']} prompt tokens · "
+                f"{time.monotonic() - started:.0f} s"
+            )
 
         state = await client.wait_idle_thinking(kernel_id, progress=progress)
         sleep_usage = state["usage"]["sleep"]
-        print(f"\nIdle-time thinking done in {time.monotonic() - started:.0f} s "
-              f"({sleep_usage['calls']} calls, {sleep_usage['prompt_tokens']} prompt + "
-              f"{sleep_usage['completion_tokens']} completion tokens).")
+        print(
+            f"\nIdle-time thinking done in {time.monotonic() - started:.0f} s "
+            f"({sleep_usage['calls']} calls, {sleep_usage['prompt_tokens']} prompt + "
+            f"{sleep_usage['completion_tokens']} completion tokens)."
+        )
         if state["last_run"] and not state["last_run"]["ok"]:
             print(f"  note: the last run stopped: {state['last_run']['error']}")
         print("\nNotebook memory (c′):\n" + _indent(state["memory"]["text"] or "(none)"))
@@ -91,8 +97,10 @@ def _indent(text: str) -> str:
 
 
 def _table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
-    out = [f"{'question':<46} {'mode':<9} {'source':<12} {'first token':>12} {'latency':>10} "
-           f"{'prompt tok':>10} {'compl. tok':>10}"]
+    out = [
+        f"{'question':<46} {'mode':<9} {'source':<12} {'first token':>12} {'latency':>10} "
+        f"{'prompt tok':>10} {'compl. tok':>10}"
+    ]
     for question, mode, event in rows:
         if event.get("type") == "error":
             out.append(f"{question[:45]:<46} {mode:<9} error: {event.get('message', '')[:60]}")
@@ -111,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run a notebook, let it think while idle, ask")
     demo.add_argument("notebook", nargs="?", type=Path, help="default: the bundled quickstart")
-    demo.add_argument("--model", default=os.environ.get("JUPYTER_SLEEPTIME_MODEL", ""),
-                      help="LiteLLM model id; default: the embedded local model")
+    demo.add_argument(
+        "--model",
+        default=os.environ.get("JUPYTER_SLEEPTIME_MODEL", ""),
+        help="LiteLLM model id; default: the embedded local model",
+    )
     demo.add_argument("--questions", type=int, default=2, help="anticipated questions to ask")
     bench = commands.add_parser("bench", help="measure sleep vs baseline on notebooks")
     from . import bench as bench_module

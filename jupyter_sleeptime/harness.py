@@ -32,8 +32,13 @@ def free_port() -> int:
 class ServerProcess:
     """`jupyter server` with the sleeptime extension, in a subprocess on loopback."""
 
-    def __init__(self, root_dir: Path, store_path: Path, traits: dict[str, Any] | None = None,
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        root_dir: Path,
+        store_path: Path,
+        traits: dict[str, Any] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
         self.root_dir = root_dir
         self.store_path = store_path
         self.traits = traits or {}
@@ -45,10 +50,16 @@ class ServerProcess:
 
     def start(self, timeout: float = 120) -> None:
         args = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
-            "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root_dir}", "--ServerApp.jpserver_extensions="
-            "{'jupyter_sleeptime': True}", f"--SleeptimeApp.store_path={self.store_path}",
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={self.port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            "--ServerApp.jpserver_extensions={'jupyter_sleeptime': True}",
+            f"--SleeptimeApp.store_path={self.store_path}",
         ]
         for name, value in self.traits.items():
             args.append(f"--SleeptimeApp.{name}={value}")
@@ -56,8 +67,9 @@ class ServerProcess:
             args.append("--allow-root")  # containers and CI run as root
         env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
         log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the server's lifetime
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                     cwd=self.root_dir)
+        self.proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root_dir
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -95,16 +107,26 @@ class SleeptimeClient:
 
     async def call(self, method: str, path: str, body: Any = None, timeout: float = 600) -> Any:
         request = HTTPRequest(
-            self.url + path, method=method, headers=self.headers, request_timeout=timeout,
+            self.url + path,
+            method=method,
+            headers=self.headers,
+            request_timeout=timeout,
             body=None if body is None else json.dumps(body),
         )
         response = await self.http.fetch(request)
         return json.loads(response.body) if response.body else None
 
     async def open_notebook(self, path: str) -> str:
-        session = await self.call("POST", "api/sessions", {
-            "path": path, "name": path, "type": "notebook", "kernel": {"name": "python3"},
-        })
+        session = await self.call(
+            "POST",
+            "api/sessions",
+            {
+                "path": path,
+                "name": path,
+                "type": "notebook",
+                "kernel": {"name": "python3"},
+            },
+        )
         return session["kernel"]["id"]
 
     async def status(self) -> dict[str, Any]:
@@ -114,11 +136,18 @@ class SleeptimeClient:
         return await self.call("GET", f"sleeptime/api/kernels/{kernel_id}")
 
     async def think(self, kernel_id: str) -> dict[str, Any]:
-        return await self.call("POST", f"sleeptime/api/kernels/{kernel_id}/think", {"wait": True},
-                               timeout=3600)
+        return await self.call(
+            "POST", f"sleeptime/api/kernels/{kernel_id}/think", {"wait": True}, timeout=3600
+        )
 
-    async def ask(self, kernel_id: str, question: str, mode: str = "sleep",
-                  on_token: Callable[[str], None] | None = None) -> dict[str, Any]:
+    async def ask(
+        self,
+        kernel_id: str,
+        question: str,
+        mode: str = "sleep",
+        on_token: Callable[[str], None] | None = None,
+        cold: bool = False,
+    ) -> dict[str, Any]:
         """Stream an answer; returns the `done` (or `error`) event, with client-side timings."""
         buffer = b""
         events: list[dict[str, Any]] = []
@@ -141,9 +170,12 @@ class SleeptimeClient:
                         on_token(event["text"])
 
         request = HTTPRequest(
-            self.url + f"sleeptime/api/kernels/{kernel_id}/ask", method="POST",
-            headers=self.headers, body=json.dumps({"question": question, "mode": mode}),
-            streaming_callback=chunk, request_timeout=3600,
+            self.url + f"sleeptime/api/kernels/{kernel_id}/ask",
+            method="POST",
+            headers=self.headers,
+            body=json.dumps({"question": question, "mode": mode, "cold": cold}),
+            streaming_callback=chunk,
+            request_timeout=3600,
         )
         try:
             await self.http.fetch(request)
@@ -154,12 +186,17 @@ class SleeptimeClient:
         if final is None:
             return {"type": "error", "message": "the answer stream ended without a result"}
         final["client_latency_ms"] = (time.perf_counter() - started) * 1000
-        final["client_ttft_ms"] = ((first[0] - started) * 1000) if first else final["client_latency_ms"]
+        final["client_ttft_ms"] = (
+            ((first[0] - started) * 1000) if first else final["client_latency_ms"]
+        )
         return final
 
     async def wait_idle_thinking(
-        self, kernel_id: str, timeout: float = 3600,
-        progress: Callable[[dict[str, Any]], None] | None = None, settle: float = 1.0,
+        self,
+        kernel_id: str,
+        timeout: float = 3600,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        settle: float = 1.0,
     ) -> dict[str, Any]:
         """Wait until idle-time thinking has nothing left to do for this kernel's notebook."""
         deadline = time.monotonic() + timeout
@@ -193,19 +230,40 @@ class KernelSocket:
 
     async def execute(self, code: str, timeout: float = 600) -> dict[str, Any]:
         msg_id = uuid.uuid4().hex
-        self.ws.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": self.session,
-                       "username": "sleeptime", "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": True,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        self.ws.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "session": self.session,
+                        "username": "sleeptime",
+                        "version": "5.3",
+                        "date": "",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "buffers": [],
+                    "channel": "shell",
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         outputs: list[dict[str, Any]] = []
         reply: dict[str, Any] | None = None
         idle = False
         deadline = time.monotonic() + timeout
         while reply is None or not idle:
-            raw = await asyncio.wait_for(self.ws.read_message(), max(0.1, deadline - time.monotonic()))
+            raw = await asyncio.wait_for(
+                self.ws.read_message(), max(0.1, deadline - time.monotonic())
+            )
             if raw is None:
                 raise ConnectionError("the kernel websocket closed")
             msg = json.loads(raw)
@@ -227,4 +285,6 @@ class KernelSocket:
 
 def code_cells(path: Path) -> list[str]:
     notebook = nbformat.read(path, as_version=4)
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
+    return [
+        cell.source for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()
+    ]

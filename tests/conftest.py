@@ -67,13 +67,32 @@ class KernelDriver:
 
     async def execute(self, code: str, timeout: float = 60) -> dict[str, Any]:
         msg_id = uuid.uuid4().hex
-        await self.ws.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": self.session,
-                       "username": "test", "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": True,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        await self.ws.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "session": self.session,
+                        "username": "test",
+                        "version": "5.3",
+                        "date": "",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "buffers": [],
+                    "channel": "shell",
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         outputs: list[dict[str, Any]] = []
         reply: dict[str, Any] | None = None
         idle = False
@@ -100,13 +119,24 @@ def start_kernel(jp_fetch, jp_ws_fetch):
 
     async def start(path: str | None = None) -> KernelDriver:
         if path:
-            response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(
-                {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
-            ), request_timeout=120)
+            response = await jp_fetch(
+                "api",
+                "sessions",
+                method="POST",
+                body=json.dumps(
+                    {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
+                ),
+                request_timeout=120,
+            )
             kernel_id = json.loads(response.body)["kernel"]["id"]
         else:
-            response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": "python3"}),
-                                      request_timeout=120)
+            response = await jp_fetch(
+                "api",
+                "kernels",
+                method="POST",
+                body=json.dumps({"name": "python3"}),
+                request_timeout=120,
+            )
             kernel_id = json.loads(response.body)["id"]
         ws = await jp_ws_fetch("api", "kernels", kernel_id, "channels")
         sockets.append(ws)

@@ -58,15 +58,22 @@ class SleeptimeEngine:
         self.gate.enabled = is_local(self.client.sleep_model) if pause is None else pause
         warm = config.warm_kv if config.warm_kv is not None else is_local(self.client.model)
         self.thinker = Thinker(
-            self.store, self.client, anticipate_k=config.anticipate_k,
+            self.store,
+            self.client,
+            anticipate_k=config.anticipate_k,
             memory_tokens=config.memory_tokens,
         )
         self.answerer = Answerer(self.store, self.client, self.thinker)
         if warm:
             self.thinker.warm = self.answerer.warm
         self.scheduler = Scheduler(
-            self.store, self.thinker, self.client, idle_seconds=config.idle_seconds,
-            enabled=config.enabled, retry_base_seconds=config.retry_base_seconds, prepare=prepare,
+            self.store,
+            self.thinker,
+            self.client,
+            idle_seconds=config.idle_seconds,
+            enabled=config.enabled,
+            retry_base_seconds=config.retry_base_seconds,
+            prepare=prepare,
         )
         self._running: dict[tuple[str, str], list[Output]] = {}
         self.anticipated_hits = 0
@@ -92,8 +99,12 @@ class SleeptimeEngine:
         outputs = self._running.get((kernel_id, msg_id))
         if outputs is None:
             return
-        if output.output_type == "stream" and outputs and outputs[-1].output_type == "stream" \
-                and outputs[-1].name == output.name:
+        if (
+            output.output_type == "stream"
+            and outputs
+            and outputs[-1].output_type == "stream"
+            and outputs[-1].name == output.name
+        ):
             outputs[-1].text += output.text  # streams arrive in pieces; keep them as one output
         else:
             outputs.append(output)
@@ -132,6 +143,7 @@ class SleeptimeEngine:
 
     def rename(self, old: str, new: str) -> None:
         self.store.rename_notebook(old, new)
+        self.scheduler.rename(old, new)
         if old in self.thinker.policies:
             self.thinker.policies[new] = self.thinker.policies.pop(old)
 
@@ -156,8 +168,9 @@ class SleeptimeEngine:
         mode: str = "sleep",
         on_token: TokenCallback | None = None,
         model: str | None = None,
+        cold: bool = False,
     ) -> Answer:
-        answer = await self.answerer.ask(notebook, question, mode, on_token, model=model)
+        answer = await self.answerer.ask(notebook, question, mode, on_token, model=model, cold=cold)
         if answer.source == "anticipated":
             self.anticipated_hits += 1
         return answer
@@ -171,7 +184,8 @@ class SleeptimeEngine:
         notes = self.store.cell_notes(ex.cell_hash() for ex in view)
         cells = [
             {"execution_count": ex.execution_count, "explanation": notes[ex.cell_hash()]}
-            for ex in view if ex.cell_hash() in notes
+            for ex in view
+            if ex.cell_hash() in notes
         ]
         errors = []
         for ex in view:
@@ -195,8 +209,7 @@ class SleeptimeEngine:
             "insights": {
                 "cells": cells,
                 "anticipated": [
-                    {"question": i["question"], "answer": i["answer"]}
-                    for i in _items(anticipated)
+                    {"question": i["question"], "answer": i["answer"]} for i in _items(anticipated)
                 ],
                 "anticipated_fresh": bool(anticipated and anticipated[1] == version),
                 "next_steps": [{"title": i["title"], "code": i["code"]} for i in _items(steps)],

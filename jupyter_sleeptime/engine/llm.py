@@ -118,6 +118,13 @@ class ModelClient:
     def model_for(self, kind: str) -> str:
         return self.sleep_model if kind == "sleep" else self.model
 
+    def reset_cache(self, model: str | None = None) -> None:
+        """Forget a local model's KV cache (remote providers keep no state we could reset)."""
+        if is_local(model or self.model):
+            from . import local_model
+
+            local_model.reset_kv_cache()
+
     # -- the call -----------------------------------------------------------------------------
     async def complete(
         self,
@@ -175,16 +182,29 @@ class ModelClient:
             message = explain_error(exc, model)
             self.last_error = message
             self.store.record_usage(
-                notebook=notebook, kind=kind, task=task, model=model, prompt_tokens=0,
-                completion_tokens=0, seconds=time.perf_counter() - started, ok=False, error=message,
+                notebook=notebook,
+                kind=kind,
+                task=task,
+                model=model,
+                prompt_tokens=0,
+                completion_tokens=0,
+                seconds=time.perf_counter() - started,
+                ok=False,
+                error=message,
             )
             raise ModelError(message) from exc
         seconds = time.perf_counter() - started
         text = "".join(parts)
         prompt_tokens, completion_tokens, cached = _usage_numbers(usage, model, messages, text)
         self.store.record_usage(
-            notebook=notebook, kind=kind, task=task, model=model, prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens, cached_tokens=cached, seconds=seconds,
+            notebook=notebook,
+            kind=kind,
+            task=task,
+            model=model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cached_tokens=cached,
+            seconds=seconds,
             cost=_cost(model, prompt_tokens, completion_tokens),
         )
         if not text.strip() and not allow_empty:
@@ -232,7 +252,9 @@ def explain_error(exc: BaseException, model: str) -> str:
     if "LocalModelUnavailable" in type(exc).__name__ or "jupyter-sleeptime[local]" in str(exc):
         return str(exc).strip()
     if isinstance(exc, litellm.Timeout | asyncio.TimeoutError):
-        return f"The model {model} did not answer in time ({text}). Try again, or use a faster model."
+        return (
+            f"The model {model} did not answer in time ({text}). Try again, or use a faster model."
+        )
     if isinstance(exc, litellm.AuthenticationError):
         return (
             f"The model {model} rejected the credentials ({text}). Set the provider's API key in "
@@ -252,6 +274,8 @@ def explain_error(exc: BaseException, model: str) -> str:
             f"Could not reach the model {model} ({text}). Check that the provider is running and "
             "JUPYTER_SLEEPTIME_API_BASE points at it."
         )
-    if isinstance(exc, litellm.APIError | litellm.InternalServerError | litellm.ServiceUnavailableError):
+    if isinstance(
+        exc, litellm.APIError | litellm.InternalServerError | litellm.ServiceUnavailableError
+    ):
         return f"The model {model} failed ({text}). Work stays queued and is retried."
     return f"The model call to {model} failed: {type(exc).__name__}: {text}"

@@ -9,8 +9,12 @@ from __future__ import annotations
 import re
 import string
 
-LABEL_LINE = re.compile(r"^\s*[-*]?\s*\**\s*(?:In\s*)?\[\s*#?\s*(\d+)\s*\]\s*\**\s*[:.)\-–]?\s*(.*)$", re.I)
-QA_LINE = re.compile(r"^\s*(?:\d+[.)]\s*)?\**\s*(Q|A|Question|Answer)\s*\d*\s*[:.)]\**\s*(.*)$", re.I)
+LABEL_LINE = re.compile(
+    r"^\s*[-*]?\s*\**\s*(?:In\s*)?\[\s*#?\s*(\d+)\s*\]\s*\**\s*[:.)\-–]?\s*(.*)$", re.I
+)
+QA_LINE = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?\**\s*(Q|A|Question|Answer)\s*\d*\s*[:.)]\**\s*(.*)$", re.I
+)
 STEP_TITLE = re.compile(r"^\s*(?:#{1,4}\s+|\d+[.)]\s+|\*\*)(.+?)\**\s*$")
 CODE_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
 

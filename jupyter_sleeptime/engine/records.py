@@ -24,7 +24,9 @@ class Output:
     traceback: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, [], "") or k == "output_type"}
+        return {
+            k: v for k, v in asdict(self).items() if v not in (None, [], "") or k == "output_type"
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Output:

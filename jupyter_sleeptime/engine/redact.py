@@ -109,6 +109,7 @@ _PLACEHOLDER_RE = re.compile(
       | .*(?:x{6,}|X{6,}).*                   # sk-xxxxxxxxxxxxxxxx
       | your[-_ ].* | (?:insert|enter|paste|replace|put)[-_ ](?:your|the|a|an)[-_ ].*
       | [A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:KEY|TOKEN|SECRET|PASSWORD|PASS|PWD|PASSWD)(?:_[A-Z0-9]+)*
+      | .*\$\(.* | \$\d.*                    # $(openssl rand -hex 32), SQL $1 parameters
     )$""",
     re.I | re.X | re.S,
 )
@@ -131,28 +132,51 @@ _CODE_WORDS = _words(
     """
 )
 _DOTTED_IDENT = re.compile(r"[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_]\w*)*")
-_NUMBER = re.compile(r"[-+]?\d+(?:[.,_]\d+)*(?:[eE][-+]?\d+)?%?")
-_SECRET_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~!@#$%^&*:?|]+")
+_NUMBER = re.compile(
+    r"[-+]?(?:0[xX][0-9a-fA-F_]+|0[oObB][0-7_]+|\d+(?:[.,_]\d+)*(?:[eE][-+]?\d+)?%?)"
+)
+_SECRET_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~!@$%^&*:?]+")
 _CAMEL_WORDS = re.compile(r"(?:[A-Z]?[a-z]+|[A-Z]+(?![a-z]))+")
 _SEGMENT_SPLIT = re.compile(r"[-_.:/+]")
-_WORDY_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_.:/ ]*")
-_WORD_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_WORDY_CHARS = re.compile(r"[A-Za-z0-9_./~:= \-]+")
+_WORDY_SPLIT = re.compile(r"[-_./:= ~]+")
+_WORDY_SEGMENT = re.compile(r"([A-Za-z]+)(\d{0,3})")
+_CONSONANT_RUN = re.compile(r"[^aeiouyAEIOUY]{5,}")
+_UPPER_RUN = re.compile(r"[A-Z]+")
 
 
 def is_wordy(value: str) -> bool:
-    """Words, identifiers and names rather than random characters.
+    """Words and identifiers rather than random characters.
 
-    ``llama.cpp``, ``my-secret``, ``UserAPIKeyAuth``, ``os.environ/OPENAI_API_KEY``,
-    ``base64_encoded_creds`` are wordy; ``9f86d081884c7d65``, ``Xk2pQ9rL…`` are not.
+    ``llama.cpp``, ``my-secret``, ``x-api-key``, ``KeyError``, ``hunter2``,
+    ``os.environ/OPENAI_API_KEY`` are wordy; ``9f86d081884c7d65``, ``Xk2pQ9rLm4…`` are not.
+    Every segment between separators must be letters (lower, UPPER, Capitalized or
+    CamelCase with few case changes, no long consonant runs) optionally followed by up to
+    three digits, or a short number. A random 16-character alphanumeric string passes this
+    less than 1 % of the time, a 24-character one about 0.01 %.
     """
-    if not _WORDY_CHARS.fullmatch(value):
+    if not _WORDY_CHARS.fullmatch(value) or not any(c.isalpha() for c in value):
         return False
-    pieces = _WORD_PIECE.findall(value)
-    if not pieces or not any(p[0].isalpha() for p in pieces):
-        return False
-    if any(p.isdigit() and len(p) > 4 for p in pieces):
-        return False
-    return sum(map(len, pieces)) / len(pieces) >= 3.0
+    for seg in _WORDY_SPLIT.split(value):
+        if not seg:
+            continue
+        if seg.isdigit():
+            if len(seg) > 4:
+                return False
+            continue
+        m = _WORDY_SEGMENT.fullmatch(seg)
+        if m is None:
+            return False  # digits inside a segment: a8f3k2…
+        letters = m.group(1)
+        if _CONSONANT_RUN.search(letters) and not (letters.isupper() and len(letters) <= 6):
+            return False
+        if letters.isupper() or letters.islower() or letters[1:].islower():
+            if len(letters) > 24:
+                return False
+            continue
+        if len(_UPPER_RUN.findall(letters)) > max(2, len(letters) / 5):
+            return False  # case flips too often for CamelCase
+    return True
 
 
 def looks_like_secret(value: str, min_len: int = 12) -> bool:
@@ -231,7 +255,9 @@ _NOT_SECRET_LAST = _words(
     span spans start end mask masks sha md crc checksum fingerprint etag dict obj object cache
     handler handlers callback resolver loader factory builder getter setter parser generator
     fetcher schema model enum test tests spec doc docs info meta metadata host port region
-    user username email login backend plugin scheme allowed needed is has
+    user username email login backend plugin scheme allowed needed is has bytes bits chars
+    words attempts retries tries age days seconds secs ms minutes hours lifetime rules
+    complexity
     """
 )
 
@@ -240,8 +266,8 @@ def _grade_name(name: str) -> tuple[str, str] | None:
     """(grade, kind) for a secret-like name, grade in {"strong", "weak"}; else None."""
     last = re.split(r"[.\[\]'\"]+", name.strip(".[]'\"-"))[-1]
     tokens = [t.lower() for t in _NAME_TOKEN.findall(last) if not t.isdigit()]
-    if not tokens or tokens[-1] in _NOT_SECRET_LAST:
-        return None
+    if not tokens or tokens[-1] in _NOT_SECRET_LAST or "public" in tokens or "pub" in tokens:
+        return None  # public keys and key tokens are meant to be shared
     if tokens[-1] in _PASSWORD_LAST_ONLY or any(
         t in _PASSWORD_WORDS or t.endswith(_PASSWORD_SUFFIXES) for t in tokens
     ):
@@ -270,8 +296,8 @@ def _value_ok(value: str, grade: str, kind: str) -> bool:
         return looks_like_secret(value)
     if kind == "password":
         return len(value) >= 3
-    # api keys, tokens and secrets: real ones are long and not made of words
-    return len(value) >= 8 and not is_wordy(value)
+    # api keys, tokens and secrets: real ones are long and not made of words or paths
+    return len(value) >= 8 and not is_wordy(value) and not value.startswith(("/", "~/", "./"))
 
 
 # --------------------------------------------------------------------------------------
@@ -390,6 +416,8 @@ def _flag_value(value: str, ctx: _Ctx) -> str | None:
     graded = _grade_name(ctx.group("name") or "")
     if graded is None or value.startswith(("-", "$")):
         return None
+    if ctx.group("sep") != "=" and value.isalpha() and value.islower():
+        return None  # prose: "use the --password option"
     return graded[1] if _value_ok(value, *graded) else None
 
 
@@ -547,7 +575,8 @@ def _build_rules() -> list[_Rule]:
         r"\s*,\s*" + _qval, ("v", "v2"), ("setdefault(", "putenv(", "set_key("),
         check=_env_value)  # fmt: skip
     # command-line flags: --password=..., --api-key ...
-    add("secret", r"--(?P<name>[A-Za-z][\w\-]*)(?:=|[ \t]+)" + _val,
+    _fval = r"(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)'|(?P<v3>[^\s'\"`,;)]+))"
+    add("secret", r"--(?P<name>[A-Za-z][\w\-]*)(?P<sep>=|[ \t]+)" + _fval,
         ("v", "v2", "v3"), ("--",), not_after=_ALNUM_UH, check=_flag_value)  # fmt: skip
     return rules
 
@@ -580,7 +609,7 @@ _KW_TAIL = re.compile(
           | \\"(?P<edq>(?:(?!\\").){1,1024})\\"
           | \\'(?P<esq>(?:(?!\\').){1,1024})\\'
         )
-      | (?P<uv>[^\s'"`,;(){}\[\]<>\\]{1,1024})
+      | (?P<uv>[^\s'"`,;(){}\[\]<>\\&]{1,1024})
     )
     """,
     re.X,
@@ -591,7 +620,7 @@ _QUERY_TAIL = re.compile(r"(?P<name>[A-Za-z_][\w.\-]*)=(?P<qv>[^&#\s'\"<>]{1,102
 # connection strings: ...;Password=p a s s;...  (value up to ';', a quote or end of line)
 _CONN_VALUE = re.compile(r"[^;'\"\r\n]*")
 _CONN_NAMES = _words("password pwd passwd")
-_LINE_PREFIX_ENV = ("", "export", "!export")
+_LINE_PREFIX_ENV = ("", "export ", "!export ")
 
 
 def _keyword_spans(text: str, lower: str) -> list[tuple[int, int, str]]:
@@ -704,11 +733,14 @@ def _conn_value_ends(text: str, vs: int) -> bool:
 
 
 def _env_line(text: str, m: re.Match[str], s: int, name: str) -> bool:
-    """NAME=value at the start of a line (a .env file / shell): bare words are literals."""
+    """NAME=value alone on a line (a .env file, a shell): there bare words are literals."""
     if not name.isupper() or m.group("sep") != "=" or text[m.end("name") : m.start("uv")] != "=":
         return False
     line_start = text.rfind("\n", 0, s) + 1
-    return text[line_start:s].strip() in _LINE_PREFIX_ENV
+    if text[line_start:s] not in _LINE_PREFIX_ENV:
+        return False
+    line_end = text.find("\n", m.end())
+    return not text[m.end() : line_end if line_end >= 0 else len(text)].strip()
 
 
 # --------------------------------------------------------------------------------------

@@ -86,6 +86,21 @@ class Scheduler:
     def kernel_busy(self, notebook: str) -> None:
         self._cancel_timer(self.state(notebook))
 
+    def rename(self, old: str, new: str) -> None:
+        """A kernel's notebook became known (or was renamed): its pending work moves along."""
+        state = self.states.pop(old, None)
+        if state is None:
+            return
+        if new in self.states:
+            self._cancel_timer(state)
+            target = self.states[new]
+            target.dirty = target.dirty or state.dirty
+        else:
+            state.notebook = new
+            self.states[new] = target = state
+        if target.dirty and self.enabled and not (target.run and not target.run.done()):
+            self._arm(target, self.idle_seconds)
+
     def forget(self, notebook: str) -> None:
         state = self.states.pop(notebook, None)
         if state:
@@ -199,7 +214,8 @@ class Scheduler:
                 "usage": {
                     "calls": usage_after.calls - usage_before.calls,
                     "prompt_tokens": usage_after.prompt_tokens - usage_before.prompt_tokens,
-                    "completion_tokens": usage_after.completion_tokens - usage_before.completion_tokens,
+                    "completion_tokens": usage_after.completion_tokens
+                    - usage_before.completion_tokens,
                 },
             }
             self._notify(notebook)
@@ -208,8 +224,10 @@ class Scheduler:
     def _schedule_retry(self, state: NotebookState, budget: bool) -> None:
         if state.retry:
             state.retry.cancel()
-        delay = 60.0 if budget else min(
-            self.retry_max_seconds, self.retry_base_seconds * 2 ** (state.failures - 1)
+        delay = (
+            60.0
+            if budget
+            else min(self.retry_max_seconds, self.retry_base_seconds * 2 ** (state.failures - 1))
         )
         loop = asyncio.get_running_loop()
         state.retry = loop.call_later(delay, self._fire, state)

@@ -66,7 +66,10 @@ def _variables(prompt: str) -> list[tuple[str, str, str]]:
     block = re.search(r"<variables>\n(.*?)</variables>", prompt, re.S)
     if not block:
         return []
-    return [(m.group(1), m.group(2).strip(), (m.group(3) or "").strip()) for m in VAR_LINE.finditer(block.group(1))]
+    return [
+        (m.group(1), m.group(2).strip(), (m.group(3) or "").strip())
+        for m in VAR_LINE.finditer(block.group(1))
+    ]
 
 
 def reply(prompt: str, model: str) -> str:
@@ -80,7 +83,9 @@ def reply(prompt: str, model: str) -> str:
         notebook = prompt.split("<notebook>", 1)[-1]
         lines = []
         for label in dict.fromkeys(LABEL.findall(notebook)):
-            body = re.search(rf"^In \[#?{label}\].*?:\n(.*?)(?=^In \[|\Z|^Out \[)", notebook, re.S | re.M)
+            body = re.search(
+                rf"^In \[#?{label}\].*?:\n(.*?)(?=^In \[|\Z|^Out \[)", notebook, re.S | re.M
+            )
             names = WORD.findall(body.group(1)) if body else []
             lines.append(f"[{label}] This cell works with {', '.join(names[:4]) or 'the data'}.")
         return "\n".join(lines)
@@ -93,20 +98,36 @@ def reply(prompt: str, model: str) -> str:
         others = [f"- {n} = {s}" for n, t, s in variables if s and "DataFrame" not in t][:8]
         labels = LABEL.findall(prompt)
         return "\n".join(
-            ["Purpose: analysis in a Jupyter notebook.", "Data:", *(data or ["- none"]),
-             "Pipeline so far: cells " + ", ".join(labels[:40]), "Results:", *(others or ["- none"]),
-             "Open problems: none"]
+            [
+                "Purpose: analysis in a Jupyter notebook.",
+                "Data:",
+                *(data or ["- none"]),
+                "Pipeline so far: cells " + ", ".join(labels[:40]),
+                "Results:",
+                *(others or ["- none"]),
+                "Open problems: none",
+            ]
         )
     if task == "anticipate":
-        k = int(re.search(r"(\d+) (?:questions|pairs)", prompt).group(1)) if re.search(r"(\d+) (?:questions|pairs)", prompt) else 5
+        k = (
+            int(re.search(r"(\d+) (?:questions|pairs)", prompt).group(1))
+            if re.search(r"(\d+) (?:questions|pairs)", prompt)
+            else 5
+        )
         pairs = []
         for name, kind, summary in variables:
             if len(pairs) >= k:
                 break
-            question = f"What is {name}?" if "DataFrame" not in kind else f"How many rows does {name} have?"
+            question = (
+                f"What is {name}?"
+                if "DataFrame" not in kind
+                else f"How many rows does {name} have?"
+            )
             pairs.append(f"Q: {question}\nA: {name} is a {kind}: {summary or 'see the notebook'}.")
         while len(pairs) < min(k, 3):
-            pairs.append(f"Q: What does the notebook do (part {len(pairs) + 1})?\nA: It analyses data step by step.")
+            pairs.append(
+                f"Q: What does the notebook do (part {len(pairs) + 1})?\nA: It analyses data step by step."
+            )
         return "\n".join(pairs)
     if task == "next_steps":
         names = [n for n, t, _ in variables if "DataFrame" in t] or ["the data"]
@@ -140,17 +161,22 @@ class ScriptedLLM(CustomLLM):
         prompt = _prompt(messages)
         found = TASK.search(prompt)
         control.calls.append(
-            {"model": model, "messages": messages, "task": found.group(1) if found else "answer",
-             "max_tokens": optional_params.get("max_tokens"), "at": time.time()}
+            {
+                "model": model,
+                "messages": messages,
+                "task": found.group(1) if found else "answer",
+                "max_tokens": optional_params.get("max_tokens"),
+                "at": time.time(),
+            }
         )
         if control.fail_next > 0:
             control.fail_next -= 1
-            raise control.failure(
-                message="scripted failure", model=model, llm_provider=PROVIDER
-            )
+            raise control.failure(message="scripted failure", model=model, llm_provider=PROVIDER)
         return reply(prompt, model)
 
-    def completion(self, model, messages, *args, optional_params=None, model_response=None, **kwargs):  # type: ignore[override]
+    def completion(
+        self, model, messages, *args, optional_params=None, model_response=None, **kwargs
+    ):  # type: ignore[override]
         text = self._answer(model, messages, optional_params or {})
         response = model_response or ModelResponse()
         response.choices[0].message.content = text  # type: ignore[union-attr]
@@ -161,20 +187,28 @@ class ScriptedLLM(CustomLLM):
     async def acompletion(self, model, messages, *args, **kwargs):  # type: ignore[override]
         return self.completion(model, messages, *args, **kwargs)
 
-    def _chunks(self, model: str, messages: list[dict[str, Any]], optional_params: dict) -> Iterator[GenericStreamingChunk]:
+    def _chunks(
+        self, model: str, messages: list[dict[str, Any]], optional_params: dict
+    ) -> Iterator[GenericStreamingChunk]:
         text = self._answer(model, messages, optional_params)
         pieces = re.findall(r"\S+\s*|\s+", text) or [text]
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             yield GenericStreamingChunk(
-                text=piece, is_finished=last, finish_reason="stop" if last else "",
-                usage=_usage(messages, text) if last else None, index=0, tool_use=None,
+                text=piece,
+                is_finished=last,
+                finish_reason="stop" if last else "",
+                usage=_usage(messages, text) if last else None,
+                index=0,
+                tool_use=None,
             )
 
     def streaming(self, model, messages, *args, optional_params=None, **kwargs):  # type: ignore[override]
         yield from self._chunks(model, messages, optional_params or {})
 
-    async def astreaming(self, model, messages, *args, optional_params=None, **kwargs) -> AsyncIterator[GenericStreamingChunk]:  # type: ignore[override]
+    async def astreaming(
+        self, model, messages, *args, optional_params=None, **kwargs
+    ) -> AsyncIterator[GenericStreamingChunk]:  # type: ignore[override]
         for chunk in self._chunks(model, messages, optional_params or {}):
             if control.token_delay:
                 await asyncio.sleep(control.token_delay)

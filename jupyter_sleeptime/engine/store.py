@@ -151,7 +151,13 @@ class Store:
         cur = self._exec(
             "UPDATE executions SET status=?, outputs=?, ended=? WHERE kernel_id=? AND msg_id=?"
             " RETURNING id",
-            (status, dumps([o.to_dict() for o in outputs]), ended or time.time(), kernel_id, msg_id),
+            (
+                status,
+                dumps([o.to_dict() for o in outputs]),
+                ended or time.time(),
+                kernel_id,
+                msg_id,
+            ),
         )
         row = cur.fetchone()
         return int(row[0]) if row else None
@@ -170,7 +176,9 @@ class Store:
             )
         return len(rows)
 
-    def executions(self, notebook: str, after: int = 0, complete_only: bool = False) -> list[Execution]:
+    def executions(
+        self, notebook: str, after: int = 0, complete_only: bool = False
+    ) -> list[Execution]:
         sql = "SELECT * FROM executions WHERE notebook=? AND id>?"
         if complete_only:
             sql += " AND status IS NOT NULL"
@@ -181,7 +189,9 @@ class Store:
         if notebook is None:
             return int(self._exec("SELECT count(*) FROM executions").fetchone()[0])
         return int(
-            self._exec("SELECT count(*) FROM executions WHERE notebook=?", (notebook,)).fetchone()[0]
+            self._exec("SELECT count(*) FROM executions WHERE notebook=?", (notebook,)).fetchone()[
+                0
+            ]
         )
 
     def state_version(self, notebook: str) -> int:
@@ -260,7 +270,9 @@ class Store:
                 )
 
     def diagnosis(self, cell_hash: str) -> str | None:
-        row = self._exec("SELECT diagnosis FROM diagnoses WHERE cell_hash=?", (cell_hash,)).fetchone()
+        row = self._exec(
+            "SELECT diagnosis FROM diagnoses WHERE cell_hash=?", (cell_hash,)
+        ).fetchone()
         return row[0] if row else None
 
     def save_diagnosis(self, cell_hash: str, text: str) -> None:
@@ -313,8 +325,20 @@ class Store:
         self._exec(
             "INSERT INTO usage (at, notebook, kind, task, model, prompt_tokens, completion_tokens,"
             " cached_tokens, seconds, cost, ok, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (time.time(), notebook, kind, task, model, prompt_tokens, completion_tokens,
-             cached_tokens, seconds, cost, int(ok), error),
+            (
+                time.time(),
+                notebook,
+                kind,
+                task,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                cached_tokens,
+                seconds,
+                cost,
+                int(ok),
+                error,
+            ),
         )
 
     def usage(self, notebook: str | None = None, since: float = 0.0) -> dict[str, Usage]:

@@ -36,7 +36,9 @@ PRIORITY = {
     "next_steps": 4,
     "warm_kv": 5,
 }
-EXPLAIN_BATCH_TOKENS = 1800  # cell text per explanation call: big enough to amortise the instructions
+EXPLAIN_BATCH_TOKENS = (
+    1800  # cell text per explanation call: big enough to amortise the instructions
+)
 REVISE_MAX_CELLS = 4  # up to this many changed cells, anticipated Q&A and next steps are revised
 RECENT_CELLS = 3
 
@@ -129,7 +131,9 @@ class Thinker:
             saved = self.store.insight(notebook, kind)
             if saved is None or saved[1] < version:
                 tasks.append(Task(task_name))
-        if self.warm is not None and (tasks or self._warmed.get(notebook) != self._warm_key(notebook)):
+        if self.warm is not None and (
+            tasks or self._warmed.get(notebook) != self._warm_key(notebook)
+        ):
             tasks.append(Task("warm_kv"))
         tasks.sort(key=lambda t: t.priority)
         return tasks
@@ -161,7 +165,9 @@ class Thinker:
         user = prompts.render(
             "diagnose_error",
             label=label(failing),
-            digest=render_digest(self.store.digest(notebook), 1500, prefer=identifiers(failing.source)),
+            digest=render_digest(
+                self.store.digest(notebook), 1500, prefer=identifiers(failing.source)
+            ),
             context=render_executions(context, output_cap=500) or "(no related cells)",
             failing=render_executions([failing], output_cap=2500),
         )
@@ -172,7 +178,9 @@ class Thinker:
         self.store.save_diagnosis(failing.cell_hash(), diagnosis)
 
     async def _explain_cells(self, notebook: str, task: Task) -> None:
-        pending = {ex.execution_count if ex.execution_count is not None else ex.id: ex for ex in task.cells}
+        pending = {
+            ex.execution_count if ex.execution_count is not None else ex.id: ex for ex in task.cells
+        }
         notes: dict[str, str] = {}
         for attempt in range(2):  # one repair round for cells the model skipped
             batch = list(pending.values())
@@ -196,7 +204,9 @@ class Thinker:
         view = self.view(notebook)
         version = self.store.state_version(notebook)
         previous = self.store.memory(notebook)
-        max_words = max(120, min(self.memory_tokens, approx_tokens(render_executions(view)) // 4) * 3 // 4)
+        max_words = max(
+            120, min(self.memory_tokens, approx_tokens(render_executions(view)) // 4) * 3 // 4
+        )
         digest = self.store.digest(notebook)
         if previous:
             delta = [ex for ex in view if ex.id > previous["covered"]]
@@ -264,7 +274,9 @@ class Thinker:
             raise ThinkError("the model's anticipated questions could not be read")
         items = [{**p, "norm": parsing.normalise_question(p["question"])} for p in pairs]
         covered = max(ex.id for ex in view)
-        self.store.save_insight(notebook, "anticipated", {"items": items, "covered": covered}, version)
+        self.store.save_insight(
+            notebook, "anticipated", {"items": items, "covered": covered}, version
+        )
 
     async def _next_steps(self, notebook: str, task: Task) -> None:
         view = self.view(notebook)
@@ -273,7 +285,9 @@ class Thinker:
         if delta is not None:
             user = prompts.render(
                 "next_steps_revise",
-                previous="\n\n".join(f"### {p['title']}\n```python\n{p['code']}\n```" for p in previous),
+                previous="\n\n".join(
+                    f"### {p['title']}\n```python\n{p['code']}\n```" for p in previous
+                ),
                 cells=render_executions(delta, output_cap=500) or "(no changed cells)",
             )
         else:
@@ -289,7 +303,9 @@ class Thinker:
         if not steps:
             raise ThinkError("the model's next steps could not be read")
         covered = max(ex.id for ex in view)
-        self.store.save_insight(notebook, "next_steps", {"items": steps, "covered": covered}, version)
+        self.store.save_insight(
+            notebook, "next_steps", {"items": steps, "covered": covered}, version
+        )
 
     async def _warm_kv(self, notebook: str, task: Task) -> None:
         if self.warm is None:

@@ -33,9 +33,9 @@ class SleeptimeApp(ExtensionApp):
         help="Extra keyword arguments for every LiteLLM call (api_base, api_key, ...). "
         "JUPYTER_SLEEPTIME_API_BASE sets api_base. Keep keys in the environment."
     ).tag(config=True)
-    idle_seconds = Float(3.0, help="Seconds of kernel idle after an execution before thinking.").tag(
-        config=True
-    )
+    idle_seconds = Float(
+        3.0, help="Seconds of kernel idle after an execution before thinking."
+    ).tag(config=True)
     max_tokens_per_hour = Int(
         200_000, help="Token budget per rolling hour for all model calls; 0 = unlimited."
     ).tag(config=True)
@@ -166,7 +166,9 @@ class SleeptimeApp(ExtensionApp):
             raise ValueError(str(exc)) from exc
         engine = self.service.engine
         engine.reconfigure(
-            model=self.model, sleep_model=self.sleep_model,
-            idle_seconds=self.idle_seconds, enabled=self.enabled,
+            model=self.model,
+            sleep_model=self.sleep_model,
+            idle_seconds=self.idle_seconds,
+            enabled=self.enabled,
         )
         return self.public_settings()

@@ -59,7 +59,10 @@ class DigestTaker:
             client = self._client(kernel_id, kernel)
             expression = build_expression(budget_ms=self.budget_ms)
             msg_id = client.execute(
-                "", silent=True, store_history=False, allow_stdin=False,
+                "",
+                silent=True,
+                store_history=False,
+                allow_stdin=False,
                 user_expressions={USER_EXPRESSION_KEY: expression},
             )
             self.sent.add(msg_id)

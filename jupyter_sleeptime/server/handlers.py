@@ -112,7 +112,12 @@ class AskHandler(SleeptimeHandler):
         mode = body.get("mode", "sleep")
         model = body.get("model") or None
         if model is not None and (not isinstance(model, str) or "/" not in model):
-            raise web.HTTPError(400, "'model' must be a LiteLLM model id such as openai/gpt-4o-mini.")
+            raise web.HTTPError(
+                400, "'model' must be a LiteLLM model id such as openai/gpt-4o-mini."
+            )
+        cold = body.get("cold", False)  # benchmark: start a local model from an empty KV cache
+        if not isinstance(cold, bool):
+            raise web.HTTPError(400, "'cold' must be true or false.")
         if not isinstance(question, str) or not question.strip():
             raise web.HTTPError(400, "'question' must be a non-empty string.")
         if mode not in MODES:
@@ -131,18 +136,29 @@ class AskHandler(SleeptimeHandler):
         started = time.perf_counter()
         try:
             answer = await self.service.engine.ask(
-                notebook, question.strip(), mode,
-                lambda text: emit({"type": "token", "text": text}), model=model,
+                notebook,
+                question.strip(),
+                mode,
+                lambda text: emit({"type": "token", "text": text}),
+                model=model,
+                cold=cold,
             )
             await emit(answer.to_event())
         except StreamClosedError:
             return  # the asker went away; the usage is recorded all the same
         except ModelError as exc:
-            await emit({"type": "error", "message": str(exc),
-                        "latency_ms": round((time.perf_counter() - started) * 1000, 1)})
+            await emit(
+                {
+                    "type": "error",
+                    "message": str(exc),
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            )
         except Exception as exc:
             self.log.exception("sleeptime ask failed")
-            await emit({"type": "error", "message": f"Answering failed: {type(exc).__name__}: {exc}"})
+            await emit(
+                {"type": "error", "message": f"Answering failed: {type(exc).__name__}: {exc}"}
+            )
         self.finish()
 
 

@@ -26,14 +26,17 @@ def output_from_message(msg_type: str, content: dict[str, Any]) -> Output:
         return Output("stream", text=content.get("text", ""), name=content.get("name"))
     if msg_type == "error":
         return Output(
-            "error", ename=content.get("ename"), evalue=content.get("evalue"),
+            "error",
+            ename=content.get("ename"),
+            evalue=content.get("evalue"),
             traceback=list(content.get("traceback") or []),
         )
     data = content.get("data") or {}
     text = data.get("text/plain") or data.get("text/markdown") or ""
     return Output(
         "display_data" if msg_type == "update_display_data" else msg_type,
-        text=str(text), mime_types=sorted(data),
+        text=str(text),
+        mime_types=sorted(data),
     )
 
 
@@ -88,8 +91,11 @@ class KernelWatcher:
             return
         if msg_type == "execute_input":
             self.engine.execution_started(
-                self.kernel_id, self.notebook_for(self.kernel_id), parent,
-                content.get("execution_count"), content.get("code", ""),
+                self.kernel_id,
+                self.notebook_for(self.kernel_id),
+                parent,
+                content.get("execution_count"),
+                content.get("code", ""),
             )
         elif msg_type in OUTPUT_TYPES:
             self.engine.add_output(self.kernel_id, parent, output_from_message(msg_type, content))

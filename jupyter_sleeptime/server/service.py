@@ -168,7 +168,11 @@ class SleeptimeService:
         if not force and kernel_id not in self._stale_digest:
             return
         watcher = self.watchers.get(kernel_id)
-        if watcher is None or watcher.execution_state != "idle" or self.engine.gate.is_busy(kernel_id):
+        if (
+            watcher is None
+            or watcher.execution_state != "idle"
+            or self.engine.gate.is_busy(kernel_id)
+        ):
             return  # never queue work behind the user's code; the next idle retries
         try:
             digest = await self.digests.take(kernel_id, watcher.kernel)
@@ -205,10 +209,12 @@ class SleeptimeService:
         kernels = []
         for kernel_id in self.kernel_manager.list_kernel_ids():
             notebook = self.notebook_for(kernel_id)
-            kernels.append({
-                "kernel_id": kernel_id,
-                "path": None if notebook.startswith("kernel:") else notebook,
-                "execution_state": self.execution_state(kernel_id),
-                **self.engine.kernel_summary(notebook, kernel_id),
-            })
+            kernels.append(
+                {
+                    "kernel_id": kernel_id,
+                    "path": None if notebook.startswith("kernel:") else notebook,
+                    "execution_state": self.execution_state(kernel_id),
+                    **self.engine.kernel_summary(notebook, kernel_id),
+                }
+            )
         return {"version": version, "kernels": kernels, "at": time.time(), **self.engine.status()}

@@ -13,7 +13,9 @@ def make_engine(tmp_path):
 
     def make(**overrides) -> SleeptimeEngine:
         config = EngineConfig(
-            store_path=str(tmp_path / "store.db"), model=SCRIPTED, idle_seconds=0.2,
+            store_path=str(tmp_path / "store.db"),
+            model=SCRIPTED,
+            idle_seconds=0.2,
             retry_base_seconds=0.2,
         )
         for key, value in overrides.items():

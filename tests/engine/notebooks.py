@@ -26,10 +26,16 @@ def run_cell(
     if text:
         engine.add_output(kernel_id, msg_id, Output("stream", text=text, name="stdout"))
     if error:
-        engine.add_output(kernel_id, msg_id, Output(
-            "error", ename=error[0], evalue=error[1],
-            traceback=[f"---> 1 {source.splitlines()[0]}", f"{error[0]}: {error[1]}"],
-        ))
+        engine.add_output(
+            kernel_id,
+            msg_id,
+            Output(
+                "error",
+                ename=error[0],
+                evalue=error[1],
+                traceback=[f"---> 1 {source.splitlines()[0]}", f"{error[0]}: {error[1]}"],
+            ),
+        )
     engine.execution_finished(kernel_id, notebook, msg_id)
     return msg_id
 
@@ -45,11 +51,13 @@ def table(step: int, rows: int = 6) -> str:
 
 def analysis_cells(n: int) -> list[tuple[str, str]]:
     """n cells of a plausible pandas analysis, each with a table-like output."""
-    cells = [(
-        "import pandas as pd\nimport numpy as np\n"
-        "sales = pd.read_csv('sales.csv', parse_dates=['date'])\nprint(sales.head(6))",
-        table(0),
-    )]
+    cells = [
+        (
+            "import pandas as pd\nimport numpy as np\n"
+            "sales = pd.read_csv('sales.csv', parse_dates=['date'])\nprint(sales.head(6))",
+            table(0),
+        )
+    ]
     for i in range(1, n):
         source = (
             f"step_{i} = sales[sales['units'] > {50 + i}].groupby('region')"
@@ -67,11 +75,14 @@ def feed(engine: SleeptimeEngine, notebook: str, cells: list[tuple[str, str]]) -
 
 
 def digest_for(n: int) -> Digest:
-    variables = [{
-        "name": "sales", "type": "pandas.DataFrame",
-        "summary": "1000 rows × 5 columns; columns: date (datetime64), region (str), "
-        "units (int64), revenue (float64), margin (float64)",
-    }]
+    variables = [
+        {
+            "name": "sales",
+            "type": "pandas.DataFrame",
+            "summary": "1000 rows × 5 columns; columns: date (datetime64), region (str), "
+            "units (int64), revenue (float64), margin (float64)",
+        }
+    ]
     variables += [
         {"name": f"step_{i}", "type": "pandas.DataFrame", "summary": "4 rows × 5 columns"}
         for i in range(1, n)

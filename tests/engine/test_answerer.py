@@ -48,8 +48,10 @@ async def test_baseline_sends_far_more_prompt_tokens_than_sleep(make_engine):
     baseline = await engine.ask(NB, question, "baseline")
     budget = await engine.ask(NB, question, "baseline-budget")
     assert sleep.source == baseline.source == "model"
-    print(f"sleep {sleep.prompt_tokens}, baseline {baseline.prompt_tokens}, "
-          f"budget {budget.prompt_tokens} prompt tokens")
+    print(
+        f"sleep {sleep.prompt_tokens}, baseline {baseline.prompt_tokens}, "
+        f"budget {budget.prompt_tokens} prompt tokens"
+    )
     assert baseline.prompt_tokens >= 3 * sleep.prompt_tokens
     assert budget.prompt_tokens <= 1.3 * sleep.prompt_tokens
     # the sleep prompt carries the prepared memory and the relevant cell

@@ -19,7 +19,13 @@ async def test_priorities_error_first_then_explanations_memory_questions_steps(m
     run_cell(engine, NB, "total = sales['revenu'].sum()", error=("KeyError", "'revenu'"), count=5)
     engine.record_digest("k1", NB, digest_for(4))
     planned = [t.name for t in engine.thinker.plan(NB)]
-    assert planned == ["diagnose_error", "explain_cells", "rewrite_memory", "anticipate", "next_steps"]
+    assert planned == [
+        "diagnose_error",
+        "explain_cells",
+        "rewrite_memory",
+        "anticipate",
+        "next_steps",
+    ]
     result = await engine.think(NB)
     assert result["ran"] == planned
     assert control.tasks() == planned  # the model was called in that order
@@ -123,3 +129,13 @@ async def test_query_calls_never_pause(make_engine):
     engine.gate.set_busy("k1", True)  # %ask runs inside a busy kernel
     answer = await asyncio.wait_for(engine.ask(NB, "What is step_1?", "baseline"), 10)
     assert answer.source == "model"
+
+
+async def test_work_follows_a_kernel_to_its_notebook(make_engine):
+    """Cells can run before the server knows the kernel's notebook; the work moves along."""
+    engine = make_engine(idle_seconds=0.3)
+    feed(engine, "kernel:abc", analysis_cells(2))
+    engine.rename("kernel:abc", NB)
+    await wait_for(lambda: engine.store.last_run(NB), timeout=10)
+    assert engine.store.last_run(NB)["ok"]
+    assert engine.store.executions("kernel:abc") == []

@@ -40,8 +40,10 @@ async def test_incremental_run_costs_a_fraction_of_the_first(make_engine):
     second_tokens = run_prompt_tokens(engine, mark)
     explained = [c for c in control.calls if c["task"] == "explain_cells"]
     assert len(explained) == 1 and explained[0]["messages"][1]["content"].count("\nIn [") == 1
-    print(f"first run {first_tokens} prompt tokens, incremental {second_tokens} "
-          f"({second_tokens / first_tokens:.0%})")
+    print(
+        f"first run {first_tokens} prompt tokens, incremental {second_tokens} "
+        f"({second_tokens / first_tokens:.0%})"
+    )
     assert second_tokens <= 0.25 * first_tokens
 
 

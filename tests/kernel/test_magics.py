@@ -13,7 +13,7 @@ import pytest
 
 from jupyter_sleeptime.engine import scripted_model
 
-from ..conftest import SCRIPTED, get_json
+from ..conftest import SCRIPTED, get_json, wait_for
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -117,7 +117,8 @@ async def test_ask_without_question_shows_widget(start_kernel):
     kernel = await start_kernel()
     result = await run(kernel, "%load_ext jupyter_sleeptime\n%ask")
     assert_clean(result)
-    views = [m for m in result["messages"] if m["type"] == "display_data" and WIDGET_MIME in m["data"]]
+    displays = [m for m in result["messages"] if m["type"] == "display_data"]
+    views = [m for m in displays if WIDGET_MIME in m["data"]]
     assert len(views) == 1
     # The widget asks too, from a callback: here called directly, as its button would.
     await kernel.execute("widget_count = 41")
@@ -125,7 +126,8 @@ async def test_ask_without_question_shows_widget(start_kernel):
         "from jupyter_sleeptime.kernel.widget import AskWidget\n"
         "w = AskWidget()\n"
         "done = w.ask('widget_count, please?')\n"
-        "print(done['source'], '|', w.answer_text, '|', w.answer.outputs[0]['data']['text/markdown'])"
+        "shown = w.answer.outputs[0]['data']['text/markdown']\n"
+        "print(done['source'], '|', w.answer_text, '|', shown)"
     ))
     assert_clean(result)
     source, text, markdown = (s.strip() for s in result["stdout"].split("|"))
@@ -147,23 +149,34 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     item = next((a for a in anticipated if "sales" in a["question"]), anticipated[0])
     before = await query_calls(jp_fetch)
 
-    verbatim = await run(kernel, f"%ask {item['question']}")
-    assert_clean(verbatim)
-    assert item["answer"].strip() in verbatim["markdown"]
-    assert "_⚡ anticipated · 0 tokens · " in verbatim["markdown"]
+    reworded = item["question"].upper().replace("?", "") + " !!"
+    both = await run(kernel, (
+        f"%ask {item['question']}\n%ask   {reworded}\n"
+        # the widget offers the same question as a button; a click shows the prepared answer
+        "from jupyter_sleeptime.kernel.widget import AskWidget\n"
+        "w = AskWidget()\n"
+        f"[b for b in w.suggested.children if b.tooltip == {item['question']!r}][0].click()\n"
+        "print(w.last_done['source'], '|', w.answer_text)"
+    ))
+    assert_clean(both)
+    assert both["stdout"].strip() == f"anticipated | {item['answer'].strip()}"
+    assert len(both["final"]) == 2
+    for data in both["final"].values():
+        answer, _, footer = data["text/markdown"].rpartition("\n\n")
+        assert answer == item["answer"].strip()
+        assert footer.startswith("_⚡ anticipated · 0 tokens · ")
+    assert await query_calls(jp_fetch) == before
+    assert not [c for c in scripted_model.control.calls if c["task"] == "answer"]
 
+    # Asking is no change to the notebook: the next cell still gets the prepared answer.
     await asyncio.sleep(0.5)  # the server's observer has seen the %ask cell finish
     after = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel.kernel_id)
     if after["state_version"] != state["state_version"]:
         pytest.xfail("the server counts an %ask cell as a change of the notebook's state")
-
-    reworded = item["question"].upper().replace("?", "") + " !!"
-    again = await run(kernel, f"%ask   {reworded}")
+    again = await run(kernel, f"%ask {reworded}")
     assert_clean(again)
-    assert item["answer"].strip() in again["markdown"]
-    assert "⚡ anticipated" in again["markdown"]
+    assert item["answer"].strip() in again["markdown"] and "⚡ anticipated" in again["markdown"]
     assert await query_calls(jp_fetch) == before
-    assert not [c for c in scripted_model.control.calls if c["task"] == "answer"]
 
 
 async def test_model_error_is_a_readable_message(start_kernel):
@@ -177,6 +190,24 @@ async def test_model_error_is_a_readable_message(start_kernel):
     # and the next question works again
     result = await run(kernel, "%ask Why is x 1?")
     assert "⚠" not in result["markdown"] and "completion tokens" in result["markdown"]
+
+
+async def test_interrupt_stops_a_streaming_answer(jp_fetch, start_kernel):
+    kernel = await start_kernel()
+    await kernel.execute("%load_ext jupyter_sleeptime\nslow_value = 7")
+    scripted_model.control.token_delay = 0.5
+    cell = asyncio.ensure_future(run(kernel, "%ask slow_value?"))
+    await wait_for(lambda: [c for c in scripted_model.control.calls if c["task"] == "answer"])
+    await asyncio.sleep(0.3)
+    await jp_fetch("api", "kernels", kernel.kernel_id, "interrupt", method="POST", body="")
+    result = await asyncio.wait_for(cell, 30)
+    assert result["reply"]["status"] == "error" and result["reply"]["ename"] == "KeyboardInterrupt"
+    assert result["markdown"].endswith("**⚠ sleeptime: interrupted.**")
+    # the kernel and the server are fine afterwards
+    scripted_model.control.token_delay = 0
+    again = await run(kernel, "%ask slow_value?")
+    assert_clean(again)
+    assert "7" in again["markdown"]
 
 
 async def test_kernel_token_only_opens_its_own_kernel(
@@ -267,3 +298,15 @@ def test_inprocess_fallback_without_server(jp_environ, tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_quickstart_notebook_is_clean():
+    import nbformat
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "quickstart.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert 8 <= len(code) <= 14
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert code[-1].source.startswith("%load_ext jupyter_sleeptime\n%ask ")

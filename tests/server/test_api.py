@@ -13,21 +13,38 @@ from ..conftest import get_json, wait_for
 
 
 async def think(jp_fetch, kernel_id):
-    return await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel_id, "think",
-                          method="POST", body=json.dumps({"wait": True}))
+    return await get_json(
+        jp_fetch,
+        "sleeptime",
+        "api",
+        "kernels",
+        kernel_id,
+        "think",
+        method="POST",
+        body=json.dumps({"wait": True}),
+    )
 
 
 async def ask(jp_fetch, kernel_id, question, mode="sleep", headers=None):
-    response = await jp_fetch("sleeptime", "api", "kernels", kernel_id, "ask", method="POST",
-                              body=json.dumps({"question": question, "mode": mode}),
-                              headers=headers or {})
+    response = await jp_fetch(
+        "sleeptime",
+        "api",
+        "kernels",
+        kernel_id,
+        "ask",
+        method="POST",
+        body=json.dumps({"question": question, "mode": mode}),
+        headers=headers or {},
+    )
     assert response.headers["Content-Type"].startswith("application/x-ndjson")
     return [json.loads(line) for line in response.body.decode().splitlines() if line.strip()]
 
 
 async def test_think_fills_memory_and_insights(jp_fetch, start_kernel):
     kernel = await start_kernel()
-    await kernel.execute("import pandas as pd\nscores = pd.DataFrame({'a': range(50), 'b': range(50)})")
+    await kernel.execute(
+        "import pandas as pd\nscores = pd.DataFrame({'a': range(50), 'b': range(50)})"
+    )
     await kernel.execute("scores['c'] = scores.a * 2\nscores.c.sum()")
     await kernel.execute("scores.d")  # AttributeError
     result = await think(jp_fetch, kernel.kernel_id)
@@ -106,8 +123,14 @@ async def test_status_lists_kernels_usage_and_budget(jp_fetch, start_kernel):
 
 
 async def test_settings_round_trip_and_validation(jp_fetch, sleeptime_app):
-    updated = await get_json(jp_fetch, "sleeptime", "api", "settings", method="PUT",
-                             body=json.dumps({"idle_seconds": 7, "enabled": False}))
+    updated = await get_json(
+        jp_fetch,
+        "sleeptime",
+        "api",
+        "settings",
+        method="PUT",
+        body=json.dumps({"idle_seconds": 7, "enabled": False}),
+    )
     assert updated["idle_seconds"] == 7 and updated["enabled"] is False
     assert sleeptime_app.service.engine.scheduler.idle_seconds == 7
     for bad in ({"idle_seconds": -1}, {"model": "gpt4"}, {"api_key": "x"}):

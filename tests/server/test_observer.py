@@ -110,7 +110,9 @@ async def test_kernel_restart_keeps_observing(jp_fetch, start_kernel, jp_ws_fetc
 
     async def seen():
         state = await kernel_state(jp_fetch, kernel.kernel_id)
-        return [e for e in state["executions"] if e["source"] == "after_restart = 2" and e["status"]]
+        return [
+            e for e in state["executions"] if e["source"] == "after_restart = 2" and e["status"]
+        ]
 
     assert await wait_for(seen)
     ws.close()
@@ -127,7 +129,9 @@ async def test_malformed_body_is_400(jp_fetch, start_kernel):
     kernel = await start_kernel()
     for body in ("{not json", "[1, 2]", json.dumps({"question": ""})):
         with pytest.raises(HTTPClientError) as err:
-            await jp_fetch("sleeptime", "api", "kernels", kernel.kernel_id, "ask", method="POST", body=body)
+            await jp_fetch(
+                "sleeptime", "api", "kernels", kernel.kernel_id, "ask", method="POST", body=body
+            )
         assert err.value.code == 400
         assert json.loads(err.value.response.body)["message"]
 
@@ -147,7 +151,11 @@ async def test_routes_need_auth(jp_fetch, method, path):
     body = None if method == "GET" else "{}"
     with pytest.raises(HTTPClientError) as err:
         await jp_fetch(
-            "sleeptime", "api", *path.split("/"), method=method, body=body,
+            "sleeptime",
+            "api",
+            *path.split("/"),
+            method=method,
+            body=body,
             headers={"Authorization": ""},
         )
     assert err.value.code in (401, 403)

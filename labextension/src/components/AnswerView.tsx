@@ -72,7 +72,7 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
       ) : null}
       {answer.error ? (
         <div
-          className="jp-sleeptime-error"
+          className="jp-sleeptime-error jp-sleeptime-answer-error"
           data-testid="jp-sleeptime-answer-error"
         >
           {answer.error}
@@ -85,7 +85,7 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
         >
           {source ? (
             <span
-              className={`jp-sleeptime-badge jp-sleeptime-badge-${source}`}
+              className={`jp-sleeptime-badge jp-sleeptime-badge-${source} jp-sleeptime-answer-source`}
               data-testid="jp-sleeptime-answer-source"
               title={
                 source === 'anticipated'
@@ -99,7 +99,10 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
           {answer.mode === 'baseline' ? (
             <span className="jp-sleeptime-badge">baseline</span>
           ) : null}
-          <span data-testid="jp-sleeptime-answer-tokens">
+          <span
+            className="jp-sleeptime-answer-tokens"
+            data-testid="jp-sleeptime-answer-tokens"
+          >
             {tokens === null ? '– tokens' : `${formatTokens(tokens)} tokens`}
           </span>
           {answer.ttftMs !== null && answer.source === 'model' ? (
@@ -107,7 +110,11 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
               first token {formatMs(answer.ttftMs)}
             </span>
           ) : null}
-          <span data-testid="jp-sleeptime-answer-latency" title="total latency">
+          <span
+            className="jp-sleeptime-answer-latency"
+            data-testid="jp-sleeptime-answer-latency"
+            title="total latency"
+          >
             {answer.local ? 'instant' : formatMs(answer.latencyMs)}
           </span>
           {answer.stopped ? <span>stopped</span> : null}

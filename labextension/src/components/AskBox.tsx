@@ -36,7 +36,8 @@ export function AskBox(props: IAskBoxProps): JSX.Element {
         className="jp-sleeptime-ask-input"
         data-testid="jp-sleeptime-ask-input"
         aria-label="Ask about this notebook"
-        placeholder="Ask about this notebook… (Enter to ask, Shift+Enter for a new line)"
+        placeholder="Ask about this notebook…"
+        title="Enter to ask, Shift+Enter for a new line"
         rows={2}
         value={question}
         disabled={disabled}

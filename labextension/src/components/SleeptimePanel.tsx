@@ -152,7 +152,7 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
 
       {model.kernelId && (working || summary.state === 'paused') ? (
         <div
-          className="jp-sleeptime-activity"
+          className="jp-sleeptime-activity jp-sleeptime-thinking"
           data-testid="jp-sleeptime-thinking"
           data-state={summary.state}
         >
@@ -216,7 +216,7 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
 
       {status ? (
         <footer
-          className="jp-sleeptime-footer"
+          className="jp-sleeptime-footer jp-sleeptime-usage"
           data-testid="jp-sleeptime-usage"
         >
           <div>

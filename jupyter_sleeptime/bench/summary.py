@@ -1,0 +1,231 @@
+"""From per-question records to the numbers the project claims: per-mode summaries,
+baseline/sleep ratios, amortised compute, and the goals, met or missed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from .data import KINDS
+
+GOALS = {
+    "latency_ratio": 10.0,  # median latency baseline / sleep
+    "prompt_ratio": 5.0,  # median prompt tokens baseline / sleep
+    "anticipated_ms": 50.0,  # every anticipated hit answered within
+    "digest_p95_ms": 20.0,  # kernel digest p95
+    "cpu_overhead": 0.10,  # CPU-bound cell while thinking vs idle
+}
+AMORTISE_N = list(range(1, 11))
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); None when empty."""
+    data = sorted(float(v) for v in values if v is not None)
+    if not data:
+        return None
+    if len(data) == 1:
+        return data[0]
+    rank = (len(data) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (rank - low)
+
+
+def median(values: Iterable[float]) -> float | None:
+    return percentile(values, 50)
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    if top is None or bottom is None or bottom <= 0:
+        return None
+    return top / bottom
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def query_tokens(record: dict[str, Any], uncached: bool = False) -> int:
+    prompt = record.get("prompt_tokens") or 0
+    if uncached:
+        prompt -= record.get("cached_tokens") or 0
+    return prompt + (record.get("completion_tokens") or 0)
+
+
+def summarise_mode(mode: str, records: list[dict[str, Any]],
+                   notebooks: list[dict[str, Any]]) -> dict[str, Any]:
+    mine = [r for r in records if r["mode"] == mode]
+    ok = [r for r in mine if not r.get("error")]
+    scored = [r for r in mine if r.get("correct") is not None]
+    latency = [r["latency_ms"] for r in ok]
+    ttft = [r["ttft_ms"] for r in ok]
+    out: dict[str, Any] = {
+        "n": len(mine),
+        "n_ok": len(ok),
+        "n_errors": len(mine) - len(ok),
+        "n_scored": len(scored),
+        "accuracy": (sum(1 for r in scored if r["correct"]) / len(scored)) if scored else None,
+        "median_latency_ms": median(latency),
+        "p95_latency_ms": percentile(latency, 95),
+        "median_ttft_ms": median(ttft),
+        "p95_ttft_ms": percentile(ttft, 95),
+        "median_client_latency_ms": median(r["client_latency_ms"] for r in ok),
+        "p95_client_latency_ms": percentile((r["client_latency_ms"] for r in ok), 95),
+        "median_prompt_tokens": median(r["prompt_tokens"] for r in ok),
+        "median_cached_tokens": median(r["cached_tokens"] for r in ok),
+        "median_uncached_prompt_tokens": median(r["prompt_tokens"] - r["cached_tokens"] for r in ok),
+        "median_completion_tokens": median(r["completion_tokens"] for r in ok),
+        "mean_query_tokens": _mean([query_tokens(r) for r in ok]),
+        "anticipated_hit_rate": None,
+        "anticipated_hits": None,
+        "max_anticipated_latency_ms": None,
+        "sleep_tokens_per_notebook": 0.0,
+        "sleep_seconds_per_notebook": 0.0,
+    }
+    if mode == "sleep":
+        hits = [r for r in ok if r.get("anticipated_hit")]
+        out["anticipated_hits"] = len(hits)
+        out["anticipated_hit_rate"] = len(hits) / len(ok) if ok else None
+        out["max_anticipated_latency_ms"] = max((r["latency_ms"] for r in hits), default=None)
+        asked = [n for n in notebooks if n.get("questions")]
+        out["sleep_tokens_per_notebook"] = _mean([n["sleep_tokens"] for n in asked])
+        out["sleep_seconds_per_notebook"] = _mean([n["sleep_seconds"] for n in asked])
+    return out
+
+
+def accuracy_by_kind(records: list[dict[str, Any]], modes: list[str]) -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = {}
+    kinds = [k for k in KINDS if any(r["kind"] == k for r in records)]
+    kinds += sorted({r["kind"] for r in records} - set(kinds))
+    for kind in kinds:
+        table[kind] = {}
+        for mode in modes:
+            scored = [r for r in records if r["kind"] == kind and r["mode"] == mode
+                      and r.get("correct") is not None]
+            table[kind][mode] = {
+                "correct": sum(1 for r in scored if r["correct"]),
+                "n": len(scored),
+                "accuracy": (sum(1 for r in scored if r["correct"]) / len(scored)) if scored else None,
+            }
+    return table
+
+
+def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """baseline ÷ sleep medians (> 1: sleep is cheaper / faster)."""
+    def against(other: str) -> dict[str, float | None]:
+        a, s = summary.get(other, {}), summary.get("sleep", {})
+        return {
+            "latency": _ratio(a.get("median_latency_ms"), s.get("median_latency_ms")),
+            "ttft": _ratio(a.get("median_ttft_ms"), s.get("median_ttft_ms")),
+            "prompt_tokens": _ratio(a.get("median_prompt_tokens"), s.get("median_prompt_tokens")),
+            "uncached_prompt_tokens": _ratio(a.get("median_uncached_prompt_tokens"),
+                                             s.get("median_uncached_prompt_tokens")),
+            "p95_latency": _ratio(a.get("p95_latency_ms"), s.get("p95_latency_ms")),
+        }
+
+    out: dict[str, Any] = against("baseline") if "baseline" in summary else {}
+    if "baseline-budget" in summary:
+        out["baseline_budget"] = against("baseline-budget")
+    return out
+
+
+def amortised(records: list[dict[str, Any]], notebooks: list[dict[str, Any]],
+              modes: list[str]) -> dict[str, Any] | None:
+    """The paper's Figure 9 view: compute per question when N questions share a notebook.
+    sleep(N) = sleep tokens / N + sleep-mode query tokens; the baselines pay query tokens
+    only. Tokens = prompt + completion, averaged over notebooks (`uncached` counts only
+    prompt tokens that were not reused from the KV cache at query time)."""
+    if "sleep" not in modes:
+        return None
+    per_nb: list[dict[str, Any]] = []
+    for nb in notebooks:
+        rows = [r for r in records if r["notebook"] == nb["notebook"] and not r.get("error")]
+        if not rows:
+            continue
+        entry = {"notebook": nb["notebook"], "sleep_tokens": nb["sleep_tokens"]}
+        for mode in modes:
+            mine = [r for r in rows if r["mode"] == mode]
+            entry[mode] = _mean([query_tokens(r) for r in mine])
+            entry[mode + ":uncached"] = _mean([query_tokens(r, uncached=True) for r in mine])
+        if entry.get("sleep") is not None:
+            per_nb.append(entry)
+    if not per_nb:
+        return None
+    out: dict[str, Any] = {"n": AMORTISE_N, "tokens": "prompt + completion, mean over notebooks"}
+    for uncached in (False, True):
+        suffix = ":uncached" if uncached else ""
+        series: dict[str, list[float]] = {}
+        series["sleep"] = [
+            _mean([e["sleep_tokens"] / n + e["sleep" + suffix] for e in per_nb]) or 0.0
+            for n in AMORTISE_N
+        ]
+        for mode in modes:
+            if mode == "sleep":
+                continue
+            values = [e[mode + suffix] for e in per_nb if e.get(mode + suffix) is not None]
+            if values:
+                series[mode] = [_mean(values) or 0.0] * len(AMORTISE_N)
+        out["uncached" if uncached else "total"] = series
+    sleep_cost = _mean([e["sleep_tokens"] for e in per_nb]) or 0.0
+    query_sleep = _mean([e["sleep"] for e in per_nb]) or 0.0
+    base = _mean([e["baseline"] for e in per_nb if e.get("baseline") is not None])
+    out["sleep_tokens_per_notebook"] = sleep_cost
+    out["break_even_questions"] = (
+        sleep_cost / (base - query_sleep) if base is not None and base > query_sleep else None
+    )
+    return out
+
+
+def goals(summary: dict[str, Any], ratio: dict[str, Any], micro: dict[str, Any] | None
+          ) -> list[dict[str, Any]]:
+    """Each goal with the measured value and met True/False, or None when not measured."""
+    sleep, base = summary.get("sleep", {}), summary.get("baseline", {})
+    items: list[dict[str, Any]] = []
+
+    def add(name: str, target: str, measured: Any, met: bool | None, note: str = "") -> None:
+        items.append({"goal": name, "target": target, "measured": measured, "met": met,
+                      "note": note})
+
+    lat = ratio.get("latency")
+    add("median latency, baseline ÷ sleep", f"≥ {GOALS['latency_ratio']:g}×", lat,
+        None if lat is None else lat >= GOALS["latency_ratio"],
+        "" if lat is not None else "needs sleep and baseline answers")
+    tok = ratio.get("prompt_tokens")
+    add("median prompt tokens, baseline ÷ sleep", f"≥ {GOALS['prompt_ratio']:g}×", tok,
+        None if tok is None else tok >= GOALS["prompt_ratio"],
+        "" if tok is not None else "needs sleep and baseline answers")
+    acc_s, acc_b = sleep.get("accuracy"), base.get("accuracy")
+    add("accuracy, sleep vs baseline", "sleep ≥ baseline",
+        None if acc_s is None or acc_b is None else [acc_s, acc_b],
+        None if acc_s is None or acc_b is None else acc_s >= acc_b,
+        f"{sleep.get('n_scored', 0)} automatically scored questions per mode")
+    hit_ms = sleep.get("max_anticipated_latency_ms")
+    add("anticipated hits answered", f"< {GOALS['anticipated_ms']:g} ms (slowest hit)", hit_ms,
+        None if hit_ms is None else hit_ms < GOALS["anticipated_ms"],
+        "" if hit_ms is not None else "not measured: no question was an anticipated hit")
+    digest = (micro or {}).get("digest") or {}
+    p95 = digest.get("p95_took_ms")
+    add("kernel digest p95 (1M×50 DataFrame + 1,000 variables)",
+        f"≤ {GOALS['digest_p95_ms']:g} ms", p95,
+        None if p95 is None else p95 <= GOALS["digest_p95_ms"],
+        "" if p95 is not None else "not measured (run with --micro)")
+    cpu = (micro or {}).get("cpu") or {}
+    over = cpu.get("overhead")
+    add("CPU-bound cell while thinking vs idle", f"within {GOALS['cpu_overhead']:.0%}", over,
+        None if over is None else over <= GOALS["cpu_overhead"],
+        cpu.get("note", "") if over is not None else cpu.get("note", "not measured (run with --micro)"))
+    return items
+
+
+def build(records: list[dict[str, Any]], notebooks: list[dict[str, Any]], modes: list[str],
+          micro: dict[str, Any] | None) -> dict[str, Any]:
+    summary = {m: summarise_mode(m, records, notebooks) for m in modes} if records else {}
+    ratio = ratios(summary) if summary else {}
+    return {
+        "summary": summary,
+        "ratios": ratio,
+        "accuracy_by_kind": accuracy_by_kind(records, modes) if records else {},
+        "amortised": amortised(records, notebooks, modes) if records else None,
+        "goals": goals(summary, ratio, micro),
+    }

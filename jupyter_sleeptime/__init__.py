@@ -25,3 +25,10 @@ def load_ipython_extension(ipython: Any) -> None:
     from .kernel.magics import load_ipython_extension as load
 
     load(ipython)
+
+
+def ask_widget() -> Any:
+    """Display the ask widget (anticipated questions, ask box, next steps) in a notebook."""
+    from .kernel.widget import show
+
+    return show()

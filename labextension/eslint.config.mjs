@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: ['lib/', 'node_modules/', 'coverage/', '**/*.d.ts', '*.js']
+    ignores: ['lib/', 'node_modules/', 'coverage/', '**/*.d.ts', '**/*.js']
   },
   tseslint.configs.recommended,
   prettier,

@@ -108,7 +108,13 @@ class KernelDriver:
                 reply = msg["content"]
             elif kind == "status" and msg["content"]["execution_state"] == "idle":
                 idle = True
-            elif kind in ("stream", "execute_result", "display_data", "error"):
+            elif kind in (
+                "stream",
+                "execute_result",
+                "display_data",
+                "update_display_data",
+                "error",
+            ):
                 outputs.append({"type": kind, **msg["content"]})
         return {"reply": reply, "outputs": outputs}
 

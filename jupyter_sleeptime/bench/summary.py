@@ -88,7 +88,7 @@ def summarise_mode(mode: str, records: list[dict[str, Any]],
         out["anticipated_hits"] = len(hits)
         out["anticipated_hit_rate"] = len(hits) / len(ok) if ok else None
         out["max_anticipated_latency_ms"] = max((r["latency_ms"] for r in hits), default=None)
-        asked = [n for n in notebooks if n.get("questions")]
+        asked = [n for n in notebooks if n.get("questions") and "sleep_tokens" in n]
         out["sleep_tokens_per_notebook"] = _mean([n["sleep_tokens"] for n in asked])
         out["sleep_seconds_per_notebook"] = _mean([n["sleep_seconds"] for n in asked])
     return out
@@ -141,7 +141,7 @@ def amortised(records: list[dict[str, Any]], notebooks: list[dict[str, Any]],
     per_nb: list[dict[str, Any]] = []
     for nb in notebooks:
         rows = [r for r in records if r["notebook"] == nb["notebook"] and not r.get("error")]
-        if not rows:
+        if not rows or "sleep_tokens" not in nb:
             continue
         entry = {"notebook": nb["notebook"], "sleep_tokens": nb["sleep_tokens"]}
         for mode in modes:

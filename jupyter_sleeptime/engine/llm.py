@@ -83,7 +83,10 @@ class ModelClient:
         """Empty `model` means the embedded local model; empty `sleep_model` means `model`."""
         self.model = model or DEFAULT_LOCAL_MODEL
         self.sleep_model = sleep_model or self.model
-        models = (self.model, self.sleep_model)
+        self.register(self.model, self.sleep_model)
+
+    def register(self, *models: str) -> None:
+        """Make in-process providers (embedded, scripted) known to LiteLLM for these ids."""
         if any(m.startswith(SCRIPTED_PREFIX) for m in models):
             from . import scripted_model
 
@@ -140,6 +143,8 @@ class ModelClient:
     ) -> CallResult:
         """Stream one chat completion; returns the whole text and its real usage."""
         self.check_budget()
+        if model:
+            self.register(model)
         model = model or self.model_for(kind)
         messages, redacted = self.redactor.redact_messages(messages)
         self.redacted_total += redacted
@@ -173,11 +178,16 @@ class ModelClient:
                     ttft = (time.perf_counter() - started) * 1000
                 parts.append(text)
                 if on_token is not None:
-                    maybe = on_token(text)
-                    if asyncio.iscoroutine(maybe):
-                        await maybe
+                    try:
+                        maybe = on_token(text)
+                        if asyncio.iscoroutine(maybe):
+                            await maybe
+                    except Exception as exc:  # the consumer's failure, not the model's
+                        raise _ConsumerError(exc) from exc
         except asyncio.CancelledError:
             raise
+        except _ConsumerError as err:
+            raise err.original from None
         except Exception as exc:
             message = explain_error(exc, model)
             self.last_error = message
@@ -212,6 +222,12 @@ class ModelClient:
             raise ModelError(self.last_error)
         self.last_error = None
         return CallResult(text, model, prompt_tokens, completion_tokens, cached, seconds, ttft)
+
+
+class _ConsumerError(Exception):
+    def __init__(self, original: Exception) -> None:
+        super().__init__(str(original))
+        self.original = original
 
 
 def _local_gate_listener(paused: bool) -> None:

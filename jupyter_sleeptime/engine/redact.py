@@ -106,7 +106,7 @@ _PLACEHOLDER_RE = re.compile(
       | \[[^\]]*\]                            # [REDACTED:x], [hidden]
       | [xX*•.\#_\-0]+                        # xxx, ****, ....
       | .*(?:\.\.\.|…|\*\*\*|REDACTED|PLACEHOLDER|CHANGE[_-]?ME|\bYOUR[_-]|^YOUR|<|>).*
-      | .*(?:x{6,}|X{6,}).*                   # sk-xxxxxxxxxxxxxxxx
+      | .*(?:x{4,}|X{4,}).*                   # sk-xxxxxxxxxxxxxxxx
       | your[-_ ].* | (?:insert|enter|paste|replace|put)[-_ ](?:your|the|a|an)[-_ ].*
       | [A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:KEY|TOKEN|SECRET|PASSWORD|PASS|PWD|PASSWD)(?:_[A-Z0-9]+)*
       | .*\$\(.* | \$\d.*                    # $(openssl rand -hex 32), SQL $1 parameters
@@ -131,18 +131,18 @@ _CODE_WORDS = _words(
     bool dict list tuple Optional Any getpass input lambda await not and or if else
     """
 )
-_DOTTED_IDENT = re.compile(r"[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_]\w*)*")
+_DOTTED_IDENT = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _NUMBER = re.compile(
     r"[-+]?(?:0[xX][0-9a-fA-F_]+|0[oObB][0-7_]+|\d+(?:[.,_]\d+)*(?:[eE][-+]?\d+)?%?)"
 )
 _SECRET_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~!@$%^&*:?]+")
-_CAMEL_WORDS = re.compile(r"(?:[A-Z]?[a-z]+|[A-Z]+(?![a-z]))+")
 _SEGMENT_SPLIT = re.compile(r"[-_.:/+]")
 _WORDY_CHARS = re.compile(r"[A-Za-z0-9_./~:= \-]+")
 _WORDY_SPLIT = re.compile(r"[-_./:= ~]+")
 _WORDY_SEGMENT = re.compile(r"([A-Za-z]+)(\d{0,3})")
 _CONSONANT_RUN = re.compile(r"[^aeiouyAEIOUY]{5,}")
 _UPPER_RUN = re.compile(r"[A-Z]+")
+_CAMEL_IDENT = re.compile(r"[a-z]*(?:[A-Z]{1,5}[a-z]{2,})+(?:[A-Z]{1,5}[a-z]?)?")
 
 
 def is_wordy(value: str) -> bool:
@@ -174,9 +174,17 @@ def is_wordy(value: str) -> bool:
             if len(letters) > 24:
                 return False
             continue
+        if _CAMEL_IDENT.fullmatch(letters):
+            continue  # UserAPIKeyAuth, PyJWK: every lowercase run has 2+ letters
         if len(_UPPER_RUN.findall(letters)) > max(2, len(letters) / 5):
             return False  # case flips too often for CamelCase
     return True
+
+
+def _mostly_words(segments: list[str]) -> bool:
+    """At least two real words (3+ letters) making up most of the characters."""
+    words = [s for s in segments if len(s) >= 3 and is_wordy(s)]
+    return len(words) >= 2 and sum(map(len, words)) >= 0.6 * sum(map(len, segments))
 
 
 def looks_like_secret(value: str, min_len: int = 12) -> bool:
@@ -186,8 +194,8 @@ def looks_like_secret(value: str, min_len: int = 12) -> bool:
         return False
     if not _SECRET_CHARS.fullmatch(v) or is_placeholder(v) or is_wordy(v):
         return False
-    if "://" in v or v.startswith(("/", "~", "./", "../")) or re.search(r"\.[a-z]{2,5}$", v):
-        return False  # URL, path, file name
+    if "://" in v or re.search(r"\.[a-z]{2,5}$", v):
+        return False  # URL, file name (paths are wordy)
     if _NUMBER.fullmatch(v) or re.fullmatch(r"[\d\-:T.+Z ]+", v):
         return False  # number, date/time
     has_digit = any(c.isdigit() for c in v)
@@ -195,7 +203,7 @@ def looks_like_secret(value: str, min_len: int = 12) -> bool:
         # letters only: accept only random-looking mixed case, never words or CamelCase
         has_upper = any(c.isupper() for c in v)
         has_lower = any(c.islower() for c in v)
-        if not (has_upper and has_lower and len(v) >= 20) or _CAMEL_WORDS.fullmatch(v):
+        if not (has_upper and has_lower and len(v) >= 20):
             return False
         changes = sum(1 for a, b in itertools.pairwise(v) if a.isupper() != b.isupper())
         if changes < len(v) / 4:
@@ -203,7 +211,9 @@ def looks_like_secret(value: str, min_len: int = 12) -> bool:
     segments = [s for s in _SEGMENT_SPLIT.split(v) if s]
     if len(segments) >= 2 and all(s.isalpha() or s.isdigit() or len(s) <= 4 for s in segments):
         return False  # structured identifier: bert-base-uncased, run_2024_05_v2, ISO dates
-    return shannon_entropy(v) >= 3.0
+    if len(segments) >= 2 and _mostly_words(segments):
+        return False  # com.github.googlei18n.cu2qu, /v1beta1/projects/
+    return shannon_entropy(v) >= (3.0 if len(v) >= 20 else 2.5)
 
 
 # --------------------------------------------------------------------------------------
@@ -213,7 +223,16 @@ def looks_like_secret(value: str, min_len: int = 12) -> bool:
 _NAME_TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 _PASSWORD_WORDS = _words("password passwd passwort passphrase pwd pword passcode contrasena")
-_PASSWORD_LAST_ONLY = _words("pass pw")  # db_pass, smtp_pw; not pass_through, pw_matrix
+# "pass" and "pw" are passwords only after a word like these: db_pass, smtp_pw, USER_PASS
+# (not low_pass, first_pass, pass_through, pw_matrix)
+_PASS_ABBREVIATIONS = _words("pass pw")
+_PASS_PREFIXES = _words(
+    """
+    db database smtp mail email user admin root login ftp sftp redis mysql pg postgres
+    postgresql sql mssql oracle mongo ldap proxy wifi wlan ssh vpn app api account my your
+    auth basic http https svc service rabbit rabbitmq amqp broker kafka es elastic
+    """
+)
 _PASSWORD_SUFFIXES = ("password", "passwd", "passphrase")
 _STRONG_WORDS = _words(
     """
@@ -268,7 +287,8 @@ def _grade_name(name: str) -> tuple[str, str] | None:
     tokens = [t.lower() for t in _NAME_TOKEN.findall(last) if not t.isdigit()]
     if not tokens or tokens[-1] in _NOT_SECRET_LAST or "public" in tokens or "pub" in tokens:
         return None  # public keys and key tokens are meant to be shared
-    if tokens[-1] in _PASSWORD_LAST_ONLY or any(
+    abbreviated = tokens[-1] in _PASS_ABBREVIATIONS and len(tokens) > 1
+    if (abbreviated and tokens[-2] in _PASS_PREFIXES) or any(
         t in _PASSWORD_WORDS or t.endswith(_PASSWORD_SUFFIXES) for t in tokens
     ):
         return "strong", "password"
@@ -297,7 +317,7 @@ def _value_ok(value: str, grade: str, kind: str) -> bool:
     if kind == "password":
         return len(value) >= 3
     # api keys, tokens and secrets: real ones are long and not made of words or paths
-    return len(value) >= 8 and not is_wordy(value) and not value.startswith(("/", "~/", "./"))
+    return len(value) >= 8 and not is_wordy(value)
 
 
 # --------------------------------------------------------------------------------------
@@ -699,9 +719,16 @@ def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
         ve = vs + len(value)
         if not value or nxt in ("(", "["):
             return None  # a call or a subscript: getpass(), os.environ["X"]
-        if _NUMBER.fullmatch(value) and (kind != "password" or len(value) < 4):
+        if _NUMBER.fullmatch(value) and (
+            kind != "password" or len(value) < 4 or not value.isdigit()
+        ):
             return None
-        if _DOTTED_IDENT.fullmatch(value) and not _env_line(text, m, s, name):
+        if (
+            _DOTTED_IDENT.fullmatch(value)
+            and _variable_like(value)
+            and not _env_line(text, m, s, name)
+            and not (sep == ":" and grade == "strong" and _yaml_literal(value))  # pw: abc12
+        ):
             return None  # a bare identifier is a variable
         if sep == ":":
             if not text[vs - 1].isspace():
@@ -716,6 +743,8 @@ def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
     else:
         if nxt and (nxt.isalnum() or nxt in "\"'"):
             return None  # the closing quote was really an opening one
+        if "r" in m.group("pre").lower():
+            return None  # raw strings hold regexes and Windows paths
         if (
             value[:1].isspace()
             or value[:1] in ",)+;|"
@@ -725,6 +754,20 @@ def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
     if "[REDACTED:" in value or not _value_ok(value, grade, kind):
         return None
     return vs, ve, kind
+
+
+def _yaml_literal(value: str) -> bool:
+    return "." not in value and any(c.isdigit() for c in value)
+
+
+def _variable_like(value: str) -> bool:
+    """A bare identifier that reads like a variable: tok, pw1, lp2bs_zpk_signature."""
+    if value in _CODE_WORDS or not any(c.isdigit() for c in value):
+        return True
+    if is_wordy(value) or is_wordy(re.sub(r"\d+", "", value)):
+        return True
+    segments = [seg for seg in re.split(r"[_.]+", value) if seg]
+    return len(segments) >= 2 and _mostly_words(segments)
 
 
 def _conn_value_ends(text: str, vs: int) -> bool:

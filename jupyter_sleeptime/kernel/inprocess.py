@@ -183,8 +183,12 @@ class InProcessBackend:
         idle time there is nothing prepared: `sleep` is answered as `baseline`."""
         mode = "baseline-budget" if mode == "baseline-budget" else "baseline"
         events: queue.Queue[dict[str, Any]] = queue.Queue()
-        history = self._history()  # on this thread: it reads the user namespace
-        digest = self._digest()
+        try:
+            history = self._history()  # on this thread: it reads the user namespace
+            digest = self._digest()
+        except Exception as exc:
+            yield {"type": "error", "message": f"could not read the kernel's history ({exc})."}
+            return
 
         async def run() -> None:
             try:

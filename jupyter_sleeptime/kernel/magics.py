@@ -180,6 +180,9 @@ def ask(
     except KeyboardInterrupt:
         view.fail("interrupted.")
         raise
+    except Exception as exc:  # a bug here is still a message in the cell, not a traceback
+        view.fail(f"{type(exc).__name__}: {exc}")
+        done = None
     finally:
         with contextlib.suppress(Exception):
             events.close()

@@ -114,6 +114,7 @@ class SleeptimeApp(ExtensionApp):
         )
 
     def initialize_settings(self) -> None:
+        self._configured = {"model": self.model, "sleep_model": self.sleep_model}
         self.service = SleeptimeService(
             self.engine_config(),
             self.serverapp.kernel_manager,
@@ -160,7 +161,7 @@ class SleeptimeApp(ExtensionApp):
         try:
             for key, value in values.items():
                 if key in ("model", "sleep_model") and value is None:
-                    value = ""
+                    value = self._configured[key]  # cleared in the UI: back to config/env
                 setattr(self, key, value)
         except TraitError as exc:
             raise ValueError(str(exc)) from exc

@@ -143,23 +143,20 @@ class AskHandler(SleeptimeHandler):
                 model=model,
                 cold=cold,
             )
-            await emit(answer.to_event())
+            event = answer.to_event()
         except StreamClosedError:
             return  # the asker went away; the usage is recorded all the same
         except ModelError as exc:
-            await emit(
-                {
-                    "type": "error",
-                    "message": str(exc),
-                    "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-                }
-            )
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            event = {"type": "error", "message": str(exc), "latency_ms": elapsed}
         except Exception as exc:
             self.log.exception("sleeptime ask failed")
-            await emit(
-                {"type": "error", "message": f"Answering failed: {type(exc).__name__}: {exc}"}
-            )
-        self.finish()
+            event = {"type": "error", "message": f"Answering failed: {type(exc).__name__}: {exc}"}
+        try:
+            await emit(event)
+            self.finish()
+        except StreamClosedError:
+            pass
 
 
 class SettingsHandler(SleeptimeHandler):

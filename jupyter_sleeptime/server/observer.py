@@ -15,6 +15,7 @@ from jupyter_client.session import Session
 
 from ..engine.core import SleeptimeEngine
 from ..engine.records import Output
+from ..kernel.client import is_ask_cell
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class KernelWatcher:
         self.ignore = ignore  # msg ids of our own silent requests
         self.on_idle = on_idle
         self.execution_state = "starting"
+        self.asks: set[str] = set()
         self.stream: Any = None
         self.session = Session(config=kernel.session.config, key=kernel.session.key)
 
@@ -88,6 +90,14 @@ class KernelWatcher:
         if parent in self.ignore:
             if msg_type == "status" and content.get("execution_state") == "idle":
                 self.ignore.discard(parent)
+            return
+        if parent in self.asks:  # a cell that only asks: not a change of the notebook
+            if msg_type == "status" and content.get("execution_state") == "idle":
+                self.asks.discard(parent)
+                self.engine.kernel_idle(self.kernel_id, self.notebook_for(self.kernel_id))
+            return
+        if msg_type == "execute_input" and is_ask_cell(content.get("code", "")):
+            self.asks.add(parent)
             return
         if msg_type == "execute_input":
             self.engine.execution_started(

@@ -458,7 +458,7 @@ def real_model():
 NOTEBOOK = "\n".join(
     f"In [{i}]: df{i} = pd.read_csv('data_{i}.csv')\nOut[{i}]: DataFrame with {i * 100} rows, "
     f"columns ['id', 'price_{i}', 'region', 'date']"
-    for i in range(1, 25)
+    for i in range(1, 13)
 )
 
 
@@ -502,7 +502,7 @@ async def test_real_shared_prefix_is_reused(real_model) -> None:
     )
     cached = second.usage.prompt_tokens_details.cached_tokens
     prompt = second.usage.prompt_tokens
-    assert prompt > 500
+    assert prompt > 300
     assert prompt - 20 <= cached < prompt  # all but the question was reused
 
 
@@ -511,7 +511,7 @@ async def test_real_reset_means_no_reuse(real_model) -> None:
     messages = _nb_messages("What is df1?")
     await litellm.acompletion(model=DEFAULT_MODEL, messages=messages, max_tokens=4)
     again = await litellm.acompletion(model=DEFAULT_MODEL, messages=messages, max_tokens=4)
-    assert again.usage.prompt_tokens_details.cached_tokens > 500
+    assert again.usage.prompt_tokens_details.cached_tokens > 300
     local_model.reset_kv_cache()
     cold = await litellm.acompletion(model=DEFAULT_MODEL, messages=messages, max_tokens=4)
     assert cold.usage.prompt_tokens_details.cached_tokens == 0

@@ -133,6 +133,12 @@ async def test_settings_round_trip_and_validation(jp_fetch, sleeptime_app):
     )
     assert updated["idle_seconds"] == 7 and updated["enabled"] is False
     assert sleeptime_app.service.engine.scheduler.idle_seconds == 7
+    changed = await get_json(jp_fetch, "sleeptime", "api", "settings", method="PUT",
+                             body=json.dumps({"model": "sleeptime-scripted/other"}))
+    assert changed["model"] == "sleeptime-scripted/other"
+    cleared = await get_json(jp_fetch, "sleeptime", "api", "settings", method="PUT",
+                             body=json.dumps({"model": None}))
+    assert cleared["model"] == "sleeptime-scripted/test"  # back to the configured model
     for bad in ({"idle_seconds": -1}, {"model": "gpt4"}, {"api_key": "x"}):
         with pytest.raises(HTTPClientError) as err:
             await jp_fetch("sleeptime", "api", "settings", method="PUT", body=json.dumps(bad))

@@ -1,0 +1,357 @@
+"""Micro-benchmarks (`--micro`): what the extension costs the user's kernel.
+
+* `digest`: the kernel digest the server sends after executions (the same silent execute
+  request, `jupyter_sleeptime.kernel.digest.execute_kwargs()`), on a namespace holding a
+  1,000,000 × 50 float64 DataFrame and 1,000 small variables: kernel-side `took_ms` and the
+  client round trip, p50/p95. The kernel is started with jupyter_client directly.
+* `cell`: wall time of a trivial cell (`x = 1`) executed over the kernel websocket, with the
+  extension enabled vs not loaded, alternating blocks on two servers (the enabled server's
+  idle debounce is set out of reach so no thinking starts while the other one is measured).
+* `cpu`: a CPU-bound pure-Python cell (~2 s) while a background thinking run is in flight
+  vs while the extension is idle (before thinking starts and after it finished).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from ..harness import KernelSocket, ServerProcess, SleeptimeClient
+from .progress import Progress
+from .runner import wait_kernel_idle
+from .summary import median, percentile
+
+PARTS = ("digest", "cell", "cpu")
+
+DIGEST_SETUP = """\
+import numpy as np, pandas as pd
+big = pd.DataFrame(np.random.default_rng(0).random(({rows}, {cols})),
+                   columns=[f"c{{i}}" for i in range({cols})])
+for _i in range({small}):
+    _k = _i % 5
+    globals()[f"v{{_i}}"] = (_i if _k == 0 else _i * 0.5 if _k == 1 else f"s{{_i}}"
+                            if _k == 2 else [_i, _i + 1] if _k == 3 else {{"k": _i}})
+del _i, _k
+"""
+
+CPU_CELL = """\
+import time as _bench_time
+_bench_t0 = _bench_time.perf_counter()
+_bench_s = 0
+for _bench_i in range({n}):
+    _bench_s += _bench_i * _bench_i
+print("BENCH_ELAPSED", _bench_time.perf_counter() - _bench_t0)
+"""
+
+CPU_SETUP = [
+    "import pandas as pd\nimport numpy as np\nrng = np.random.default_rng(0)\n"
+    "orders = pd.DataFrame({'region': rng.choice(['north', 'south', 'east'], 1000),\n"
+    "                       'units': rng.integers(1, 20, 1000),\n"
+    "                       'price': rng.uniform(5, 50, 1000).round(2)})\norders.head()",
+    "orders['revenue'] = orders.units * orders.price\n"
+    "by_region = orders.groupby('region')['revenue'].sum().round(1)\nby_region",
+    "top = by_region.idxmax()\nprint('top region:', top)",
+]
+
+
+def _stats(values: list[float]) -> dict[str, float | None]:
+    return {"n": len(values), "p50": median(values), "p95": percentile(values, 95),
+            "min": min(values, default=None), "max": max(values, default=None)}
+
+
+class BenchServer(ServerProcess):
+    """ServerProcess that can also start with the extension *not loaded* (the harness
+    always enables it); same arguments otherwise."""
+
+    def __init__(self, *args: Any, extension: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.extension = extension
+
+    def start(self, timeout: float = 120) -> None:
+        if self.extension:
+            super().start(timeout)
+            return
+        import socket
+
+        args = [
+            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
+            "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            "--ServerApp.jpserver_extensions={'jupyter_sleeptime': False}",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--allow-root")
+        log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the server's lifetime
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ), cwd=self.root_dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter server exited; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"jupyter server did not start in {timeout} s; see {self.log_path}")
+
+
+# -- (a) digest ------------------------------------------------------------------------------------
+def _shell_reply(kc: Any, msg_id: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg["content"]
+
+
+def digest_micro(progress: Progress, runs: int = 50, budget_ms: float = 15.0,
+                 rows: int = 1_000_000, cols: int = 50, small: int = 1000) -> dict[str, Any]:
+    from jupyter_client.manager import start_new_kernel
+
+    from ..kernel.digest import execute_kwargs, parse_reply
+
+    progress.phase("digest: starting a kernel")
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=120)
+    try:
+        progress.phase(f"digest: building a {rows:,}×{cols} DataFrame and {small:,} variables")
+        setup = _shell_reply(kc, kc.execute(DIGEST_SETUP.format(rows=rows, cols=cols, small=small)), 600)
+        if setup.get("status") != "ok":
+            raise RuntimeError(f"digest setup failed: {setup.get('ename')}: {setup.get('evalue')}")
+        kwargs = execute_kwargs(budget_ms=budget_ms)
+        took: list[float] = []
+        trip: list[float] = []
+        truncated = 0
+        variables: list[int] = []
+        first: dict[str, Any] = {}
+        for index in range(runs + 1):
+            progress.phase(f"digest {index}/{runs}", key="digest")
+            started = time.perf_counter()
+            reply = _shell_reply(kc, kc.execute(**kwargs), 60)
+            elapsed = (time.perf_counter() - started) * 1000
+            digest = parse_reply(reply.get("user_expressions") or {})
+            if index == 0:  # the first request also unpacks the digest code: reported apart
+                first = {"took_ms": digest.get("took_ms"), "round_trip_ms": elapsed}
+                continue
+            took.append(float(digest.get("took_ms") or 0.0))
+            trip.append(elapsed)
+            truncated += bool(digest.get("truncated"))
+            variables.append(len(digest.get("variables") or []))
+        return {
+            "runs": runs, "budget_ms": budget_ms,
+            "namespace": f"{rows:,}×{cols} float64 DataFrame + {small:,} small variables",
+            "p50_took_ms": median(took), "p95_took_ms": percentile(took, 95),
+            "p50_round_trip_ms": median(trip), "p95_round_trip_ms": percentile(trip, 95),
+            "took_ms": _stats(took), "round_trip_ms": _stats(trip), "first": first,
+            "truncated_runs": truncated,
+            "variables_reported": median(variables), "total_variables": digest.get("total"),
+        }
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+# -- (b) trivial cell ---------------------------------------------------------------------------------
+async def _kernel_on(server: ServerProcess, name: str, extension: bool
+                     ) -> tuple[KernelSocket, SleeptimeClient, str]:
+    client = SleeptimeClient(server.url, server.token)
+    nbformat.write(nbformat.v4.new_notebook(), server.root_dir / name)
+    kernel_id = await client.open_notebook(name)
+    kernel = KernelSocket(server.url, server.token, kernel_id)
+    await kernel.connect()
+    if extension:
+        await wait_kernel_idle(client, kernel_id)
+    return kernel, client, kernel_id
+
+
+async def cell_micro(progress: Progress, traits: dict[str, Any], logs: Path | None,
+                     runs: int = 200, block: int = 25, warmup: int = 10) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="sleeptime-micro-"))
+    (work / "on").mkdir()
+    (work / "off").mkdir()
+    on_traits = {**traits, "idle_seconds": 3600}  # observing, but no thinking mid-measurement
+    servers = {
+        True: BenchServer(work / "on", work / "on.db", on_traits, extension=True,
+                          log_path=(logs / "micro-cell-on.server.log") if logs else None),
+        False: BenchServer(work / "off", work / "off.db", {}, extension=False,
+                           log_path=(logs / "micro-cell-off.server.log") if logs else None),
+    }
+    kernels: dict[bool, KernelSocket] = {}
+    try:
+        progress.phase("cell: starting two servers (extension on / off)")
+        for server in servers.values():
+            await asyncio.to_thread(server.start)
+        probe = SleeptimeClient(servers[False].url, servers[False].token)
+        try:
+            await probe.status()
+            loaded = True
+        except Exception:
+            loaded = False
+        if loaded:
+            raise RuntimeError("the extension answered on the server started without it")
+        for on, server in servers.items():
+            kernels[on], _, _ = await _kernel_on(server, "trivial.ipynb", on)
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for on in (True, False):
+            for _ in range(warmup):
+                await kernels[on].execute("x = 1")
+        done = 0
+        while done < runs:
+            for on in (True, False):
+                for _ in range(min(block, runs - done)):
+                    started = time.perf_counter()
+                    result = await kernels[on].execute("x = 1")
+                    times[on].append((time.perf_counter() - started) * 1000)
+                    if (result["reply"] or {}).get("status") != "ok":
+                        raise RuntimeError("the trivial cell failed")
+                progress.phase(f"cell: {len(times[True])}/{runs} with the extension, "
+                               f"{len(times[False])}/{runs} without", key="cell")
+            done += min(block, runs - done)
+        on_s, off_s = _stats(times[True]), _stats(times[False])
+        return {
+            "runs": runs, "block": block, "cell": "x = 1",
+            "enabled_ms": on_s, "disabled_ms": off_s,
+            "p50_difference_ms": (on_s["p50"] or 0) - (off_s["p50"] or 0),
+            "p95_difference_ms": (on_s["p95"] or 0) - (off_s["p95"] or 0),
+        }
+    finally:
+        for kernel in kernels.values():
+            kernel.close()
+        for server in servers.values():
+            await asyncio.to_thread(server.stop)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# -- (c) CPU-bound cell while thinking --------------------------------------------------------------
+ELAPSED = re.compile(r"BENCH_ELAPSED ([0-9.eE+-]+)")
+
+
+async def _cpu_sample(kernel: KernelSocket, n: int) -> dict[str, float]:
+    started = time.perf_counter()
+    result = await kernel.execute(CPU_CELL.format(n=n))
+    wall = time.perf_counter() - started
+    text = "".join(o.get("text", "") for o in result["outputs"] if o["type"] == "stream")
+    found = ELAPSED.search(text)
+    if not found:
+        raise RuntimeError(f"the CPU-bound cell printed no timing: {text[:200]!r}")
+    return {"kernel_s": float(found.group(1)), "wall_s": wall}
+
+
+async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | None,
+                    samples: int = 3, target_s: float = 2.0, in_flight_s: float = 3.0,
+                    wait_s: float = 600.0) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="sleeptime-micro-"))
+    server = ServerProcess(work, work / "sleeptime.db", {**traits, "max_tokens_per_hour": 0},
+                           log_path=(logs / "micro-cpu.server.log") if logs else None)
+    kernel: KernelSocket | None = None
+    try:
+        progress.phase("cpu: starting a server")
+        await asyncio.to_thread(server.start)
+        kernel, client, kernel_id = await _kernel_on(server, "cpu.ipynb", True)
+        status = await client.status()
+        for source in CPU_SETUP:
+            await kernel.execute(source)
+        # Calibrate and measure back to back: the idle debounce never fires in between.
+        probe = await _cpu_sample(kernel, 2_000_000)
+        n = max(100_000, int(2_000_000 * target_s / max(probe["kernel_s"], 1e-3)))
+
+        async def thinking() -> bool:
+            return bool((await client.kernel(kernel_id))["thinking"])
+
+        before: list[dict[str, float]] = []
+        for i in range(samples):
+            progress.phase(f"cpu: idle sample {i + 1}/{samples} (before thinking)", key="cpu")
+            sample = await _cpu_sample(kernel, n)
+            if not await thinking():
+                before.append(sample)
+        during: list[dict[str, float]] = []
+        note = ""
+        for i in range(samples):
+            progress.phase(f"cpu: waiting for thinking to be in flight ({i + 1}/{samples})", key="cpu")
+            since: float | None = None
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if await thinking():
+                    since = since or time.monotonic()
+                    if time.monotonic() - since >= in_flight_s:
+                        break
+                else:
+                    since = None
+                await asyncio.sleep(0.2)
+            else:
+                note = ("thinking was never in flight for long enough to measure "
+                        "(a fast remote or scripted model?)")
+                break
+            progress.phase(f"cpu: sample {i + 1}/{samples} while thinking", key="cpu")
+            sample = await _cpu_sample(kernel, n)
+            during.append(sample)
+        after: list[dict[str, float]] = []
+        if during:
+            progress.phase("cpu: waiting for thinking to finish", key="cpu-wait")
+            try:
+                await client.wait_idle_thinking(kernel_id, timeout=wait_s)
+                for i in range(samples):
+                    progress.phase(f"cpu: idle sample {i + 1}/{samples} (after thinking)", key="cpu")
+                    after.append(await _cpu_sample(kernel, n))
+            except TimeoutError:
+                note = f"thinking did not finish within {wait_s:.0f} s: no 'after' samples"
+        idle = before + after
+        idle_med = median(s["kernel_s"] for s in idle)
+        during_med = median(s["kernel_s"] for s in during)
+        overhead = (during_med / idle_med - 1) if idle_med and during_med else None
+        state = await client.kernel(kernel_id)
+        return {
+            "model": status.get("sleep_model"), "loop_iterations": n, "target_s": target_s,
+            "idle_before": before, "during_thinking": during, "idle_after": after,
+            "median_idle_s": idle_med, "median_during_s": during_med,
+            "median_idle_wall_s": median(s["wall_s"] for s in idle),
+            "median_during_wall_s": median(s["wall_s"] for s in during),
+            "overhead": overhead, "note": note,
+            "sleep_usage": state["usage"]["sleep"],
+        }
+    finally:
+        if kernel is not None:
+            kernel.close()
+        await asyncio.to_thread(server.stop)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def run_micro(parts: list[str], traits: dict[str, Any], progress: Progress,
+                    logs: Path | None, cell_runs: int = 200, digest_runs: int = 50
+                    ) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        progress.at(f"micro {part}")
+        try:
+            if part == "digest":
+                out["digest"] = await asyncio.to_thread(digest_micro, progress, digest_runs)
+            elif part == "cell":
+                out["cell"] = await cell_micro(progress, traits, logs, runs=cell_runs)
+            elif part == "cpu":
+                out["cpu"] = await cpu_micro(progress, traits, logs)
+        except Exception as exc:
+            out[part] = {"error": f"{type(exc).__name__}: {exc}"}
+            progress.note(f"micro {part} failed: {out[part]['error']}")
+        progress.note(f"micro {part}: {json.dumps(_brief(part, out[part]))}")
+    return out
+
+
+def _brief(part: str, result: dict[str, Any]) -> dict[str, Any]:
+    if "error" in result:
+        return result
+    keys = {"digest": ("p50_took_ms", "p95_took_ms", "p50_round_trip_ms", "p95_round_trip_ms"),
+            "cell": ("p50_difference_ms", "p95_difference_ms"),
+            "cpu": ("median_idle_s", "median_during_s", "overhead")}[part]
+    return {k: (round(result[k], 3) if isinstance(result.get(k), float) else result.get(k))
+            for k in keys}

@@ -1,0 +1,228 @@
+"""The notebook benchmark: for each notebook, a fresh Jupyter server with the extension, a
+copy of the notebook run cell by cell over the kernel websocket (as JupyterLab does), idle
+time left to think on its own, then every question asked in every mode on the same state.
+
+Order of the questions (the `order` setting, recorded in results.json):
+
+* `blocked` (default): per notebook, all sleep-mode questions first, then all `baseline`
+  questions, then all `baseline-budget` ones. Sleep mode therefore finds in the local model's
+  KV cache what idle time left there (the warmed c′ prefix; between sleep questions the
+  shared prefix stays cached, as it would between a user's questions). Every baseline and
+  baseline-budget question is asked with `cold=True`: the server empties the KV cache first,
+  so each pays the prefill of its whole prompt, as after a change in real use.
+* `interleaved`: per question sleep → baseline → baseline-budget. The cold baselines evict
+  the warmed prefix, so every sleep question after the first pays for its prefix again:
+  a pessimistic view of sleep mode, useful as a sensitivity check.
+
+Both keep the modes in one run, on one server, one kernel state and one model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells
+from .data import Question, score
+from .progress import Progress
+
+ORDERS = ("blocked", "interleaved")
+
+
+@dataclass
+class Settings:
+    model: str = ""
+    sleep_model: str = ""
+    modes: tuple[str, ...] = ("sleep", "baseline", "baseline-budget")
+    repeat: int = 1
+    order: str = "blocked"
+    idle_seconds: float = 2.0
+    sleep_timeout: float = 3600.0
+    cell_timeout: float = 600.0
+    logs: Path | None = None
+    keep_work: bool = False
+
+    def traits(self) -> dict[str, Any]:
+        traits: dict[str, Any] = {"idle_seconds": self.idle_seconds, "max_tokens_per_hour": 0}
+        if self.model:
+            traits["model"] = self.model
+        if self.sleep_model:
+            traits["sleep_model"] = self.sleep_model
+        return traits
+
+
+def ask_plan(questions: list[Question], modes: tuple[str, ...], repeat: int,
+             order: str) -> list[tuple[int, Question, str]]:
+    """(repeat, question, mode) in the order they are asked (see the module docstring)."""
+    plan: list[tuple[int, Question, str]] = []
+    if order == "blocked":
+        ordered = [m for m in modes if m == "sleep"] + [m for m in modes if m != "sleep"]
+        for mode in ordered:
+            for rep in range(repeat):
+                plan.extend((rep, q, mode) for q in questions)
+    elif order == "interleaved":
+        for rep in range(repeat):
+            for q in questions:
+                plan.extend((rep, q, mode) for mode in modes)
+    else:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}")
+    return plan
+
+
+async def wait_kernel_idle(client: SleeptimeClient, kernel_id: str, timeout: float = 120) -> None:
+    """The extension's observer has seen the kernel come up (so no execution is missed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = await client.kernel(kernel_id)
+        if state.get("execution_state") == "idle":
+            return
+        await asyncio.sleep(0.3)
+    raise TimeoutError(f"the kernel did not report idle to the extension within {timeout} s")
+
+
+async def run_cells(kernel: KernelSocket, cells: list[str], timeout: float,
+                    progress: Progress) -> dict[str, Any]:
+    """Run All: cell by cell, stopping at the first error (as Run All does)."""
+    seconds: list[float] = []
+    error: dict[str, Any] | None = None
+    for index, source in enumerate(cells, 1):
+        first = source.strip().splitlines()[0][:60]
+        progress.phase(f"cell {index}/{len(cells)}: {first}", key="cells")
+        started = time.perf_counter()
+        result = await kernel.execute(source, timeout=timeout)
+        seconds.append(time.perf_counter() - started)
+        reply = result["reply"] or {}
+        if reply.get("status") == "error":
+            error = {"cell": index, "ename": reply.get("ename"), "evalue": str(reply.get("evalue"))[:300]}
+            break
+    return {"cells_total": len(cells), "cells_executed": len(seconds), "cell_seconds": seconds,
+            "execution_seconds": sum(seconds), "stopped_at_error": error}
+
+
+def question_record(notebook: str, q: Question, mode: str, rep: int, position: int,
+                    event: dict[str, Any]) -> dict[str, Any]:
+    error = event.get("message") if event.get("type") != "done" else None
+    answer = event.get("answer") or ""
+    usage = event.get("usage") or {}
+    prompt = int(usage.get("prompt_tokens") or 0)
+    cached = int(usage.get("cached_tokens") or 0)
+    correct, missing = score(answer, q)
+    if error and correct is not None:
+        correct, missing = False, list(q.must_contain)
+    return {
+        "notebook": notebook,
+        "id": q.id,
+        "kind": q.kind,
+        "mode": mode,
+        "repeat": rep,
+        "position": position,
+        "question": q.question,
+        "source": event.get("source") if not error else "error",
+        "anticipated_hit": (event.get("source") == "anticipated") if mode == "sleep" and not error else None,
+        "cold": mode != "sleep",
+        "ttft_ms": float(event.get("ttft_ms") or 0.0),
+        "latency_ms": float(event.get("latency_ms") or 0.0),
+        "client_ttft_ms": round(float(event.get("client_ttft_ms") or 0.0), 1),
+        "client_latency_ms": round(float(event.get("client_latency_ms") or 0.0), 1),
+        "prompt_tokens": prompt,
+        "completion_tokens": int(usage.get("completion_tokens") or 0),
+        "cached_tokens": cached,
+        "uncached_prompt_tokens": prompt - cached,
+        "scorable": q.scorable,
+        "correct": correct,
+        "missing": missing,
+        "answer": answer,
+        "error": error,
+        "model": event.get("model"),
+    }
+
+
+async def run_notebook(path: Path, questions: list[Question], settings: Settings,
+                       progress: Progress) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    work = Path(tempfile.mkdtemp(prefix="sleeptime-bench-"))
+    shutil.copy(path, work / path.name)
+    log_path = (settings.logs / f"{path.stem}.server.log") if settings.logs else None
+    server = ServerProcess(work, work / "sleeptime.db", settings.traits(), log_path=log_path)
+    record: dict[str, Any] = {"notebook": path.name, "questions": len(questions)}
+    rows: list[dict[str, Any]] = []
+    kernel: KernelSocket | None = None
+    try:
+        progress.phase("starting a Jupyter server")
+        await asyncio.to_thread(server.start)
+        client = SleeptimeClient(server.url, server.token)
+        status = await client.status()
+        record["model"], record["sleep_model"] = status.get("model"), status.get("sleep_model")
+        kernel_id = await client.open_notebook(path.name)
+        kernel = KernelSocket(server.url, server.token, kernel_id)
+        await kernel.connect()  # the server nudges the kernel: its status reaches the observer
+        await wait_kernel_idle(client, kernel_id)
+        record.update(await run_cells(kernel, code_cells(work / path.name), settings.cell_timeout,
+                                      progress))
+
+        # Idle time: nothing is asked of the server; it notices the idle kernel and thinks.
+        idle_from = time.monotonic()
+        calm: list[float] = []
+
+        def watch(state: dict[str, Any]) -> None:
+            done = not state["thinking"] and state["pending"] == 0 and state["last_run"]
+            if done and not calm:
+                calm.append(time.monotonic())
+            elif not done:
+                calm.clear()
+            usage = state["usage"]["sleep"]
+            what = "thinking" if state["thinking"] else ("done" if done else "waiting for idle")
+            progress.phase(
+                f"idle time: {what}, {state['pending']} tasks pending, {usage['calls']} calls, "
+                f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens", key="sleep")
+
+        state = await client.wait_idle_thinking(kernel_id, timeout=settings.sleep_timeout,
+                                                progress=watch)
+        finished = calm[0] if calm else time.monotonic()
+        sleep = state["usage"]["sleep"]
+        run = state.get("last_run") or {}
+        record.update({
+            "sleep_seconds": finished - idle_from,
+            "thinking_run_seconds": run.get("seconds"),
+            "sleep_calls": sleep["calls"],
+            "sleep_prompt_tokens": sleep["prompt_tokens"],
+            "sleep_completion_tokens": sleep["completion_tokens"],
+            "sleep_tokens": sleep["prompt_tokens"] + sleep["completion_tokens"],
+            "last_run": run,
+            "recorded_executions": len(state.get("executions") or []),
+            "memory_chars": len((state.get("memory") or {}).get("text") or ""),
+            "anticipated": [a["question"] for a in state["insights"]["anticipated"]],
+            "cell_notes": len(state["insights"]["cells"]),
+            "next_steps": len(state["insights"]["next_steps"]),
+            "error_diagnoses": len(state["insights"]["errors"]),
+            "digest_took_ms": (state.get("digest") or {}).get("took_ms"),
+            "digest_variables": len((state.get("digest") or {}).get("variables") or []),
+        })
+        if record["recorded_executions"] != record["cells_executed"]:
+            progress.note(f"warning: {path.name}: the extension recorded "
+                          f"{record['recorded_executions']} executions, {record['cells_executed']} ran")
+
+        plan = ask_plan(questions, settings.modes, settings.repeat, settings.order)
+        for position, (rep, q, mode) in enumerate(plan):
+            progress.phase(f"asking {position + 1}/{len(plan)} [{mode}] {q.id}", key="ask")
+            event = await client.ask(kernel_id, q.question, mode, cold=mode != "sleep")
+            rows.append(question_record(path.name, q, mode, rep, position, event))
+        final = await client.kernel(kernel_id)
+        record["query_usage"] = final["usage"].get("query")
+        record["sleep_after_questions"] = final["usage"]["sleep"]
+        if final["usage"]["sleep"]["calls"] != sleep["calls"]:
+            progress.note(f"warning: {path.name}: idle thinking ran again during the questions")
+    except Exception as exc:  # keep the other notebooks; the failure is in the results
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        progress.note(f"{path.name} failed: {record['error']}")
+    finally:
+        if kernel is not None:
+            kernel.close()
+        await asyncio.to_thread(server.stop)
+        if not settings.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+    return record, rows

@@ -66,7 +66,7 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
 
     kinds = results.get("accuracy_by_kind") or {}
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    names = list(kinds)
+    names = [k for k in kinds if any(kinds[k][m]["n"] for m in modes)]  # rubric-only kinds out
     width = 0.8 / max(len(modes), 1)
     for j, m in enumerate(modes):
         values = [(kinds[k][m]["accuracy"] or 0.0) * 100 for k in names]
@@ -87,12 +87,15 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     amort = results.get("amortised")
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     if amort:
-        for key, style in (("total", "-"), ("uncached", ":")):
+        keys = (("total", "-"), ("uncached", ":")) if amort.get("uncached_differs", True) \
+            else (("total", "-"),)
+        for key, style in keys:
             for mode, series in (amort.get(key) or {}).items():
                 label = f"{mode}" + (" (sleep tokens / N + query)" if mode == "sleep" else " (query)")
                 ax.plot(amort["n"], series, style, marker="o" if key == "total" else None,
                         color=COLORS.get(mode), label=label if key == "total" else None)
-        ax.plot([], [], ":", color="grey", label="uncached query prompt tokens")
+        if len(keys) > 1:
+            ax.plot([], [], ":", color="grey", label="uncached query prompt tokens")
         ax.legend(fontsize=8)
         ax.set_xticks(amort["n"])
     else:

@@ -193,7 +193,8 @@ def render_report(results: dict[str, Any]) -> str:
                 "(*uncached*: query prompt tokens reused from the KV cache not counted).", ""]
         picks = [n for n in (1, 2, 3, 5, 10) if n in amort["n"]]
         rows = []
-        for label, key in (("total", "total"), ("uncached", "uncached")):
+        keys = ("total", "uncached") if amort.get("uncached_differs", True) else ("total",)
+        for label, key in ((k, k) for k in keys):
             for mode, series in (amort.get(key) or {}).items():
                 rows.append([f"`{mode}` ({label})",
                              *[num(series[amort["n"].index(n)]) for n in picks]])

@@ -167,6 +167,7 @@ def amortised(records: list[dict[str, Any]], notebooks: list[dict[str, Any]],
             if values:
                 series[mode] = [_mean(values) or 0.0] * len(AMORTISE_N)
         out["uncached" if uncached else "total"] = series
+    out["uncached_differs"] = out["uncached"] != out["total"]
     sleep_cost = _mean([e["sleep_tokens"] for e in per_nb]) or 0.0
     query_sleep = _mean([e["sleep"] for e in per_nb]) or 0.0
     base = _mean([e["baseline"] for e in per_nb if e.get("baseline") is not None])

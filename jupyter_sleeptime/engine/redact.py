@@ -104,7 +104,7 @@ _PLACEHOLDER_RE = re.compile(
       | \$\{?[A-Za-z_][\w.]*\}?               # $DB_PASS, ${DB_PASS}
       | %\(?\w*\)?[sdr]                       # %s, %(password)s
       | \[[^\]]*\]                            # [REDACTED:x], [hidden]
-      | [xX*•.\#_\-0]+                        # xxx, ****, ....
+      | [xX*•·.\#_\-0]+                       # xxx, ****, ...., ········
       | .*(?:\.\.\.|…|\*\*\*|REDACTED|PLACEHOLDER|CHANGE[_-]?ME|\bYOUR[_-]|^YOUR|<|>).*
       | .*(?:x{4,}|X{4,}).*                   # sk-xxxxxxxxxxxxxxxx
       | your[-_ ].* | (?:insert|enter|paste|replace|put)[-_ ](?:your|the|a|an)[-_ ].*
@@ -422,6 +422,11 @@ def _query_param(value: str, ctx: _Ctx) -> str | None:
     return "" if start and ctx.text[start - 1] in "?&" else None
 
 
+def _graded_value(value: str, ctx: _Ctx) -> str | None:
+    graded = _grade_name(ctx.group("name") or "")
+    return graded[1] if graded is not None and _value_ok(value, *graded) else None
+
+
 def _env_value(value: str, ctx: _Ctx) -> str | None:
     """Env context: any secret-like name counts; other names need a secret-shaped value."""
     if is_placeholder(value) or value in _CODE_WORDS:
@@ -530,6 +535,7 @@ def _build_rules() -> list[_Rule]:
     add("replicate_token", r"r8_[A-Za-z0-9]{37}(?![A-Za-z0-9])", not_after=_ALNUM_U, check=_mixed)
     add("groq_key", r"gsk_[A-Za-z0-9]{48,60}", not_after=_ALNUM_U, check=_mixed)
     add("xai_key", r"xai-[A-Za-z0-9]{60,90}", not_after=_ALNUM_UH, check=_mixed)
+    add("docker_token", r"dckr_pat_[A-Za-z0-9_\-]{20,}", not_after=_ALNUM_U)
     add("langsmith_key", r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}", not_after=_ALNUM_U)
     add("telegram_bot_token", r"\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9])", (), (":AA",),
         not_after=_ALNUM | {":"})  # fmt: skip
@@ -567,7 +573,8 @@ def _build_rules() -> list[_Rule]:
     )
     add(
         "url_password",
-        r"://(?P<user>[^\s:/?#@'\"<>;]*):(?P<v>[^\s@/'\"<>;]{1,256})@(?=[A-Za-z0-9\[])",
+        # the password may hold an unencoded "@": the last "@" before the host wins
+        r"://(?P<user>[^\s:/?#@'\"<>;]*):(?P<v>[^\s/'\"<>;]{1,256})@(?=[A-Za-z0-9\[])",
         ("v",),
         ("://",),
         check=_url_password,
@@ -580,6 +587,15 @@ def _build_rules() -> list[_Rule]:
     add("password", r"HTTP(?:Basic|Digest)Auth\(" + _pair, ("v", "v2"), ("HTTP",),
         check=_not_placeholder)  # fmt: skip
     add("password", r"\.login\(" + _pair, ("v", "v2"), (".login(",), check=_not_placeholder)
+    # .netrc: machine host login user password secret
+    add("password", r"login[ \t]+\S+[ \t]+password[ \t]+(?P<v>[^\s'\"]+)", ("v",), ("login",),
+        not_after=_ALNUM_U, check=_not_placeholder)  # fmt: skip
+    # curl -u user:password
+    add("password", r"(?:-u|--user)[ \t]+[\"']?[^\s:'\"]+:(?P<v>[^\s'\"]+)", ("v",), ("curl",),
+        not_after=_ALNUM_UH, check=_not_placeholder)  # fmt: skip
+    # XML / HTML: <password>…</password>, <ApiKey>…</ApiKey>
+    add("secret", r"<(?P<name>[A-Za-z_][\w:.\-]*)>(?P<v>[^<>\r\n]{1,256})</(?P=name)>", ("v",),
+        ("</",), check=_graded_value)  # fmt: skip
     # environment variables: %env NAME=value, %set_env, export NAME=value, os.environ[...] =,
     # os.environ.setdefault(...), os.putenv(...), dotenv.set_key(...)
     _val = r"(?:\"(?P<v>[^\"\r\n]+)\"|'(?P<v2>[^'\r\n]+)'|(?P<v3>[^\s'\"]+))"
@@ -635,12 +651,15 @@ _KW_TAIL = re.compile(
     re.X,
 )
 _QUOTED_GROUPS = ("dq", "sq", "bq", "edq", "esq")
+_ROW_TAIL = re.compile(
+    r"(?P<name>[A-Za-z_][\w.\-]*)[ \t]{2,}(?P<v>[^\s'\"]{1,1024})[ \t]*(?:\r?\n|$)"
+)
 # query strings: ?access_token=...&
 _QUERY_TAIL = re.compile(r"(?P<name>[A-Za-z_][\w.\-]*)=(?P<qv>[^&#\s'\"<>]{1,1024})")
 # connection strings: ...;Password=p a s s;...  (value up to ';', a quote or end of line)
 _CONN_VALUE = re.compile(r"[^;'\"\r\n]*")
 _CONN_NAMES = _words("password pwd passwd")
-_LINE_PREFIX_ENV = ("", "export ", "!export ")
+_LINE_PREFIX_ENV = ("", "export ", "!export ", "!")
 
 
 def _keyword_spans(text: str, lower: str) -> list[tuple[int, int, str]]:
@@ -677,10 +696,26 @@ def _query_span(text: str, s: int) -> tuple[int, int, str] | None:
     return m.start("qv"), m.end("qv"), graded[1]
 
 
+def _row_span(text: str, s: int) -> tuple[int, int, str] | None:
+    """'password    hunter2' on a line of its own: a pandas Series or key/value table."""
+    if s and text[s - 1] != "\n":
+        return None
+    m = _ROW_TAIL.match(text, s)
+    if m is None:
+        return None
+    graded = _grade_name(m.group("name"))
+    value = m.group("v")
+    if graded is None or graded[0] != "strong" or not _value_ok(value, *graded):
+        return None
+    if (value.isalpha() and value.islower()) or (_DOTTED_IDENT.fullmatch(value) and "." in value):
+        return None  # "password    required", "token    self.token"
+    return m.start("v"), m.end("v"), graded[1]
+
+
 def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
     m = _KW_TAIL.match(text, s)
     if m is None:
-        return None
+        return _row_span(text, s)
     name = m.group("name")
     graded = _grade_name(name)
     if graded is None:
@@ -782,6 +817,8 @@ def _env_line(text: str, m: re.Match[str], s: int, name: str) -> bool:
     line_start = text.rfind("\n", 0, s) + 1
     if text[line_start:s] not in _LINE_PREFIX_ENV:
         return False
+    if text[line_start:s] == "!":
+        return True  # !PGPASSWORD=s3cret psql …
     line_end = text.find("\n", m.end())
     return not text[m.end() : line_end if line_end >= 0 else len(text)].strip()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -159,3 +160,32 @@ async def test_routes_need_auth(jp_fetch, method, path):
             headers={"Authorization": ""},
         )
     assert err.value.code in (401, 403)
+
+
+async def test_kernel_death_mid_cell_loses_nothing(jp_fetch, start_kernel, jp_ws_fetch):
+    kernel = await start_kernel()
+    await kernel.execute("kept = 1")
+    # The cell kills its own kernel: no reply and no idle will ever come for it.
+    dying = asyncio.ensure_future(kernel.execute("import os, time\ntime.sleep(0.3)\nos._exit(1)"))
+
+    async def closed():
+        state = await kernel_state(jp_fetch, kernel.kernel_id)
+        ex = [e for e in state["executions"] if "os._exit" in e["source"]]
+        return ex[0] if ex and ex[0]["status"] else None
+
+    died = await wait_for(closed, timeout=60)
+    dying.cancel()
+    assert died["status"] == "error"
+    assert "restarted" in died["outputs"][-1]["evalue"] or "died" in died["outputs"][-1]["evalue"]
+    state = await kernel_state(jp_fetch, kernel.kernel_id)
+    assert any(e["source"] == "kept = 1" and e["status"] == "ok" for e in state["executions"])
+    # The restarted kernel is observed again.
+    kernel.ws = await jp_ws_fetch("api", "kernels", kernel.kernel_id, "channels")
+    await kernel.execute("after = 2")
+
+    async def after():
+        state = await kernel_state(jp_fetch, kernel.kernel_id)
+        return [e for e in state["executions"] if e["source"] == "after = 2" and e["status"]]
+
+    assert await wait_for(after, timeout=60)
+    kernel.ws.close()

@@ -124,10 +124,10 @@ def test_readme_section_from_results(bench_run, tmp_path):
     assert "median latency" in table and "sleeptime-scripted/bench" in table
 
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n## Performance\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n")
+    readme.write_text("# x\n\n## Performance\n<!-- bench:start -->\nOLD-SECTION\n<!-- bench:end -->\nafter\n")
     update_readme(readme, results)
     text = readme.read_text()
-    assert "old" not in text and table in text and text.endswith("<!-- bench:end -->\nafter\n")
+    assert "OLD-SECTION" not in text and table in text and text.endswith("<!-- bench:end -->\nafter\n")
 
     # --render-only re-renders from results.json and rewrites the README again.
     proc = subprocess.run(

@@ -67,9 +67,14 @@ def _missing_or_skip(what: str) -> None:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    # Chromium refuses some low ports (ERR_UNSAFE_PORT, all <= 10080): take one above them.
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port > 10080:
+            return port
+    raise RuntimeError("no free loopback port above 10080")
 
 
 def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:

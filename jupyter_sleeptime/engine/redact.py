@@ -52,6 +52,7 @@ word occurs. About 2–4 ms per 50,000 characters of ordinary notebook text.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import re
@@ -281,9 +282,13 @@ _NOT_SECRET_LAST = _words(
 )
 
 
+_NAME_PARTS = re.compile(r"[.\[\]'\"]+")
+
+
+@functools.lru_cache(maxsize=4096)
 def _grade_name(name: str) -> tuple[str, str] | None:
     """(grade, kind) for a secret-like name, grade in {"strong", "weak"}; else None."""
-    last = re.split(r"[.\[\]'\"]+", name.strip(".[]'\"-"))[-1]
+    last = _NAME_PARTS.split(name.strip(".[]'\"-"))[-1]
     tokens = [t.lower() for t in _NAME_TOKEN.findall(last) if not t.isdigit()]
     if not tokens or tokens[-1] in _NOT_SECRET_LAST or "public" in tokens or "pub" in tokens:
         return None  # public keys and key tokens are meant to be shared
@@ -417,6 +422,12 @@ def _url_password(value: str, ctx: _Ctx) -> str | None:
     return ""
 
 
+def _after_bot_id(value: str, ctx: _Ctx) -> str | None:
+    start = ctx.m.start()
+    bot_id = re.search(r"(?<![A-Za-z0-9:])\d{8,10}$", ctx.text[max(0, start - 11) : start])
+    return "" if bot_id else None
+
+
 def _query_param(value: str, ctx: _Ctx) -> str | None:
     start = ctx.m.start()
     return "" if start and ctx.text[start - 1] in "?&" else None
@@ -507,9 +518,10 @@ def _build_rules() -> list[_Rule]:
     add("discord_webhook",
         r"discord(?:app)?\.com/api/webhooks/\d+/(?P<v>[A-Za-z0-9_\-]{30,})", ("v",),
         check=_not_placeholder)  # fmt: skip
-    add("stripe_key",
-        r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,250}|whsec_[A-Za-z0-9]{20,}", (),
-        ("_live_", "_test_", "whsec_"), not_after=_ALNUM, check=_entropy_ok(3.0))  # fmt: skip
+    for prefix in ("sk_live_", "sk_test_", "rk_live_", "rk_test_", "pk_live_", "pk_test_"):
+        add("stripe_key", prefix + r"[A-Za-z0-9]{10,250}", (), (prefix,),
+            not_after=_ALNUM, check=_entropy_ok(3.0))  # fmt: skip
+    add("stripe_key", r"whsec_[A-Za-z0-9]{20,}", (), ("whsec_",), not_after=_ALNUM)
     add("google_api_key", r"AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])", not_after=_ALNUM_UH)
     add("google_oauth_secret", r"GOCSPX-[A-Za-z0-9_\-]{20,40}", not_after=_ALNUM_UH)
     add("google_oauth_token", r"ya29\.[A-Za-z0-9_\-]{20,}", not_after=_ALNUM_UH)
@@ -537,8 +549,8 @@ def _build_rules() -> list[_Rule]:
     add("xai_key", r"xai-[A-Za-z0-9]{60,90}", not_after=_ALNUM_UH, check=_mixed)
     add("docker_token", r"dckr_pat_[A-Za-z0-9_\-]{20,}", not_after=_ALNUM_U)
     add("langsmith_key", r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}", not_after=_ALNUM_U)
-    add("telegram_bot_token", r"\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9])", (), (":AA",),
-        not_after=_ALNUM | {":"})  # fmt: skip
+    add("telegram_bot_token", r":(?P<v>AA[A-Za-z0-9_\-]{33})(?![A-Za-z0-9])", ("v",), (":AA",),
+        check=_after_bot_id)  # fmt: skip
     add("wandb_key",
         r"(?:wandb[ \t]+login|wandb\.login\([ \t]*key[ \t]*=|wandb_api_key[ \t]*=)[ \t]*[\"']?"
         r"(?:--\S+[ \t]+)*(?P<v>[0-9a-f]{40})(?![0-9a-f])", ("v",), ("wandb",),
@@ -645,12 +657,13 @@ _KW_TAIL = re.compile(
           | \\"(?P<edq>(?:(?!\\").){1,1024})\\"
           | \\'(?P<esq>(?:(?!\\').){1,1024})\\'
         )
-      | (?P<uv>[^\s'"`,;(){}\[\]<>\\&]{1,1024})
+      | (?P<uv>[^\s'"`,;(){}\[\]<>\\&]{1,512})
     )
     """,
     re.X,
 )
 _QUOTED_GROUPS = ("dq", "sq", "bq", "edq", "esq")
+_AFTER_NAME = frozenset("\\\"'`]:=!<")
 _ROW_TAIL = re.compile(
     r"(?P<name>[A-Za-z_][\w.\-]*)[ \t]{2,}(?P<v>[^\s'\"]{1,1024})[ \t]*(?:\r?\n|$)"
 )
@@ -665,6 +678,7 @@ _LINE_PREFIX_ENV = ("", "export ", "!export ", "!")
 def _keyword_spans(text: str, lower: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     done = 0
+    n = len(text)
     for km in _KW_FIND.finditer(lower):
         p = km.start()
         if p < done:
@@ -677,8 +691,18 @@ def _keyword_spans(text: str, lower: str) -> list[tuple[int, int, str]]:
         c = text[s]
         if not (c.isalpha() or c == "_"):
             continue  # --flag (flag rule), 3key, .attr
-        query = s > 0 and text[s - 1] in "?&"
-        span = _query_span(text, s) if query else _assignment_span(text, s)
+        if s > 0 and text[s - 1] in "?&":
+            span = _query_span(text, s)
+        else:
+            j = e
+            while j < n and text[j] in " \t":
+                j += 1
+            if text[j : j + 1] not in _AFTER_NAME and not (
+                j - e >= 2 and (s == 0 or text[s - 1] == "\n")
+            ):
+                continue  # no separator follows: prose, calls, attribute reads
+            span, skip_to = _assignment_span(text, s)
+            done = max(done, skip_to)
         if span is not None:
             spans.append(span)
             done = max(done, span[1])
@@ -712,10 +736,17 @@ def _row_span(text: str, s: int) -> tuple[int, int, str] | None:
     return m.start("v"), m.end("v"), graded[1]
 
 
-def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
+def _assignment_span(text: str, s: int) -> tuple[tuple[int, int, str] | None, int]:
+    """(span or None, position to resume the keyword search from)."""
     m = _KW_TAIL.match(text, s)
     if m is None:
-        return _row_span(text, s)
+        return _row_span(text, s), s
+    span = _assignment_value(text, s, m)
+    # a rejected bare value is one run without spaces: nothing inside it is a new name
+    return span, (m.end() if m.group("uv") is not None else s)
+
+
+def _assignment_value(text: str, s: int, m: re.Match[str]) -> tuple[int, int, str] | None:
     name = m.group("name")
     graded = _grade_name(name)
     if graded is None:
@@ -730,6 +761,8 @@ def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
         group, value = "uv", m.group("uv")
     vs, ve = m.span(group)
     nxt = text[m.end() : m.end() + 1]
+    if group == "uv" and (len(value) >= 512 or (sep == ":" and not text[vs - 1].isspace())):
+        return None  # too long for a bare secret; "name:value" (URLs, ARNs, slices, user:pw)
 
     # connection strings: Server=x;Password=p w d;  (values may hold spaces)
     if (
@@ -766,8 +799,6 @@ def _assignment_span(text: str, s: int) -> tuple[int, int, str] | None:
         ):
             return None  # a bare identifier is a variable
         if sep == ":":
-            if not text[vs - 1].isspace():
-                return None  # "name:value": URLs, ARNs, "user:pw" pairs, dict slices
             if m.group("uv").endswith(":"):
                 return None  # prose: "password: see below:"
             rest = text[ve : text.find("\n", ve) if "\n" in text[ve : ve + 200] else ve + 200]

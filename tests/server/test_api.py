@@ -133,11 +133,18 @@ async def test_settings_round_trip_and_validation(jp_fetch, sleeptime_app):
     )
     assert updated["idle_seconds"] == 7 and updated["enabled"] is False
     assert sleeptime_app.service.engine.scheduler.idle_seconds == 7
-    changed = await get_json(jp_fetch, "sleeptime", "api", "settings", method="PUT",
-                             body=json.dumps({"model": "sleeptime-scripted/other"}))
+    changed = await get_json(
+        jp_fetch,
+        "sleeptime",
+        "api",
+        "settings",
+        method="PUT",
+        body=json.dumps({"model": "sleeptime-scripted/other"}),
+    )
     assert changed["model"] == "sleeptime-scripted/other"
-    cleared = await get_json(jp_fetch, "sleeptime", "api", "settings", method="PUT",
-                             body=json.dumps({"model": None}))
+    cleared = await get_json(
+        jp_fetch, "sleeptime", "api", "settings", method="PUT", body=json.dumps({"model": None})
+    )
     assert cleared["model"] == "sleeptime-scripted/test"  # back to the configured model
     for bad in ({"idle_seconds": -1}, {"model": "gpt4"}, {"api_key": "x"}):
         with pytest.raises(HTTPClientError) as err:
@@ -163,3 +170,37 @@ async def test_kernel_token_reaches_only_its_own_kernel(jp_fetch, start_kernel, 
     with pytest.raises(HTTPClientError) as err:
         await jp_fetch("api", "kernels", headers=header)  # the server's own API: no
     assert err.value.code in (401, 403)
+
+
+async def test_browser_requests_need_xsrf(jp_fetch, start_kernel, jp_auth_header):
+    """A browser authenticates with a cookie; its POSTs must carry the XSRF token."""
+    kernel = await start_kernel()
+    token = jp_auth_header["Authorization"].split()[-1]
+    login = await jp_fetch(
+        "sleeptime", "api", "status", params={"token": token}, headers={"Authorization": ""}
+    )
+    cookie = "; ".join(c.split(";")[0] for c in login.headers.get_list("Set-Cookie"))
+    assert cookie, "the token login should set a session cookie"
+    body = json.dumps({"question": "What is x?", "mode": "baseline"})
+    path = ("sleeptime", "api", "kernels", kernel.kernel_id, "ask")
+    state = await jp_fetch(
+        "sleeptime", "api", "status", headers={"Authorization": "", "Cookie": cookie}
+    )
+    assert state.code == 200  # a GET with the cookie alone is fine
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch(
+            *path, method="POST", body=body, headers={"Authorization": "", "Cookie": cookie}
+        )
+    assert err.value.code == 403
+    xsrf = "0123456789abcdef0123456789abcdef"
+    ok = await jp_fetch(
+        *path,
+        method="POST",
+        body=body,
+        headers={
+            "Authorization": "",
+            "Cookie": f"{cookie}; _xsrf={xsrf}",
+            "X-XSRFToken": xsrf,
+        },
+    )
+    assert ok.code == 200

@@ -604,6 +604,39 @@ p = password()
 S("password", f"Config(user='etl', password='{p}', host='db', port=5432)", p)
 
 
+# shell, config files and other places secrets end up -------------------------------------------
+p = password().replace(";", "")
+S("url_password", f'df = pd.read_sql(q, "mssql+pyodbc://sa:{p}@sqlserver01/dw")', p)
+p = password()
+S("password", f"!cat ~/.netrc\nmachine api.example.com login ada password {p}", p)
+p = password()
+S("password", f"!PGPASSWORD={p} psql -h db -U etl -c 'select 1'", p)
+t = "dckr_pat_" + rand(URLSAFE, 27)
+S("docker_token", f"!docker login -u ada -p {t} registry.example.com", t)
+p = password()
+S("password", f"!curl -s -u admin:{p} https://jenkins.example.com/api/json", p)
+p = password()
+S("password", f"<datasource>\n  <user>etl</user>\n  <password>{p}</password>\n</datasource>", p)
+t = rand(ALNUM, 32)
+S("api_key", f"<Settings><ApiKey>{t}</ApiKey><Region>eu</Region></Settings>", t)
+p = password()
+S(
+    "password",
+    f"cfg = pd.Series(config)\ncfg\nhost        db.internal\npassword    {p}\ndtype: object",
+    p,
+)
+t = hexs(32)
+S("secret", f'!cat ~/.kaggle/kaggle.json\n{{"username":"ada","key":"{t}"}}', t)
+p = password()
+S(
+    "password",
+    f"environ({{'PATH': '/usr/bin:/bin', 'HOME': '/home/ada', 'DB_PASSWORD': '{p}'}})",
+    p,
+)
+t = rand(ALNUM, 32)
+S("token", f"client = Client(account_sid, auth_token)\nauth_token = '{t}'", t)
+
+
 # --- negatives -----------------------------------------------------------------------------------
 
 negatives: list[dict] = []
@@ -701,6 +734,29 @@ N("print(f'hash={hashlib.md5(b).hexdigest()}')", "hashlib.md5(b).hexdigest()")
 N("monkey_patch = True\nturkey_weight_kg = 7.5", "turkey_weight_kg = 7.5")
 N("author: Ada Lovelace\nauthors: ['Ada', 'Charles']", "author: Ada Lovelace")
 N(f"object key: s3://bucket/raw/{sha[:16]}.parquet", f"s3://bucket/raw/{sha[:16]}.parquet")
+N("Password: ········\nConnected.", "Password: ········")
+N("settings\npassword    required\ntimeout     30", "password    required")
+N("<key>value</key>", "<key>value</key>")
+N(
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGz8vE3p0Yb6cQ2k9uZr1xW4tN7mS5jL0hF3dR8aP2oK ada@laptop",
+    "AAAAC3NzaC1lZDI1NTE5AAAAIGz8vE3p0Yb6cQ2k9uZr1xW4tN7mS5jL0hF3dR8aP2oK",
+)
+N('client = OpenAI(base_url="http://localhost:8000/v1", api_key="llama.cpp")', '"llama.cpp"')
+N('client = OpenAI(base_url="http://localhost:11434/v1", api_key="ollama")', '"ollama"')
+N("model_list:\n  - litellm_params:\n      api_key: os.environ/OPENAI_API_KEY", "os.environ/")
+N('headers = {"Authorization": auth_header, "Accept": "application/json"}', "auth_header")
+N("b, a = signal.butter(4, 0.1, btype='low')\nlow_pass = 19.0", "low_pass = 19.0")
+N("key = secrets.token_hex(16)", "secrets.token_hex(16)")
+N("def __getitem__(self, key: PositionalIndexer2D):", "PositionalIndexer2D")
+N('record = {"user": "ada", "password": password_hash}', "password_hash")
+N("r = requests.get(url, auth=(user, pwd))", "auth=(user, pwd)")
+N("lp2lp_signature = lp2bs_signature", "lp2bs_signature")
+N("Use the --password option to pass a password on the command line.", "--password option")
+N('<assemblyIdentity name="Microsoft.VC90.CRT" publicKeyToken="1fc8b3b9a1e18e3b"/>', "1fc8b3b9")
+N("amqp://guest:guest@localhost:5672//", "guest:guest@localhost")
+N("print(api_key[:4] + '...')", "api_key[:4]")
+N('st.secrets["db_password"]', 'st.secrets["db_password"]')
+N("token = tokenizer.decode(ids[0], skip_special_tokens=True)", "tokenizer.decode(ids[0]")
 
 
 def main() -> None:

@@ -151,7 +151,11 @@ def render_digest(digest: Digest | None, max_chars: int = 2500, prefer: Iterable
     lines: list[str] = []
     used = 0
     omitted = 0
-    for var in sorted(digest.variables, key=rank):
+    modules = [v for v in digest.variables if v.get("type") == "module"]
+    if modules:  # one line for all imports: they matter as context, not one by one
+        lines.append(("imported modules: " + ", ".join(_module_label(v) for v in modules))[:400])
+        used += len(lines[0])
+    for var in sorted((v for v in digest.variables if v.get("type") != "module"), key=rank):
         line = f"{var.get('name')}: {var.get('type')} = {var.get('summary', '')}".rstrip(" =")
         line = line[:400]
         if used + len(line) > max_chars:
@@ -167,6 +171,13 @@ def render_digest(digest: Digest | None, max_chars: int = 2500, prefer: Iterable
 def identifiers(text: str) -> set[str]:
     """Names as written (case kept), to pick the digest lines a text refers to."""
     return set(WORD.findall(text))
+
+
+def _module_label(var: dict) -> str:
+    """`pd (pandas)` from a digest entry whose summary reads `module pandas 3.1.1`."""
+    parts = str(var.get("summary", "")).split()
+    real = parts[1] if len(parts) > 1 else ""
+    return f"{var.get('name')} ({real})" if real and real != var.get("name") else str(var.get("name"))
 
 
 def words(text: str) -> set[str]:

@@ -137,9 +137,11 @@ def reply(prompt: str, model: str) -> str:
         )
     # Query time: answer from the lines of the prompt that share the most words with the question.
     question = prompt.rsplit("Question:", 1)[-1].strip()
-    asked = {w.lower() for w in WORD.findall(question) if len(w) > 2}
+    asked = {w.lower() for w in WORD.findall(question) if len(w) > 1}
+    blocks = re.findall(r"<(memory|variables|notebook)>\n(.*?)</\1>", prompt, re.S)
+    data = "\n".join(body for _, body in blocks)  # the notebook's data, not the instructions
     best, best_score = "", 0
-    for line in prompt.rsplit("Question:", 1)[0].splitlines():
+    for line in data.splitlines():
         score = len(asked & {w.lower() for w in WORD.findall(line)})
         if score > best_score:
             best, best_score = line.strip(), score

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
+import string
 import time
 from pathlib import Path
 
@@ -140,6 +142,32 @@ def test_empty_and_plain_text(redactor):
     assert redactor.redact("") == RedactionResult("", 0, [])
     plain = "The model reached 0.93 accuracy after 12 epochs."
     assert redactor.redact(plain) == RedactionResult(plain, 0, [])
+
+
+def test_non_ascii_text_keeps_offsets(redactor):
+    # "İ".lower() is two characters long: spans must still land on the right characters
+    res = redactor.redact('İstanbul ofisi: db_password = "Kartal!2024x" ve ß')
+    assert res.text == 'İstanbul ofisi: db_password = "[REDACTED:password]" ve ß'
+
+
+@pytest.mark.parametrize(
+    ("template", "alphabet", "length", "min_rate"),
+    [
+        ('api_key = "{v}"', string.ascii_letters + string.digits, 32, 0.998),
+        ("API_TOKEN={v}", string.ascii_letters + string.digits + "-_", 40, 0.998),
+        ('token = "{v}"', string.ascii_letters + string.digits, 32, 0.995),
+        ("key: {v}", "0123456789abcdef", 40, 0.995),
+        ('{{"session": "{v}"}}', string.ascii_letters + string.digits + "+/", 44, 0.99),
+    ],
+)
+def test_random_values_next_to_secret_names_are_caught(
+    redactor, template, alphabet, length, min_rate
+):
+    """Heuristics (wordiness, entropy) must not let random keys through: seeded samples."""
+    rng = random.Random(1234)
+    values = ["".join(rng.choice(alphabet) for _ in range(length)) for _ in range(2000)]
+    caught = sum(v not in redactor.redact(template.format(v=v)).text for v in values)
+    assert caught / len(values) >= min_rate
 
 
 # --- configuration -------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ _PLACEHOLDER_RE = re.compile(
     r"""^(?:
         <[^<>]*>                              # <your-api-key>
       | \{\{?[^{}]*\}\}?                      # {password}, {{ secrets.X }}
-      | \$\{?[A-Za-z_][\w.]*\}?               # $DB_PASS, ${DB_PASS}
+      | \$\{[^{}]+\} | (?-i:\$[A-Z_][A-Z0-9_]*) # ${DB_PASS}, $DB_PASS
       | %\(?\w*\)?[sdr]                       # %s, %(password)s
       | \[[^\]]*\]                            # [REDACTED:x], [hidden]
       | [xX*•·.\#_\-0]+                       # xxx, ****, ...., ········
@@ -126,7 +126,7 @@ _PLACEHOLDER_RE = re.compile(
       | .*(?:x{4,}|X{4,}).*                   # sk-xxxxxxxxxxxxxxxx
       | your[-_ ].* | (?:insert|enter|paste|replace|put)[-_ ](?:your|the|a|an)[-_ ].*
       | [A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:KEY|TOKEN|SECRET|PASSWORD|PASS|PWD|PASSWD)(?:_[A-Z0-9]+)*
-      | .*\$\(.* | \$\d.*                    # $(openssl rand -hex 32), SQL $1 parameters
+      | .*\$\(.* | \$\d+(?:::\w+)?           # $(openssl rand -hex 32), SQL $1 parameters
     )$""",
     re.I | re.X | re.S,
 )
@@ -157,9 +157,9 @@ _SEGMENT_SPLIT = re.compile(r"[-_.:/+]")
 _WORDY_CHARS = re.compile(r"[A-Za-z0-9_./~:= \-]+")
 _WORDY_SPLIT = re.compile(r"[-_./:= ~]+")
 _WORDY_SEGMENT = re.compile(r"([A-Za-z]+)(\d{0,3})")
-_CONSONANT_RUN = re.compile(r"[^aeiouyAEIOUY]{5,}")
+_CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{5,}")  # lowercase: acronyms are fine
 _UPPER_RUN = re.compile(r"[A-Z]+")
-_CAMEL_IDENT = re.compile(r"[a-z]*(?:[A-Z]{1,5}[a-z]{2,})+(?:[A-Z]{1,5}[a-z]?)?")
+_CAMEL_IDENT = re.compile(r"[a-z]*(?:[A-Z]{1,5}[a-z]{2,})+(?:[A-Z]{1,5}[a-z]?[A-Z]{0,3})?")
 
 
 def is_wordy(value: str) -> bool:
@@ -185,7 +185,7 @@ def is_wordy(value: str) -> bool:
         if m is None:
             return False  # digits inside a segment: a8f3k2…
         letters = m.group(1)
-        if _CONSONANT_RUN.search(letters) and not (letters.isupper() and len(letters) <= 6):
+        if _CONSONANT_RUN.search(letters):
             return False
         if letters.isupper() or letters.islower() or letters[1:].islower():
             if len(letters) > 24:
@@ -673,12 +673,13 @@ _KW_TAIL = re.compile(
           | \\"(?P<edq>(?:(?!\\").){1,1024})\\"
           | \\'(?P<esq>(?:(?!\\').){1,1024})\\'
         )
-      | (?P<uv>[^\s'"`,;(){}\[\]<>\\&]{1,512})
+      | (?P<uv>[^\s'"`,;(){}\[\]<>\\]{1,512})
     )
     """,
     re.X,
 )
 _QUOTED_GROUPS = ("dq", "sq", "bq", "edq", "esq")
+_FORM_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
 _AFTER_NAME = frozenset("\\\"'`]:=!<")
 _ROW_TAIL = re.compile(
     r"(?P<name>[A-Za-z_][\w.\-]*)[ \t]{2,}(?P<v>[^\s'\"]{1,1024})[ \t]*(?:\r?\n|$)"
@@ -799,6 +800,7 @@ def _assignment_value(text: str, s: int, m: re.Match[str]) -> tuple[int, int, st
         return vs, vs + len(raw), "password"
 
     if group == "uv":
+        value = _FORM_NEXT.split(value, 1)[0]  # user=x&password=y&grant_type=…
         value = value.rstrip(".*:")  # prose punctuation: "password: abc12**."
         ve = vs + len(value)
         if not value or nxt in ("(", "["):
@@ -809,9 +811,8 @@ def _assignment_value(text: str, s: int, m: re.Match[str]) -> tuple[int, int, st
             return None
         if (
             _DOTTED_IDENT.fullmatch(value)
-            and _variable_like(value)
             and not _env_line(text, m, s, name)
-            and not (sep == ":" and grade == "strong" and _yaml_literal(value))  # pw: abc12
+            and _variable_ref(value, text, grade, sep)
         ):
             return None  # a bare identifier is a variable
         if sep == ":":
@@ -820,7 +821,7 @@ def _assignment_value(text: str, s: int, m: re.Match[str]) -> tuple[int, int, st
             rest = text[ve : text.find("\n", ve) if "\n" in text[ve : ve + 200] else ve + 200]
             if len(re.findall(r"[A-Za-z]{2,}", rest)) >= 2 and not looks_like_secret(value, 8):
                 return None  # docstring / prose: "client_secret: OAuth2 client secret"
-            if grade == "strong" and value.isalpha():
+            if grade == "strong" and value.isalpha() and is_wordy(value):
                 return None  # "password: required"
     else:
         if nxt and (nxt.isalnum() or nxt in "\"'"):
@@ -838,14 +839,24 @@ def _assignment_value(text: str, s: int, m: re.Match[str]) -> tuple[int, int, st
     return vs, ve, kind
 
 
-def _yaml_literal(value: str) -> bool:
-    return "." not in value and any(c.isdigit() for c in value)
+def _variable_ref(value: str, text: str, grade: str, sep: str) -> bool:
+    """Is a bare identifier after a secret-like name code (a variable), not a literal?"""
+    if not _variable_like(value):
+        return False  # random-looking: ZSLRsBZfxxPwwCEY, a8f3k2…
+    if grade == "weak" or "." in value or not any(c.isdigit() for c in value):
+        return True  # pw, self.password, res1.factor
+    if sep == ":":
+        return False  # YAML: "password: hunter2"
+    # password = hunter2: a variable only if it is used elsewhere or reads like snake_case
+    return text.count(value) >= 2 or bool(re.fullmatch(r"[a-z][a-z0-9]*_[a-z0-9_]+", value))
 
 
 def _variable_like(value: str) -> bool:
     """A bare identifier that reads like a variable: tok, pw1, lp2bs_zpk_signature."""
-    if value in _CODE_WORDS or not any(c.isdigit() for c in value):
+    if value in _CODE_WORDS:
         return True
+    if not any(c.isdigit() for c in value):
+        return is_wordy(value) or bool(re.fullmatch(r"[a-z_]+|[A-Z_]+", value))
     if is_wordy(value):
         return True
     if sum(c.isdigit() for c in value) <= 3 and is_wordy(re.sub(r"\d+", "", value)):

@@ -196,7 +196,14 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
 
       {kernel && activeCell ? (
         <CellNote
-          note={model.cellNote}
+          note={
+            // The failing run's diagnosis is already shown above; don't repeat it.
+            model.cellNote &&
+            failed &&
+            model.cellNote.executionCount === failed.executionCount
+              ? { ...model.cellNote, diagnosis: null }
+              : model.cellNote
+          }
           executionCount={activeCell.executionCount}
           rendermime={rendermime}
         />

@@ -229,14 +229,28 @@ class KernelSocket:
         self.ws = await websocket_connect(self.request, max_message_size=64 * 1024 * 1024)
 
     async def execute(self, code: str, timeout: float = 600) -> dict[str, Any]:
-        msg_id = uuid.uuid4().hex
-        self.ws.write_message(
+        return await execute_over(self.ws, self.session, code, timeout)
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+
+
+OUTPUT_MESSAGES = ("stream", "execute_result", "display_data", "update_display_data", "error")
+
+
+async def execute_over(ws: Any, session: str, code: str, timeout: float = 600) -> dict[str, Any]:
+    """One execute_request over a kernel websocket, as a frontend sends it; waits for the
+    reply and the kernel's return to idle. Returns the reply and the outputs in order."""
+    msg_id = uuid.uuid4().hex
+    await _maybe_await(
+        ws.write_message(
             json.dumps(
                 {
                     "header": {
                         "msg_id": msg_id,
                         "msg_type": "execute_request",
-                        "session": self.session,
+                        "session": session,
                         "username": "sleeptime",
                         "version": "5.3",
                         "date": "",
@@ -256,31 +270,31 @@ class KernelSocket:
                 }
             )
         )
-        outputs: list[dict[str, Any]] = []
-        reply: dict[str, Any] | None = None
-        idle = False
-        deadline = time.monotonic() + timeout
-        while reply is None or not idle:
-            raw = await asyncio.wait_for(
-                self.ws.read_message(), max(0.1, deadline - time.monotonic())
-            )
-            if raw is None:
-                raise ConnectionError("the kernel websocket closed")
-            msg = json.loads(raw)
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg["header"]["msg_type"]
-            if kind == "execute_reply":
-                reply = msg["content"]
-            elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                idle = True
-            elif kind in ("stream", "execute_result", "display_data", "error"):
-                outputs.append({"type": kind, **msg["content"]})
-        return {"reply": reply, "outputs": outputs}
+    )
+    outputs: list[dict[str, Any]] = []
+    reply: dict[str, Any] | None = None
+    idle = False
+    deadline = time.monotonic() + timeout
+    while reply is None or not idle:
+        raw = await asyncio.wait_for(ws.read_message(), max(0.1, deadline - time.monotonic()))
+        if raw is None:
+            raise ConnectionError("the kernel websocket closed")
+        msg = json.loads(raw)
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        kind = msg["header"]["msg_type"]
+        if kind == "execute_reply":
+            reply = msg["content"]
+        elif kind == "status" and msg["content"]["execution_state"] == "idle":
+            idle = True
+        elif kind in OUTPUT_MESSAGES:
+            outputs.append({"type": kind, **msg["content"]})
+    return {"reply": reply, "outputs": outputs}
 
-    def close(self) -> None:
-        if self.ws is not None:
-            self.ws.close()
+
+async def _maybe_await(value: Any) -> None:
+    if asyncio.isfuture(value) or asyncio.iscoroutine(value):
+        await value
 
 
 def code_cells(path: Path) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from jupyter_sleeptime.engine import scripted_model
+from jupyter_sleeptime.harness import execute_over
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -66,57 +67,7 @@ class KernelDriver:
         self.session = uuid.uuid4().hex
 
     async def execute(self, code: str, timeout: float = 60) -> dict[str, Any]:
-        msg_id = uuid.uuid4().hex
-        await self.ws.write_message(
-            json.dumps(
-                {
-                    "header": {
-                        "msg_id": msg_id,
-                        "msg_type": "execute_request",
-                        "session": self.session,
-                        "username": "test",
-                        "version": "5.3",
-                        "date": "",
-                    },
-                    "parent_header": {},
-                    "metadata": {},
-                    "buffers": [],
-                    "channel": "shell",
-                    "content": {
-                        "code": code,
-                        "silent": False,
-                        "store_history": True,
-                        "user_expressions": {},
-                        "allow_stdin": False,
-                        "stop_on_error": True,
-                    },
-                }
-            )
-        )
-        outputs: list[dict[str, Any]] = []
-        reply: dict[str, Any] | None = None
-        idle = False
-        while reply is None or not idle:
-            raw = await asyncio.wait_for(self.ws.read_message(), timeout)
-            if raw is None:
-                raise ConnectionError("kernel websocket closed")
-            msg = json.loads(raw)
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg["header"]["msg_type"]
-            if kind == "execute_reply":
-                reply = msg["content"]
-            elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                idle = True
-            elif kind in (
-                "stream",
-                "execute_result",
-                "display_data",
-                "update_display_data",
-                "error",
-            ):
-                outputs.append({"type": kind, **msg["content"]})
-        return {"reply": reply, "outputs": outputs}
+        return await execute_over(self.ws, self.session, code, timeout)
 
 
 @pytest.fixture

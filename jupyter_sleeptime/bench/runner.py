@@ -195,6 +195,7 @@ async def run_notebook(path: Path, questions: list[Question], settings: Settings
             "last_run": run,
             "recorded_executions": len(state.get("executions") or []),
             "memory_chars": len((state.get("memory") or {}).get("text") or ""),
+            "memory": (state.get("memory") or {}).get("text") or "",
             "anticipated": [a["question"] for a in state["insights"]["anticipated"]],
             "cell_notes": len(state["insights"]["cells"]),
             "next_steps": len(state["insights"]["next_steps"]),

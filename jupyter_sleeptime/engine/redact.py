@@ -45,7 +45,11 @@ Known gaps (by design, to keep ordinary text intact): a secret with no name or f
 to it (``Client("AC…", "9f3c…")`` positional arguments, a bare hex token printed alone);
 unquoted ``password = hunter`` in .ini files (read as a variable; ``password: hunter2``
 YAML and ``PASSWORD=hunter`` .env lines are caught); short flags (``mysql -pS3cret``,
-``sshpass -p``); passwords in DataFrame *columns*; API keys shorter than 8 characters.
+``sshpass -p``); passwords in DataFrame *columns*; API keys shorter than 8 characters;
+letters-only random values next to *weak* names (``token = "KUzgKYCmfwmJKPGG"``: no digit,
+under 20 characters) and a few percent of short letters-only passwords that read like
+identifiers (``password: ayhgguovtz``); an unquoted password containing ``&name=`` (read
+as the next form field).
 
 detect-secrets (Yelp) was the reference for several formats and for the entropy measure, but
 it is not called at run time: its scan takes ~300 ms per 50 k characters (this module:
@@ -667,7 +671,7 @@ _KW_TAIL = re.compile(
     r"""
     (?P<name>[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)
     (?P<close>\\?["'`]?\]?)
-    (?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]{0,40}?(?=[ \t]*=[^=]))?
+    (?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]{0,40}?(?=[ \t]+=[^=]))?  # annotation: x: str = …
     [ \t]*(?P<sep>:=|===?|!==?|=>|<-|=|:)[ \t]*
     (?:
         (?P<pre>[rRbBuU]{0,2})
@@ -846,10 +850,12 @@ def _assignment_value(text: str, s: int, m: re.Match[str]) -> tuple[int, int, st
 
 def _variable_ref(value: str, text: str, grade: str, sep: str) -> bool:
     """Is a bare identifier after a secret-like name code (a variable), not a literal?"""
+    if "." in value:
+        return True  # attribute access: self.http_pwd, res1.factor
     if not _variable_like(value):
         return False  # random-looking: ZSLRsBZfxxPwwCEY, a8f3k2…
-    if grade == "weak" or "." in value or not any(c.isdigit() for c in value):
-        return True  # pw, self.password, res1.factor
+    if grade == "weak" or not any(c.isdigit() for c in value):
+        return True  # pw, token_value
     if sep == ":":
         return False  # YAML: "password: hunter2"
     # password = hunter2: a variable only if it is used elsewhere or reads like snake_case
@@ -867,6 +873,8 @@ def _variable_like(value: str) -> bool:
     if sum(c.isdigit() for c in value) <= 3 and is_wordy(re.sub(r"\d+", "", value)):
         return True  # PositionalIndexer2D, lp2bs_signature
     segments = [seg for seg in re.split(r"[_.]+", value) if seg]
+    if len(segments) >= 2 and re.fullmatch(r"[a-z0-9_.]+", value):
+        return any(len(seg) >= 3 and is_wordy(seg) for seg in segments)  # lp2bs_signature
     return len(segments) >= 2 and _mostly_words(segments)
 
 
@@ -922,8 +930,16 @@ class Redactor:
     ``r"ACME_KEY=(\\w+)"`` keeps ``ACME_KEY=``.
     """
 
+    KNOWN_MIN_LENGTH = 8
+    KNOWN_MAX = 5000
+
     def __init__(self, enabled: bool = True, extra_patterns: list[str] | None = None):
         self.enabled = enabled
+        # Values already found to be secrets (in this process only, never stored). A value
+        # recognised once by its context is also hidden where it appears without one, e.g.
+        # echoed in `NameError: name 'c9a5…' is not defined` or printed on its own.
+        self._known: dict[str, str] = {}
+        self._known_re: re.Pattern[str] | None = None
         self.extra: list[re.Pattern[str]] = []
         for p in extra_patterns or []:
             try:
@@ -948,6 +964,10 @@ class Redactor:
             for m in pat.finditer(text):
                 if m.start(group) >= 0 and "[REDACTED:" not in m.group(group):
                     spans.add(m.start(group), m.end(group), "custom")
+        self._learn(text, spans.items)
+        if self._known_re is not None:
+            for m in self._known_re.finditer(text):
+                spans.add(m.start(), m.end(), self._known[m.group()])
         if not spans.items:
             return RedactionResult(text, 0, [])
         out, pos = [], 0
@@ -959,6 +979,19 @@ class Redactor:
         kinds = sorted({k for _, _, k in spans.items})
         return RedactionResult("".join(out), len(spans.items), kinds)
 
+    def _learn(self, text: str, items: list[tuple[int, int, str]]) -> None:
+        added = False
+        for start, end, kind in items:
+            value = text[start:end]
+            if len(value) >= self.KNOWN_MIN_LENGTH and value not in self._known:
+                if len(self._known) >= self.KNOWN_MAX:
+                    self._known.pop(next(iter(self._known)))
+                self._known[value] = kind
+                added = True
+        if added:
+            ordered = sorted(self._known, key=len, reverse=True)  # longest value wins
+            self._known_re = re.compile("|".join(re.escape(v) for v in ordered))
+
     # -- LiteLLM messages -----------------------------------------------------------------------
     def redact_messages(self, messages: list[dict]) -> tuple[list[dict], int]:
         """Return a new list of messages with secrets redacted, and the number replaced.
@@ -969,6 +1002,9 @@ class Redactor:
         """
         out: list[dict] = []
         total = 0
+        if self.enabled:  # learn from every part first, so a secret named in one part is
+            for text in _message_texts(messages):  # also hidden where another shows it bare
+                self.redact(text)
         for msg in messages:
             new = dict(msg)
             out.append(new)
@@ -1005,6 +1041,21 @@ class Redactor:
                     new_calls.append(call)
                 new["tool_calls"] = new_calls
         return out, total
+
+
+def _message_texts(messages: list[dict]) -> list[str]:
+    texts: list[str] = []
+    for msg in messages:
+        content = msg.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+                elif isinstance(part, str):
+                    texts.append(part)
+    return texts
 
 
 def _apply_rule(rule: _Rule, text: str, lower: str, spans: _Spans) -> None:

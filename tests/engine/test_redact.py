@@ -158,6 +158,15 @@ def test_non_ascii_text_keeps_offsets(redactor):
         ('token = "{v}"', string.ascii_letters + string.digits, 32, 0.995),
         ("key: {v}", "0123456789abcdef", 40, 0.995),
         ('{{"session": "{v}"}}', string.ascii_letters + string.digits + "+/", 44, 0.99),
+        ("password: {v}", string.ascii_letters + string.digits + "!@#$%^*-_+?", 12, 0.98),
+        ("db_password={v}", string.ascii_letters + string.digits + "!@#$%^*-_+?", 12, 0.98),
+        (
+            'connect("host=db user=etl password={v}")',
+            string.ascii_letters + "0123456789!#%",
+            12,
+            0.98,
+        ),
+        ("postgres://etl:{v}@db:5432/x", string.ascii_letters + "0123456789!$%^*-_=+", 14, 0.99),
     ],
 )
 def test_random_values_next_to_secret_names_are_caught(
@@ -337,3 +346,19 @@ def test_detect_secrets_oracle_finds_nothing_we_miss(redactor, tmp_path):
             if secret.type != "Private Key" and len(value) >= 8 and value in out:
                 missed.append((rec["id"], secret.type, value))
     assert missed == []
+
+
+def test_a_known_secret_is_hidden_where_it_appears_without_context():
+    redactor = Redactor()
+    value = "vDIgBOejbdSUZhxi5tO2vgqSEV1LJmd5EgTs"
+    echoed = f"NameError: name '{value}' is not defined"
+    assert redactor.redact(echoed).text == echoed  # no context: nothing to go on yet
+    cell = f"refresh_token={value}\n{echoed}"
+    assert value not in redactor.redact(cell).text  # learnt and hidden in the same text
+    assert value not in redactor.redact(echoed).text  # and in later texts
+    messages = [
+        {"role": "system", "content": "bare: c9a520776211de04284dbab8f88a8497"},
+        {"role": "user", "content": "FERNET_ENCRYPTION_KEY: c9a520776211de04284dbab8f88a8497"},
+    ]
+    sent, count = Redactor().redact_messages(messages)
+    assert count == 2 and all("c9a52077" not in m["content"] for m in sent)

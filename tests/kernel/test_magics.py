@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 from typing import Any
 
 import pytest
 
 from jupyter_sleeptime.engine import scripted_model
+from jupyter_sleeptime.harness import execute_over
 
 from ..conftest import SCRIPTED, get_json, wait_for
 
@@ -28,32 +28,9 @@ def sleeptime_config():
 async def run(kernel: Any, code: str, timeout: float = 120) -> dict[str, Any]:
     """Execute a cell over the server's websocket and keep every output message, display
     updates included; `final` maps each display id to its latest data."""
-    msg_id = uuid.uuid4().hex
-    await kernel.ws.write_message(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": kernel.session,
-                   "username": "test", "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
-        "content": {"code": code, "silent": False, "store_history": True,
-                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-    }))
-    messages: list[dict[str, Any]] = []
-    reply = None
-    idle = False
-    while reply is None or not idle:
-        raw = await asyncio.wait_for(kernel.ws.read_message(), timeout)
-        if raw is None:
-            raise ConnectionError("kernel websocket closed")
-        msg = json.loads(raw)
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
-        kind = msg["header"]["msg_type"]
-        if kind == "execute_reply":
-            reply = msg["content"]
-        elif kind == "status" and msg["content"]["execution_state"] == "idle":
-            idle = True
-        elif kind in ("stream", "execute_result", "display_data", "update_display_data", "error"):
-            messages.append({"type": kind, **msg["content"]})
-    return {"reply": reply, "messages": messages, **_views(messages)}
+    result = await execute_over(kernel.ws, kernel.session, code, timeout)
+    messages = result["outputs"]
+    return {"reply": result["reply"], "messages": messages, **_views(messages)}
 
 
 def _views(messages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -237,10 +237,18 @@ async def cell_micro(progress: Progress, traits: dict[str, Any], logs: Path | No
 ELAPSED = re.compile(r"BENCH_ELAPSED ([0-9.eE+-]+)")
 
 
-async def _cpu_sample(kernel: KernelSocket, n: int) -> dict[str, float]:
-    started = time.perf_counter()
-    result = await kernel.execute(CPU_CELL.format(n=n))
-    wall = time.perf_counter() - started
+async def _cpu_sample(server: ServerProcess, kernel_id: str, n: int) -> dict[str, float]:
+    # A fresh websocket per sample: tornado stops reading frames (pings included) while its
+    # one-message queue is full, so a socket left unread during a long wait gets dropped by
+    # the server's ping timeout.
+    kernel = KernelSocket(server.url, server.token, kernel_id)
+    await kernel.connect()
+    try:
+        started = time.perf_counter()
+        result = await kernel.execute(CPU_CELL.format(n=n))
+        wall = time.perf_counter() - started
+    finally:
+        kernel.close()
     text = "".join(o.get("text", "") for o in result["outputs"] if o["type"] == "stream")
     found = ELAPSED.search(text)
     if not found:
@@ -262,8 +270,10 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
         status = await client.status()
         for source in CPU_SETUP:
             await kernel.execute(source)
+        kernel.close()
+        kernel = None
         # Calibrate and measure back to back: the idle debounce never fires in between.
-        probe = await _cpu_sample(kernel, 2_000_000)
+        probe = await _cpu_sample(server, kernel_id, 2_000_000)
         n = max(100_000, int(2_000_000 * target_s / max(probe["kernel_s"], 1e-3)))
 
         async def thinking() -> bool:
@@ -272,7 +282,7 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
         before: list[dict[str, float]] = []
         for i in range(samples):
             progress.phase(f"cpu: idle sample {i + 1}/{samples} (before thinking)", key="cpu")
-            sample = await _cpu_sample(kernel, n)
+            sample = await _cpu_sample(server, kernel_id, n)
             if not await thinking():
                 before.append(sample)
         during: list[dict[str, float]] = []
@@ -294,7 +304,7 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
                         "(a fast remote or scripted model?)")
                 break
             progress.phase(f"cpu: sample {i + 1}/{samples} while thinking", key="cpu")
-            sample = await _cpu_sample(kernel, n)
+            sample = await _cpu_sample(server, kernel_id, n)
             during.append(sample)
         after: list[dict[str, float]] = []
         if during:
@@ -303,7 +313,7 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
                 await client.wait_idle_thinking(kernel_id, timeout=wait_s)
                 for i in range(samples):
                     progress.phase(f"cpu: idle sample {i + 1}/{samples} (after thinking)", key="cpu")
-                    after.append(await _cpu_sample(kernel, n))
+                    after.append(await _cpu_sample(server, kernel_id, n))
             except TimeoutError:
                 note = f"thinking did not finish within {wait_s:.0f} s: no 'after' samples"
         idle = before + after

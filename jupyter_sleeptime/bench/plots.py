@@ -44,9 +44,12 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     caption = f"{meta.get('model')} · {meta.get('machine', {}).get('cores')} cores"
     written: list[Path] = []
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
     _strip(ax, [[q["latency_ms"] / 1000 for q in rows if q["mode"] == m] for m in modes], modes,
-           "answer latency (s)", f"Latency per mode ({caption})", log=True)
+           "answer latency (s)", "Whole answer", log=True)
+    _strip(ax2, [[q["ttft_ms"] / 1000 for q in rows if q["mode"] == m] for m in modes], modes,
+           "time to first token (s)", "First token", log=True)
+    fig.suptitle(f"Latency per mode ({caption})")
     written.append(_save(fig, out / "latency.png", plt))
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))

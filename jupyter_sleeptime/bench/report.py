@@ -261,8 +261,8 @@ def render_micro(micro: dict[str, Any]) -> list[str]:
             out += [f"Kernel digest: failed ({digest['error']}).", ""]
         else:
             out += [f"**Kernel digest** — {digest['runs']} digests, {digest['namespace']}, "
-                    f"budget {digest['budget_ms']:g} ms ({digest['truncated_runs']} runs stopped at "
-                    f"the budget; median {num(digest['variables_reported'])} of "
+                    f"budget {digest['budget_ms']:g} ms ({digest['truncated_runs']} runs truncated by "
+                    f"the time budget or the variable cap; median {num(digest['variables_reported'])} of "
                     f"{digest.get('total_variables')} variables reported):", ""]
             out.append(table(["", "p50", "p95", "max"], [
                 ["kernel-side `took_ms`", ms(digest["took_ms"]["p50"]), ms(digest["took_ms"]["p95"]),

@@ -227,12 +227,30 @@ class KernelSocket:
 
     async def connect(self) -> None:
         self.ws = await websocket_connect(self.request, max_message_size=64 * 1024 * 1024)
+        # Keep reading in the background: tornado's client holds one unread message and then
+        # stops answering pings, and the server drops a socket left unread for 90 s.
+        self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._reader = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            message = await self.ws.read_message()
+            self._inbox.put_nowait(message)
+            if message is None:
+                return
+
+    def write_message(self, message: str) -> Any:
+        return self.ws.write_message(message)
+
+    async def read_message(self) -> str | None:
+        return await self._inbox.get()
 
     async def execute(self, code: str, timeout: float = 600) -> dict[str, Any]:
-        return await execute_over(self.ws, self.session, code, timeout)
+        return await execute_over(self, self.session, code, timeout)
 
     def close(self) -> None:
         if self.ws is not None:
+            self._reader.cancel()
             self.ws.close()
 
 

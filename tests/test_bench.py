@@ -27,11 +27,29 @@ def bench_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("bench")
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     proc = subprocess.run(
-        [sys.executable, "-m", "jupyter_sleeptime.cli", "bench", str(DATA / "notebooks"),
-         "--questions", str(DATA / "questions.jsonl"), "--out", str(out),
-         "--model", "sleeptime-scripted/bench", "--micro", "--micro-parts", "cell",
-         "--micro-cell-runs", "10"],
-        capture_output=True, text=True, timeout=280, env=env, cwd=out,
+        [
+            sys.executable,
+            "-m",
+            "jupyter_sleeptime.cli",
+            "bench",
+            str(DATA / "notebooks"),
+            "--questions",
+            str(DATA / "questions.jsonl"),
+            "--out",
+            str(out),
+            "--model",
+            "sleeptime-scripted/bench",
+            "--micro",
+            "--micro-parts",
+            "cell",
+            "--micro-cell-runs",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env=env,
+        cwd=out,
     )
     return out, proc
 
@@ -39,11 +57,20 @@ def bench_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 @pytest.mark.timeout(300)
 def test_bench_end_to_end(bench_run):
     out, proc = bench_run
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]
     assert "notebook 1/1 03_gp_army_pandas" in proc.stderr  # progress on stderr
     results = json.loads((out / "results.json").read_text())
-    assert set(results) >= {"meta", "summary", "ratios", "notebooks", "questions", "micro",
-                            "accuracy_by_kind", "amortised", "goals"}
+    assert set(results) >= {
+        "meta",
+        "summary",
+        "ratios",
+        "notebooks",
+        "questions",
+        "micro",
+        "accuracy_by_kind",
+        "amortised",
+        "goals",
+    }
 
     meta = results["meta"]
     assert meta["complete"] is True
@@ -56,7 +83,10 @@ def test_bench_end_to_end(bench_run):
     assert "error" not in nb
     assert nb["cells_executed"] == nb["cells_total"] == 18 and nb["stopped_at_error"] is None
     assert nb["recorded_executions"] == 18  # the extension saw every cell
-    assert nb["sleep_calls"] > 0 and nb["sleep_tokens"] == nb["sleep_prompt_tokens"] + nb["sleep_completion_tokens"]
+    assert (
+        nb["sleep_calls"] > 0
+        and nb["sleep_tokens"] == nb["sleep_prompt_tokens"] + nb["sleep_completion_tokens"]
+    )
     assert nb["sleep_seconds"] >= 2.0  # the idle debounce (2 s) is part of it
     assert nb["last_run"]["ok"]
     assert nb["anticipated"]
@@ -91,7 +121,8 @@ def test_bench_end_to_end(bench_run):
     assert 0.0 <= summary["sleep"]["anticipated_hit_rate"] <= 1.0
     ratios = results["ratios"]
     assert ratios["prompt_tokens"] == pytest.approx(
-        summary["baseline"]["median_prompt_tokens"] / summary["sleep"]["median_prompt_tokens"])
+        summary["baseline"]["median_prompt_tokens"] / summary["sleep"]["median_prompt_tokens"]
+    )
     assert ratios["prompt_tokens"] > 1
     assert set(ratios["baseline_budget"]) >= {"latency", "ttft", "prompt_tokens"}
     amort = results["amortised"]
@@ -99,16 +130,24 @@ def test_bench_end_to_end(bench_run):
     sleep_curve = amort["total"]["sleep"]
     assert sleep_curve == sorted(sleep_curve, reverse=True)  # sleep cost spreads over N
     assert {g["goal"] for g in results["goals"]} and all(
-        g["met"] in (True, False, None) for g in results["goals"])
+        g["met"] in (True, False, None) for g in results["goals"]
+    )
 
     cell = results["micro"]["cell"]
     assert "error" not in cell, cell
     assert cell["enabled_ms"]["n"] == cell["disabled_ms"]["n"] == 10
 
     report = (out / "report.md").read_text()
-    for heading in ("## Goals", "## Per mode", "## Ratios", "## Accuracy by question kind",
-                    "## Sleep-time cost per notebook", "## Amortised compute",
-                    "## Micro-benchmarks", "## Every question"):
+    for heading in (
+        "## Goals",
+        "## Per mode",
+        "## Ratios",
+        "## Accuracy by question kind",
+        "## Sleep-time cost per notebook",
+        "## Amortised compute",
+        "## Micro-benchmarks",
+        "## Every question",
+    ):
         assert heading in report
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
@@ -124,15 +163,31 @@ def test_readme_section_from_results(bench_run, tmp_path):
     assert "median latency" in table and "sleeptime-scripted/bench" in table
 
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n## Performance\n<!-- bench:start -->\nOLD-SECTION\n<!-- bench:end -->\nafter\n")
+    readme.write_text(
+        "# x\n\n## Performance\n<!-- bench:start -->\nOLD-SECTION\n<!-- bench:end -->\nafter\n"
+    )
     update_readme(readme, results)
     text = readme.read_text()
-    assert "OLD-SECTION" not in text and table in text and text.endswith("<!-- bench:end -->\nafter\n")
+    assert (
+        "OLD-SECTION" not in text and table in text and text.endswith("<!-- bench:end -->\nafter\n")
+    )
 
     # --render-only re-renders from results.json and rewrites the README again.
     proc = subprocess.run(
-        [sys.executable, "-m", "jupyter_sleeptime.cli", "bench", "--render-only", "--out", str(out),
-         "--readme", str(readme)], capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "jupyter_sleeptime.cli",
+            "bench",
+            "--render-only",
+            "--out",
+            str(out),
+            "--readme",
+            str(readme),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert readme.read_text() == text
@@ -150,7 +205,8 @@ def test_scoring_and_selection():
     questions = load_questions(DATA / "questions.jsonl")
     assert [x.id for x in questions] == ["03-q1", "03-q3"]
     assert [p.name for p in select_notebooks(DATA / "notebooks", questions, None)] == [
-        "03_gp_army_pandas.ipynb"]
+        "03_gp_army_pandas.ipynb"
+    ]
     assert select_notebooks(DATA / "notebooks", questions, "01_*") == []
     assert select_notebooks(DATA / "notebooks", questions, "03_gp_army_pandas")
 
@@ -165,5 +221,9 @@ def test_statistics_and_order():
     assert [m for _, _, m in blocked[:4]] == ["sleep"] * 4  # sleep first, whatever the list order
     assert [(r, q.id) for r, q, _ in blocked[:4]] == [(0, "q0"), (0, "q1"), (1, "q0"), (1, "q1")]
     inter = ask_plan(qs, ("sleep", "baseline"), 1, "interleaved")
-    assert [(q.id, m) for _, q, m in inter] == [("q0", "sleep"), ("q0", "baseline"),
-                                                 ("q1", "sleep"), ("q1", "baseline")]
+    assert [(q.id, m) for _, q, m in inter] == [
+        ("q0", "sleep"),
+        ("q0", "baseline"),
+        ("q1", "sleep"),
+        ("q1", "baseline"),
+    ]

@@ -39,58 +39,136 @@ from .runner import ORDERS, Settings, run_notebook
 __all__ = ["add_arguments", "render_readme_table", "run", "update_readme"]
 
 MODES = ("sleep", "baseline", "baseline-budget")
-VERSIONED = ("jupyter-sleeptime", "jupyter_server", "ipykernel", "litellm", "llama_cpp_python",
-             "numpy", "pandas", "matplotlib", "scipy", "scikit-learn", "statsmodels")
+VERSIONED = (
+    "jupyter-sleeptime",
+    "jupyter_server",
+    "ipykernel",
+    "litellm",
+    "llama_cpp_python",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "scipy",
+    "scikit-learn",
+    "statsmodels",
+)
 ORDER_NOTES = {
     "blocked": "per notebook, all sleep-mode questions first (the KV cache keeps the prefix idle "
-               "time warmed), then all baseline, then all baseline-budget questions, each asked "
-               "cold (KV cache emptied first)",
+    "time warmed), then all baseline, then all baseline-budget questions, each asked "
+    "cold (KV cache emptied first)",
     "interleaved": "per question sleep → baseline → baseline-budget; baselines cold, and each "
-                   "sleep question after the first finds its warmed prefix evicted by the previous "
-                   "cold baseline (pessimistic for sleep mode)",
+    "sleep question after the first finds its warmed prefix evicted by the previous "
+    "cold baseline (pessimistic for sleep mode)",
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebooks_dir", nargs="?", type=Path, metavar="NOTEBOOKS_DIR",
-                        help="folder of .ipynb files named in the questions file "
-                             "(omit with --micro to run only the micro-benchmarks)")
-    parser.add_argument("--questions", type=Path,
-                        help="questions.jsonl (default: questions.jsonl in or next to NOTEBOOKS_DIR)")
-    parser.add_argument("--out", type=Path, default=Path("sleeptime-bench"),
-                        help="output folder for results.json, report.md, figures (default: %(default)s)")
-    parser.add_argument("--model", default=os.environ.get("JUPYTER_SLEEPTIME_MODEL", ""),
-                        help="LiteLLM model id for answers; default: the embedded local model")
-    parser.add_argument("--sleep-model", default=os.environ.get("JUPYTER_SLEEPTIME_SLEEP_MODEL", ""),
-                        help="LiteLLM model id for idle-time thinking; default: same as --model")
-    parser.add_argument("--modes", default=",".join(MODES),
-                        help="comma list of modes (default: %(default)s)")
+    parser.add_argument(
+        "notebooks_dir",
+        nargs="?",
+        type=Path,
+        metavar="NOTEBOOKS_DIR",
+        help="folder of .ipynb files named in the questions file "
+        "(omit with --micro to run only the micro-benchmarks)",
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        help="questions.jsonl (default: questions.jsonl in or next to NOTEBOOKS_DIR)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("sleeptime-bench"),
+        help="output folder for results.json, report.md, figures (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("JUPYTER_SLEEPTIME_MODEL", ""),
+        help="LiteLLM model id for answers; default: the embedded local model",
+    )
+    parser.add_argument(
+        "--sleep-model",
+        default=os.environ.get("JUPYTER_SLEEPTIME_SLEEP_MODEL", ""),
+        help="LiteLLM model id for idle-time thinking; default: same as --model",
+    )
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma list of modes (default: %(default)s)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="ask every question N times per mode")
-    parser.add_argument("--notebooks", dest="select", metavar="GLOB|LIST",
-                        help="only these notebooks: a glob or a comma list of names")
+    parser.add_argument(
+        "--notebooks",
+        dest="select",
+        metavar="GLOB|LIST",
+        help="only these notebooks: a glob or a comma list of names",
+    )
     parser.add_argument("--limit-questions", type=int, help="at most N questions per notebook")
-    parser.add_argument("--order", choices=ORDERS, default="blocked",
-                        help="question order policy (default: %(default)s; see report.md)")
-    parser.add_argument("--idle-seconds", type=float, default=2.0,
-                        help="SleeptimeApp.idle_seconds for the benchmark servers (default: %(default)s)")
-    parser.add_argument("--sleep-timeout", type=float, default=3600.0,
-                        help="seconds to wait for idle thinking per notebook (default: %(default)s)")
-    parser.add_argument("--micro", action="store_true",
-                        help="also run the micro-benchmarks (alone when NOTEBOOKS_DIR is omitted)")
-    parser.add_argument("--micro-parts", default=",".join(PARTS),
-                        help="which micro-benchmarks (default: %(default)s)")
+    parser.add_argument(
+        "--order",
+        choices=ORDERS,
+        default="blocked",
+        help="question order policy (default: %(default)s; see report.md)",
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=2.0,
+        help="SleeptimeApp.idle_seconds for the benchmark servers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sleep-timeout",
+        type=float,
+        default=3600.0,
+        help="seconds to wait for idle thinking per notebook (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--micro",
+        action="store_true",
+        help="also run the micro-benchmarks (alone when NOTEBOOKS_DIR is omitted)",
+    )
+    parser.add_argument(
+        "--micro-parts",
+        default=",".join(PARTS),
+        help="which micro-benchmarks (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="load test: KERNELS kernels × EXECUTIONS cells at once; every execution must be "
+        "recorded and GET status must stay fast (writes DIR/load.json)",
+    )
+    parser.add_argument("--load-kernels", type=int, default=20)
+    parser.add_argument("--load-executions", type=int, default=200)
     parser.add_argument("--micro-cell-runs", type=int, default=200, help=argparse.SUPPRESS)
     parser.add_argument("--micro-digest-runs", type=int, default=50, help=argparse.SUPPRESS)
-    parser.add_argument("--readme", type=Path,
-                        help="rewrite the section between <!-- bench:start --> and <!-- bench:end -->")
-    parser.add_argument("--render-only", action="store_true",
-                        help="re-render report.md, figures and --readme from DIR/results.json")
-    parser.add_argument("--keep-work", action="store_true", help="keep the temporary notebook roots")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        help="rewrite the section between <!-- bench:start --> and <!-- bench:end -->",
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="re-render report.md, figures and --readme from DIR/results.json",
+    )
+    parser.add_argument(
+        "--keep-work", action="store_true", help="keep the temporary notebook roots"
+    )
 
 
 def _fail(message: str) -> int:
     print(f"jupyter sleeptime bench: {message}", file=sys.stderr)
     return 2
+
+
+def _load(args: argparse.Namespace) -> int:
+    from ..loadtest import run_load
+
+    result = asyncio.run(run_load(args.load_kernels, args.load_executions))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "load.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0 if result["recorded"] == result["expected"] else 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,13 +178,25 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             return _fail(f"{path} does not exist")
         results = json.loads(path.read_text(encoding="utf-8"))
+        # Derived numbers are recomputed from the raw records (e.g. after merging runs).
+        built = summary_module.build(
+            results.get("questions") or [],
+            results.get("notebooks") or [],
+            list(results.get("meta", {}).get("modes") or MODES),
+            results.get("micro"),
+        )
+        results.update(built)
         write_outputs(results, out, args.readme, plots=True)
         print(f"Rendered {out / 'report.md'} from {path}")
         return 0
+    if args.load:
+        return _load(args)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
-        return _fail(f"--modes: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
+        return _fail(
+            f"--modes: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}"
+        )
     parts = [p.strip() for p in args.micro_parts.split(",") if p.strip()] if args.micro else []
     if [p for p in parts if p not in PARTS]:
         return _fail(f"--micro-parts: choose from {', '.join(PARTS)}")
@@ -116,7 +206,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--repeat must be at least 1")
     for name, value in (("--model", args.model), ("--sleep-model", args.sleep_model)):
         if value and "/" not in value:
-            return _fail(f"{name} {value!r}: use a LiteLLM id with a provider prefix, e.g. openai/gpt-4o-mini")
+            return _fail(
+                f"{name} {value!r}: use a LiteLLM id with a provider prefix, e.g. openai/gpt-4o-mini"
+            )
     paths: list[Path] = []
     questions = []
     if args.notebooks_dir is not None:
@@ -124,8 +216,13 @@ def run(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             return _fail(f"{folder} is not a folder")
         qfile = args.questions or next(
-            (p for p in (folder / "questions.jsonl", folder.parent / "questions.jsonl") if p.exists()),
-            None)
+            (
+                p
+                for p in (folder / "questions.jsonl", folder.parent / "questions.jsonl")
+                if p.exists()
+            ),
+            None,
+        )
         if qfile is None or not qfile.exists():
             return _fail("no questions file: pass --questions FILE")
         questions = load_questions(qfile)
@@ -137,22 +234,34 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     settings = Settings(
-        model=args.model, sleep_model=args.sleep_model, modes=tuple(modes), repeat=args.repeat,
-        order=args.order, idle_seconds=args.idle_seconds, sleep_timeout=args.sleep_timeout,
-        logs=out / "logs", keep_work=args.keep_work,
+        model=args.model,
+        sleep_model=args.sleep_model,
+        modes=tuple(modes),
+        repeat=args.repeat,
+        order=args.order,
+        idle_seconds=args.idle_seconds,
+        sleep_timeout=args.sleep_timeout,
+        logs=out / "logs",
+        keep_work=args.keep_work,
     )
     return asyncio.run(_main(args, settings, paths, questions, parts))
 
 
-async def _main(args: argparse.Namespace, settings: Settings, paths: list[Path],
-                questions: list[Any], parts: list[str]) -> int:
+async def _main(
+    args: argparse.Namespace,
+    settings: Settings,
+    paths: list[Path],
+    questions: list[Any],
+    parts: list[str],
+) -> int:
     progress = Progress()
     meta = machine_meta(settings, args)
     records: list[dict[str, Any]] = []
     notebooks: list[dict[str, Any]] = []
     asked = [q for p in paths for q in questions_for(p.name, questions, args.limit_questions)]
-    meta.update(notebooks=[p.name for p in paths], questions=len(asked),
-                question_ids=[q.id for q in asked])
+    meta.update(
+        notebooks=[p.name for p in paths], questions=len(asked), question_ids=[q.id for q in asked]
+    )
     failed = False
     try:
         for index, path in enumerate(paths, 1):
@@ -166,12 +275,22 @@ async def _main(args: argparse.Namespace, settings: Settings, paths: list[Path],
             if record.get("model"):
                 meta["model"], meta["sleep_model"] = record["model"], record["sleep_model"]
             progress.note(_notebook_line(record, rows))
-            write_outputs(assemble(meta, records, notebooks, settings, None, complete=False),
-                          args.out, None, plots=False)
+            write_outputs(
+                assemble(meta, records, notebooks, settings, None, complete=False),
+                args.out,
+                None,
+                plots=False,
+            )
         micro = None
         if parts:
-            micro = await run_micro(parts, settings.traits(), progress, settings.logs,
-                                    cell_runs=args.micro_cell_runs, digest_runs=args.micro_digest_runs)
+            micro = await run_micro(
+                parts,
+                settings.traits(),
+                progress,
+                settings.logs,
+                cell_runs=args.micro_cell_runs,
+                digest_runs=args.micro_digest_runs,
+            )
             failed |= any("error" in v for v in micro.values())
     finally:
         progress.close()
@@ -189,14 +308,22 @@ def _notebook_line(record: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     if "error" in record:
         return f"{record['notebook']}: failed: {record['error']}"
     scored = [r for r in rows if r["correct"] is not None]
-    return (f"{record['notebook']}: {record['cells_executed']}/{record['cells_total']} cells in "
-            f"{record['execution_seconds']:.1f} s; idle thinking {record['sleep_seconds']:.1f} s, "
-            f"{record['sleep_calls']} calls, {record['sleep_tokens']} tokens; {len(rows)} answers, "
-            f"{sum(1 for r in scored if r['correct'])}/{len(scored)} correct")
+    return (
+        f"{record['notebook']}: {record['cells_executed']}/{record['cells_total']} cells in "
+        f"{record['execution_seconds']:.1f} s; idle thinking {record['sleep_seconds']:.1f} s, "
+        f"{record['sleep_calls']} calls, {record['sleep_tokens']} tokens; {len(rows)} answers, "
+        f"{sum(1 for r in scored if r['correct'])}/{len(scored)} correct"
+    )
 
 
-def assemble(meta: dict[str, Any], records: list[dict[str, Any]], notebooks: list[dict[str, Any]],
-             settings: Settings, micro: dict[str, Any] | None, complete: bool) -> dict[str, Any]:
+def assemble(
+    meta: dict[str, Any],
+    records: list[dict[str, Any]],
+    notebooks: list[dict[str, Any]],
+    settings: Settings,
+    micro: dict[str, Any] | None,
+    complete: bool,
+) -> dict[str, Any]:
     built = summary_module.build(records, notebooks, list(settings.modes), micro)
     return {
         "meta": {**meta, "complete": complete},
@@ -267,8 +394,13 @@ def machine_meta(settings: Settings, args: argparse.Namespace) -> dict[str, Any]
         affinity = None
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "usable_cores": affinity, "cpu_model": _cpu_model(),
-                    "memory_gb": _memory_gb(), "platform": platform.platform()},
+        "machine": {
+            "cores": os.cpu_count(),
+            "usable_cores": affinity,
+            "cpu_model": _cpu_model(),
+            "memory_gb": _memory_gb(),
+            "platform": platform.platform(),
+        },
         "loadavg_start": _loadavg(),
         "python": platform.python_version(),
         "versions": versions,
@@ -292,4 +424,3 @@ def _argv() -> list[str]:
     if argv[:1] == ["bench"]:
         argv = argv[1:]
     return argv
-

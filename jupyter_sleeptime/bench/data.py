@@ -34,12 +34,17 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             item = json.loads(line)
-            questions.append(Question(
-                notebook=item["notebook"], id=item["id"], kind=item.get("kind", ""),
-                question=item["question"], answer=item.get("answer", ""),
-                must_contain=[str(t) for t in item.get("must_contain") or []],
-                rubric=item.get("rubric", ""),
-            ))
+            questions.append(
+                Question(
+                    notebook=item["notebook"],
+                    id=item["id"],
+                    kind=item.get("kind", ""),
+                    question=item["question"],
+                    answer=item.get("answer", ""),
+                    must_contain=[str(t) for t in item.get("must_contain") or []],
+                    rubric=item.get("rubric", ""),
+                )
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"{path}:{number}: not a question record ({exc})") from None
     return questions
@@ -61,8 +66,11 @@ def select_notebooks(folder: Path, questions: list[Question], pattern: str | Non
     found = sorted(p for p in folder.glob("*.ipynb") if p.name in asked)
     if pattern:
         wanted = [p.strip() for p in pattern.split(",") if p.strip()]
-        found = [p for p in found if any(fnmatch.fnmatch(p.name, w) or p.name == w
-                                         or p.stem == w for w in wanted)]
+        found = [
+            p
+            for p in found
+            if any(fnmatch.fnmatch(p.name, w) or p.name == w or p.stem == w for w in wanted)
+        ]
     missing = sorted(asked - {p.name for p in folder.glob("*.ipynb")})
     if missing and not pattern:
         raise SystemExit(f"questions name notebooks that are not in {folder}: {', '.join(missing)}")
@@ -75,5 +83,10 @@ def questions_for(notebook: str, questions: list[Question], limit: int | None) -
 
 
 def as_dict(question: Question) -> dict[str, Any]:
-    return {"notebook": question.notebook, "id": question.id, "kind": question.kind,
-            "question": question.question, "must_contain": question.must_contain}
+    return {
+        "notebook": question.notebook,
+        "id": question.id,
+        "kind": question.kind,
+        "question": question.question,
+        "must_contain": question.must_contain,
+    }

@@ -66,8 +66,13 @@ CPU_SETUP = [
 
 
 def _stats(values: list[float]) -> dict[str, float | None]:
-    return {"n": len(values), "p50": median(values), "p95": percentile(values, 95),
-            "min": min(values, default=None), "max": max(values, default=None)}
+    return {
+        "n": len(values),
+        "p50": median(values),
+        "p95": percentile(values, 95),
+        "min": min(values, default=None),
+        "max": max(values, default=None),
+    }
 
 
 class BenchServer(ServerProcess):
@@ -85,16 +90,22 @@ class BenchServer(ServerProcess):
         import socket
 
         args = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
-            "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={self.port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
             "--ServerApp.jpserver_extensions={'jupyter_sleeptime': False}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--allow-root")
         log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the server's lifetime
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ), cwd=self.root_dir)
+        self.proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ), cwd=self.root_dir
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -116,8 +127,14 @@ def _shell_reply(kc: Any, msg_id: str, timeout: float) -> dict[str, Any]:
             return msg["content"]
 
 
-def digest_micro(progress: Progress, runs: int = 50, budget_ms: float = 15.0,
-                 rows: int = 1_000_000, cols: int = 50, small: int = 1000) -> dict[str, Any]:
+def digest_micro(
+    progress: Progress,
+    runs: int = 50,
+    budget_ms: float = 15.0,
+    rows: int = 1_000_000,
+    cols: int = 50,
+    small: int = 1000,
+) -> dict[str, Any]:
     from jupyter_client.manager import start_new_kernel
 
     from ..kernel.digest import execute_kwargs, parse_reply
@@ -126,7 +143,9 @@ def digest_micro(progress: Progress, runs: int = 50, budget_ms: float = 15.0,
     km, kc = start_new_kernel(kernel_name="python3", startup_timeout=120)
     try:
         progress.phase(f"digest: building a {rows:,}×{cols} DataFrame and {small:,} variables")
-        setup = _shell_reply(kc, kc.execute(DIGEST_SETUP.format(rows=rows, cols=cols, small=small)), 600)
+        setup = _shell_reply(
+            kc, kc.execute(DIGEST_SETUP.format(rows=rows, cols=cols, small=small)), 600
+        )
         if setup.get("status") != "ok":
             raise RuntimeError(f"digest setup failed: {setup.get('ename')}: {setup.get('evalue')}")
         kwargs = execute_kwargs(budget_ms=budget_ms)
@@ -149,13 +168,19 @@ def digest_micro(progress: Progress, runs: int = 50, budget_ms: float = 15.0,
             truncated += bool(digest.get("truncated"))
             variables.append(len(digest.get("variables") or []))
         return {
-            "runs": runs, "budget_ms": budget_ms,
+            "runs": runs,
+            "budget_ms": budget_ms,
             "namespace": f"{rows:,}×{cols} float64 DataFrame + {small:,} small variables",
-            "p50_took_ms": median(took), "p95_took_ms": percentile(took, 95),
-            "p50_round_trip_ms": median(trip), "p95_round_trip_ms": percentile(trip, 95),
-            "took_ms": _stats(took), "round_trip_ms": _stats(trip), "first": first,
+            "p50_took_ms": median(took),
+            "p95_took_ms": percentile(took, 95),
+            "p50_round_trip_ms": median(trip),
+            "p95_round_trip_ms": percentile(trip, 95),
+            "took_ms": _stats(took),
+            "round_trip_ms": _stats(trip),
+            "first": first,
             "truncated_runs": truncated,
-            "variables_reported": median(variables), "total_variables": digest.get("total"),
+            "variables_reported": median(variables),
+            "total_variables": digest.get("total"),
         }
     finally:
         kc.stop_channels()
@@ -163,29 +188,46 @@ def digest_micro(progress: Progress, runs: int = 50, budget_ms: float = 15.0,
 
 
 # -- (b) trivial cell ---------------------------------------------------------------------------------
-async def _kernel_on(server: ServerProcess, name: str, extension: bool
-                     ) -> tuple[KernelSocket, SleeptimeClient, str]:
+async def _kernel_on(
+    server: ServerProcess, name: str, extension: bool
+) -> tuple[KernelSocket, SleeptimeClient, str]:
     client = SleeptimeClient(server.url, server.token)
     nbformat.write(nbformat.v4.new_notebook(), server.root_dir / name)
     kernel_id = await client.open_notebook(name)
     kernel = KernelSocket(server.url, server.token, kernel_id)
     await kernel.connect()
     if extension:
-        await wait_kernel_idle(client, kernel_id)
+        await wait_kernel_idle(client, kernel, kernel_id)
     return kernel, client, kernel_id
 
 
-async def cell_micro(progress: Progress, traits: dict[str, Any], logs: Path | None,
-                     runs: int = 200, block: int = 25, warmup: int = 10) -> dict[str, Any]:
+async def cell_micro(
+    progress: Progress,
+    traits: dict[str, Any],
+    logs: Path | None,
+    runs: int = 200,
+    block: int = 25,
+    warmup: int = 10,
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="sleeptime-micro-"))
     (work / "on").mkdir()
     (work / "off").mkdir()
     on_traits = {**traits, "idle_seconds": 3600}  # observing, but no thinking mid-measurement
     servers = {
-        True: BenchServer(work / "on", work / "on.db", on_traits, extension=True,
-                          log_path=(logs / "micro-cell-on.server.log") if logs else None),
-        False: BenchServer(work / "off", work / "off.db", {}, extension=False,
-                           log_path=(logs / "micro-cell-off.server.log") if logs else None),
+        True: BenchServer(
+            work / "on",
+            work / "on.db",
+            on_traits,
+            extension=True,
+            log_path=(logs / "micro-cell-on.server.log") if logs else None,
+        ),
+        False: BenchServer(
+            work / "off",
+            work / "off.db",
+            {},
+            extension=False,
+            log_path=(logs / "micro-cell-off.server.log") if logs else None,
+        ),
     }
     kernels: dict[bool, KernelSocket] = {}
     try:
@@ -215,13 +257,19 @@ async def cell_micro(progress: Progress, traits: dict[str, Any], logs: Path | No
                     times[on].append((time.perf_counter() - started) * 1000)
                     if (result["reply"] or {}).get("status") != "ok":
                         raise RuntimeError("the trivial cell failed")
-                progress.phase(f"cell: {len(times[True])}/{runs} with the extension, "
-                               f"{len(times[False])}/{runs} without", key="cell")
+                progress.phase(
+                    f"cell: {len(times[True])}/{runs} with the extension, "
+                    f"{len(times[False])}/{runs} without",
+                    key="cell",
+                )
             done += min(block, runs - done)
         on_s, off_s = _stats(times[True]), _stats(times[False])
         return {
-            "runs": runs, "block": block, "cell": "x = 1",
-            "enabled_ms": on_s, "disabled_ms": off_s,
+            "runs": runs,
+            "block": block,
+            "cell": "x = 1",
+            "enabled_ms": on_s,
+            "disabled_ms": off_s,
             "p50_difference_ms": (on_s["p50"] or 0) - (off_s["p50"] or 0),
             "p95_difference_ms": (on_s["p95"] or 0) - (off_s["p95"] or 0),
         }
@@ -256,12 +304,22 @@ async def _cpu_sample(server: ServerProcess, kernel_id: str, n: int) -> dict[str
     return {"kernel_s": float(found.group(1)), "wall_s": wall}
 
 
-async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | None,
-                    samples: int = 3, target_s: float = 2.0, in_flight_s: float = 3.0,
-                    wait_s: float = 600.0) -> dict[str, Any]:
+async def cpu_micro(
+    progress: Progress,
+    traits: dict[str, Any],
+    logs: Path | None,
+    samples: int = 3,
+    target_s: float = 2.0,
+    in_flight_s: float = 3.0,
+    wait_s: float = 600.0,
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="sleeptime-micro-"))
-    server = ServerProcess(work, work / "sleeptime.db", {**traits, "max_tokens_per_hour": 0},
-                           log_path=(logs / "micro-cpu.server.log") if logs else None)
+    server = ServerProcess(
+        work,
+        work / "sleeptime.db",
+        {**traits, "max_tokens_per_hour": 0},
+        log_path=(logs / "micro-cpu.server.log") if logs else None,
+    )
     kernel: KernelSocket | None = None
     try:
         progress.phase("cpu: starting a server")
@@ -288,7 +346,9 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
         during: list[dict[str, float]] = []
         note = ""
         for i in range(samples):
-            progress.phase(f"cpu: waiting for thinking to be in flight ({i + 1}/{samples})", key="cpu")
+            progress.phase(
+                f"cpu: waiting for thinking to be in flight ({i + 1}/{samples})", key="cpu"
+            )
             since: float | None = None
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -300,8 +360,10 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
                     since = None
                 await asyncio.sleep(0.2)
             else:
-                note = ("thinking was never in flight for long enough to measure "
-                        "(a fast remote or scripted model?)")
+                note = (
+                    "thinking was never in flight for long enough to measure "
+                    "(a fast remote or scripted model?)"
+                )
                 break
             progress.phase(f"cpu: sample {i + 1}/{samples} while thinking", key="cpu")
             sample = await _cpu_sample(server, kernel_id, n)
@@ -312,7 +374,9 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
             try:
                 await client.wait_idle_thinking(kernel_id, timeout=wait_s)
                 for i in range(samples):
-                    progress.phase(f"cpu: idle sample {i + 1}/{samples} (after thinking)", key="cpu")
+                    progress.phase(
+                        f"cpu: idle sample {i + 1}/{samples} (after thinking)", key="cpu"
+                    )
                     after.append(await _cpu_sample(server, kernel_id, n))
             except TimeoutError:
                 note = f"thinking did not finish within {wait_s:.0f} s: no 'after' samples"
@@ -322,12 +386,18 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
         overhead = (during_med / idle_med - 1) if idle_med and during_med else None
         state = await client.kernel(kernel_id)
         return {
-            "model": status.get("sleep_model"), "loop_iterations": n, "target_s": target_s,
-            "idle_before": before, "during_thinking": during, "idle_after": after,
-            "median_idle_s": idle_med, "median_during_s": during_med,
+            "model": status.get("sleep_model"),
+            "loop_iterations": n,
+            "target_s": target_s,
+            "idle_before": before,
+            "during_thinking": during,
+            "idle_after": after,
+            "median_idle_s": idle_med,
+            "median_during_s": during_med,
             "median_idle_wall_s": median(s["wall_s"] for s in idle),
             "median_during_wall_s": median(s["wall_s"] for s in during),
-            "overhead": overhead, "note": note,
+            "overhead": overhead,
+            "note": note,
             "sleep_usage": state["usage"]["sleep"],
         }
     finally:
@@ -337,9 +407,14 @@ async def cpu_micro(progress: Progress, traits: dict[str, Any], logs: Path | Non
         shutil.rmtree(work, ignore_errors=True)
 
 
-async def run_micro(parts: list[str], traits: dict[str, Any], progress: Progress,
-                    logs: Path | None, cell_runs: int = 200, digest_runs: int = 50
-                    ) -> dict[str, Any]:
+async def run_micro(
+    parts: list[str],
+    traits: dict[str, Any],
+    progress: Progress,
+    logs: Path | None,
+    cell_runs: int = 200,
+    digest_runs: int = 50,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part in parts:
         progress.at(f"micro {part}")
@@ -360,8 +435,12 @@ async def run_micro(parts: list[str], traits: dict[str, Any], progress: Progress
 def _brief(part: str, result: dict[str, Any]) -> dict[str, Any]:
     if "error" in result:
         return result
-    keys = {"digest": ("p50_took_ms", "p95_took_ms", "p50_round_trip_ms", "p95_round_trip_ms"),
-            "cell": ("p50_difference_ms", "p95_difference_ms"),
-            "cpu": ("median_idle_s", "median_during_s", "overhead")}[part]
-    return {k: (round(result[k], 3) if isinstance(result.get(k), float) else result.get(k))
-            for k in keys}
+    keys = {
+        "digest": ("p50_took_ms", "p95_took_ms", "p50_round_trip_ms", "p95_round_trip_ms"),
+        "cell": ("p50_difference_ms", "p95_difference_ms"),
+        "cpu": ("median_idle_s", "median_during_s", "overhead"),
+    }[part]
+    return {
+        k: (round(result[k], 3) if isinstance(result.get(k), float) else result.get(k))
+        for k in keys
+    }

@@ -19,8 +19,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def _strip(ax: Any, groups: list[list[float]], labels: list[str], ylabel: str,
-           title: str, log: bool) -> None:
+def _strip(
+    ax: Any, groups: list[list[float]], labels: list[str], ylabel: str, title: str, log: bool
+) -> None:
     jitter = random.Random(0)
     data = [g or [float("nan")] for g in groups]
     ax.boxplot(data, showfliers=False, widths=0.5)
@@ -45,10 +46,22 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     written: list[Path] = []
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
-    _strip(ax, [[q["latency_ms"] / 1000 for q in rows if q["mode"] == m] for m in modes], modes,
-           "answer latency (s)", "Whole answer", log=True)
-    _strip(ax2, [[q["ttft_ms"] / 1000 for q in rows if q["mode"] == m] for m in modes], modes,
-           "time to first token (s)", "First token", log=True)
+    _strip(
+        ax,
+        [[q["latency_ms"] / 1000 for q in rows if q["mode"] == m] for m in modes],
+        modes,
+        "answer latency (s)",
+        "Whole answer",
+        log=True,
+    )
+    _strip(
+        ax2,
+        [[q["ttft_ms"] / 1000 for q in rows if q["mode"] == m] for m in modes],
+        modes,
+        "time to first token (s)",
+        "First token",
+        log=True,
+    )
     fig.suptitle(f"Latency per mode ({caption})")
     written.append(_save(fig, out / "latency.png", plt))
 
@@ -61,8 +74,14 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     for i, m in enumerate(modes, 1):
         uncached = [q["prompt_tokens"] - q["cached_tokens"] for q in rows if q["mode"] == m]
         if any(q["cached_tokens"] for q in rows if q["mode"] == m):
-            ax.scatter([i + 0.3] * len(uncached), [max(u, 0.5) for u in uncached], marker="_",
-                       s=80, color="black", label="not reused from KV cache" if i == 1 else None)
+            ax.scatter(
+                [i + 0.3] * len(uncached),
+                [max(u, 0.5) for u in uncached],
+                marker="_",
+                s=80,
+                color="black",
+                label="not reused from KV cache" if i == 1 else None,
+            )
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize=8)
     written.append(_save(fig, out / "prompt_tokens.png", plt))
@@ -77,8 +96,13 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
         bars = ax.bar(xs, values, width, label=m, color=COLORS.get(m))
         for bar, k in zip(bars, names, strict=True):
             cell = kinds[k][m]
-            ax.annotate(f"{cell['correct']}/{cell['n']}", (bar.get_x() + bar.get_width() / 2,
-                        bar.get_height()), ha="center", va="bottom", fontsize=7)
+            ax.annotate(
+                f"{cell['correct']}/{cell['n']}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
     ax.set_xticks(range(len(names)), names)
     ax.set_ylim(0, 110)
     ax.set_ylabel("correct (%)")
@@ -90,13 +114,24 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     amort = results.get("amortised")
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     if amort:
-        keys = (("total", "-"), ("uncached", ":")) if amort.get("uncached_differs", True) \
+        keys = (
+            (("total", "-"), ("uncached", ":"))
+            if amort.get("uncached_differs", True)
             else (("total", "-"),)
+        )
         for key, style in keys:
             for mode, series in (amort.get(key) or {}).items():
-                label = f"{mode}" + (" (sleep tokens / N + query)" if mode == "sleep" else " (query)")
-                ax.plot(amort["n"], series, style, marker="o" if key == "total" else None,
-                        color=COLORS.get(mode), label=label if key == "total" else None)
+                label = f"{mode}" + (
+                    " (sleep tokens / N + query)" if mode == "sleep" else " (query)"
+                )
+                ax.plot(
+                    amort["n"],
+                    series,
+                    style,
+                    marker="o" if key == "total" else None,
+                    color=COLORS.get(mode),
+                    label=label if key == "total" else None,
+                )
         if len(keys) > 1:
             ax.plot([], [], ":", color="grey", label="uncached query prompt tokens")
         ax.legend(fontsize=8)

@@ -30,7 +30,11 @@ class Progress:
         self.where = where
 
     def phase(self, text: str, key: str | None = None) -> None:
-        line = f"[{self.elapsed()}] {self.where} · {text}" if self.where else f"[{self.elapsed()}] {text}"
+        line = (
+            f"[{self.elapsed()}] {self.where} · {text}"
+            if self.where
+            else f"[{self.elapsed()}] {text}"
+        )
         key = key if key is not None else text
         now = time.monotonic()
         if self.tty:

@@ -47,8 +47,10 @@ def table(header: list[str], rows: list[list[str]], align: str | None = None) ->
     align = align or "l" + "r" * (len(header) - 1)
     marks = [":---" if a == "l" else "---:" for a in align]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks) + " |"]
-    lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |"
-              for row in rows]
+    lines += [
+        "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |"
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -62,8 +64,10 @@ def _accuracy_cell(summary: dict[str, Any]) -> str:
 
 def machine_line(meta: dict[str, Any]) -> str:
     machine = meta.get("machine", {})
-    return (f"{machine.get('cpu_model') or 'unknown CPU'}, {machine.get('cores')} cores"
-            f"{', ' + str(machine.get('memory_gb')) + ' GB RAM' if machine.get('memory_gb') else ''}")
+    return (
+        f"{machine.get('cpu_model') or 'unknown CPU'}, {machine.get('cores')} cores"
+        f"{', ' + str(machine.get('memory_gb')) + ' GB RAM' if machine.get('memory_gb') else ''}"
+    )
 
 
 def _measured(goal: dict[str, Any]) -> str:
@@ -108,119 +112,264 @@ def render_report(results: dict[str, Any]) -> str:
     ]
     if results.get("goals"):
         out += ["## Goals", ""]
-        out.append(table(["goal", "target", "measured", "status"],
-                         [[g["goal"], g["target"], _measured(g), _status(g)] for g in results["goals"]],
-                         "lllr"))
+        out.append(
+            table(
+                ["goal", "target", "measured", "status"],
+                [[g["goal"], g["target"], _measured(g), _status(g)] for g in results["goals"]],
+                "lllr",
+            )
+        )
         notes = [f"- {g['goal']}: {g['note']}" for g in results["goals"] if g.get("note")]
         notes += limits(results)
         if notes:
             out += ["", *notes]
         out.append("")
     if summary:
-        out += ["## Per mode", "",
-                "Latency and time to first token are server-side (from the `done` event); client "
-                "round trips are in results.json. Uncached prompt tokens = prompt tokens whose KV "
-                "entries were not reused (what the model actually prefilled at query time).", ""]
+        out += [
+            "## Per mode",
+            "",
+            "Latency and time to first token are server-side (from the `done` event); client "
+            "round trips are in results.json. Uncached prompt tokens = prompt tokens whose KV "
+            "entries were not reused (what the model actually prefilled at query time).",
+            "",
+        ]
         rows = []
         for mode in modes:
             s = summary[mode]
-            hits = "–" if s.get("anticipated_hit_rate") is None else \
-                f"{s['anticipated_hits']} ({pct(s['anticipated_hit_rate'])})"
-            rows.append([f"`{mode}`", str(s["n"]), _accuracy_cell(s), ms(s["median_latency_ms"]),
-                         ms(s["p95_latency_ms"]), ms(s["median_ttft_ms"]), ms(s["p95_ttft_ms"]),
-                         num(s["median_prompt_tokens"]), num(s["median_uncached_prompt_tokens"]),
-                         num(s["median_completion_tokens"]), hits, str(s["n_errors"])])
-        out.append(table(["mode", "n", "accuracy", "median latency", "p95 latency", "median TTFT",
-                          "p95 TTFT", "median prompt tok", "median uncached", "median completion",
-                          "anticipated hits", "errors"], rows))
+            hits = (
+                "–"
+                if s.get("anticipated_hit_rate") is None
+                else f"{s['anticipated_hits']} ({pct(s['anticipated_hit_rate'])})"
+            )
+            rows.append(
+                [
+                    f"`{mode}`",
+                    str(s["n"]),
+                    _accuracy_cell(s),
+                    ms(s["median_latency_ms"]),
+                    ms(s["p95_latency_ms"]),
+                    ms(s["median_ttft_ms"]),
+                    ms(s["p95_ttft_ms"]),
+                    num(s["median_prompt_tokens"]),
+                    num(s["median_uncached_prompt_tokens"]),
+                    num(s["median_completion_tokens"]),
+                    hits,
+                    str(s["n_errors"]),
+                ]
+            )
+        out.append(
+            table(
+                [
+                    "mode",
+                    "n",
+                    "accuracy",
+                    "median latency",
+                    "p95 latency",
+                    "median TTFT",
+                    "p95 TTFT",
+                    "median prompt tok",
+                    "median uncached",
+                    "median completion",
+                    "anticipated hits",
+                    "errors",
+                ],
+                rows,
+            )
+        )
         out += ["", "## Ratios (baseline ÷ sleep; > 1 means sleep mode is faster / smaller)", ""]
         r = results.get("ratios", {})
-        cols = [("baseline", r)] + ([("baseline-budget", r["baseline_budget"])]
-                                    if r.get("baseline_budget") else [])
-        cols = [(name, values) for name, values in cols if values.get("latency") is not None
-                or values.get("prompt_tokens") is not None]
+        cols = [("baseline", r)] + (
+            [("baseline-budget", r["baseline_budget"])] if r.get("baseline_budget") else []
+        )
+        cols = [
+            (name, values)
+            for name, values in cols
+            if values.get("latency") is not None or values.get("prompt_tokens") is not None
+        ]
         if cols:
-            names = {"latency": "median latency", "p95_latency": "p95 latency",
-                     "ttft": "median time to first token", "prompt_tokens": "median prompt tokens",
-                     "uncached_prompt_tokens": "median uncached prompt tokens"}
-            out.append(table(["", *[f"`{c}` ÷ `sleep`" for c, _ in cols]],
-                             [[label, *[ratio(v.get(key)) for _, v in cols]]
-                              for key, label in names.items()]))
+            names = {
+                "latency": "median latency",
+                "p95_latency": "p95 latency",
+                "ttft": "median time to first token",
+                "prompt_tokens": "median prompt tokens",
+                "uncached_prompt_tokens": "median uncached prompt tokens",
+            }
+            out.append(
+                table(
+                    ["", *[f"`{c}` ÷ `sleep`" for c, _ in cols]],
+                    [
+                        [label, *[ratio(v.get(key)) for _, v in cols]]
+                        for key, label in names.items()
+                    ],
+                )
+            )
         else:
             out.append("Not computable (needs sleep mode and a baseline mode).")
-        out += ["", "## Accuracy by question kind", "",
-                "Automatic score: every `must_contain` token occurs in the answer (case-insensitive). "
-                "Questions with an empty `must_contain` are judged by their rubric only and are not "
-                "counted here.", ""]
+        out += [
+            "",
+            "## Accuracy by question kind",
+            "",
+            "Automatic score: every `must_contain` token occurs in the answer (case-insensitive). "
+            "Questions with an empty `must_contain` are judged by their rubric only and are not "
+            "counted here.",
+            "",
+        ]
         kinds = results.get("accuracy_by_kind", {})
-        out.append(table(["kind", *[f"`{m}`" for m in modes]],
-                         [[kind, *[frac(v[m]["correct"], v[m]["n"]) for m in modes]]
-                          for kind, v in kinds.items()]))
-        out += ["", "![latency per mode](latency.png)", "",
-                "![query-time prompt tokens per mode](prompt_tokens.png)", "",
-                "![accuracy by question kind](accuracy_by_kind.png)", ""]
+        out.append(
+            table(
+                ["kind", *[f"`{m}`" for m in modes]],
+                [
+                    [kind, *[frac(v[m]["correct"], v[m]["n"]) for m in modes]]
+                    for kind, v in kinds.items()
+                ],
+            )
+        )
+        out += [
+            "",
+            "![latency per mode](latency.png)",
+            "",
+            "![query-time prompt tokens per mode](prompt_tokens.png)",
+            "",
+            "![accuracy by question kind](accuracy_by_kind.png)",
+            "",
+        ]
     notebooks = results.get("notebooks") or []
     if notebooks:
-        out += ["## Sleep-time cost per notebook", "",
-                "Sleep seconds run from the end of the last cell (the kernel goes idle) until idle "
-                "thinking has nothing left to do, idle debounce included; *thinking run* is the "
-                "scheduler's own run time. Tokens are prompt + completion of every idle-time call "
-                "(KV warm-up included).", ""]
+        out += [
+            "## Sleep-time cost per notebook",
+            "",
+            "Sleep seconds run from the end of the last cell (the kernel goes idle) until idle "
+            "thinking has nothing left to do, idle debounce included; *thinking run* is the "
+            "scheduler's own run time. Tokens are prompt + completion of every idle-time call "
+            "(KV warm-up included).",
+            "",
+        ]
         rows = []
         for nb in notebooks:
             stop = nb.get("stopped_at_error")
-            rows.append([
-                nb["notebook"],
-                f"{nb.get('cells_executed', '–')}/{nb.get('cells_total', '–')}"
-                + (f" (stopped: {stop['ename']})" if stop else ""),
-                seconds(nb.get("execution_seconds")), seconds(nb.get("sleep_seconds")),
-                seconds(nb.get("thinking_run_seconds")), num(nb.get("sleep_calls")),
-                num(nb.get("sleep_prompt_tokens")), num(nb.get("sleep_completion_tokens")),
-                str(len(nb.get("anticipated") or [])), str(nb.get("questions", 0)),
-                nb.get("error", "") or ("" if (nb.get("last_run") or {}).get("ok", True)
-                                        else f"last run: {(nb.get('last_run') or {}).get('error')}"),
-            ])
-        out.append(table(["notebook", "cells run", "execution", "sleep", "thinking run", "calls",
-                          "prompt tok", "completion tok", "anticipated", "questions", "problems"],
-                         rows, "lrrrrrrrrrl"))
+            rows.append(
+                [
+                    nb["notebook"],
+                    f"{nb.get('cells_executed', '–')}/{nb.get('cells_total', '–')}"
+                    + (f" (stopped: {stop['ename']})" if stop else ""),
+                    seconds(nb.get("execution_seconds")),
+                    seconds(nb.get("sleep_seconds")),
+                    seconds(nb.get("thinking_run_seconds")),
+                    num(nb.get("sleep_calls")),
+                    num(nb.get("sleep_prompt_tokens")),
+                    num(nb.get("sleep_completion_tokens")),
+                    str(len(nb.get("anticipated") or [])),
+                    str(nb.get("questions", 0)),
+                    nb.get("error", "")
+                    or (
+                        ""
+                        if (nb.get("last_run") or {}).get("ok", True)
+                        else f"last run: {(nb.get('last_run') or {}).get('error')}"
+                    ),
+                ]
+            )
+        out.append(
+            table(
+                [
+                    "notebook",
+                    "cells run",
+                    "execution",
+                    "sleep",
+                    "thinking run",
+                    "calls",
+                    "prompt tok",
+                    "completion tok",
+                    "anticipated",
+                    "questions",
+                    "problems",
+                ],
+                rows,
+                "lrrrrrrrrrl",
+            )
+        )
         out.append("")
     amort = results.get("amortised")
     if amort:
-        out += ["## Amortised compute per question (the paper's Figure 9 view)", "",
-                "Tokens per question when N questions share one notebook state: sleep mode pays "
-                "its idle-time tokens once per notebook (÷ N) plus its query tokens; the baselines "
-                "pay query tokens only. Mean over notebooks; prompt + completion tokens "
-                "(*uncached*: query prompt tokens reused from the KV cache not counted).", ""]
+        out += [
+            "## Amortised compute per question (the paper's Figure 9 view)",
+            "",
+            "Tokens per question when N questions share one notebook state: sleep mode pays "
+            "its idle-time tokens once per notebook (÷ N) plus its query tokens; the baselines "
+            "pay query tokens only. Mean over notebooks; prompt + completion tokens "
+            "(*uncached*: query prompt tokens reused from the KV cache not counted).",
+            "",
+        ]
         picks = [n for n in (1, 2, 3, 5, 10) if n in amort["n"]]
         rows = []
         keys = ("total", "uncached") if amort.get("uncached_differs", True) else ("total",)
         for label, key in ((k, k) for k in keys):
             for mode, series in (amort.get(key) or {}).items():
-                rows.append([f"`{mode}` ({label})",
-                             *[num(series[amort["n"].index(n)]) for n in picks]])
+                rows.append(
+                    [f"`{mode}` ({label})", *[num(series[amort["n"].index(n)]) for n in picks]]
+                )
         out.append(table(["mode", *[f"N = {n}" for n in picks]], rows))
         be = amort.get("break_even_questions")
-        when = (f"{be:.1f} questions per notebook" if be
-                else "no number of questions (its query tokens are not lower)")
-        out += ["", f"Sleep mode breaks even with the full baseline after {when} (total tokens).",
-                "", "![amortised compute](amortised.png)", ""]
+        when = (
+            f"{be:.1f} questions per notebook"
+            if be
+            else "no number of questions (its query tokens are not lower)"
+        )
+        out += [
+            "",
+            f"Sleep mode breaks even with the full baseline after {when} (total tokens).",
+            "",
+            "![amortised compute](amortised.png)",
+            "",
+        ]
     micro = results.get("micro")
     if micro:
         out += ["## Micro-benchmarks", ""]
         out += render_micro(micro)
     questions = results.get("questions") or []
     if questions:
-        out += ["## Every question", "",
-                "Answers are in results.json. `missing`: `must_contain` tokens absent from the answer.", ""]
-        rows = [[q["notebook"].removesuffix(".ipynb"), q["id"], q["kind"], q["mode"],
-                 q.get("source") or "", ms(q["latency_ms"]), ms(q["ttft_ms"]),
-                 num(q["prompt_tokens"]), num(q["cached_tokens"]), num(q["completion_tokens"]),
-                 "–" if q["correct"] is None else ("yes" if q["correct"] else "no"),
-                 ", ".join(q.get("missing") or []) or (q.get("error") or "")[:80]]
-                for q in questions]
-        out.append(table(["notebook", "id", "kind", "mode", "source", "latency", "TTFT", "prompt",
-                          "cached", "completion", "correct", "missing / error"], rows,
-                         "llllrrrrrrrl"))
+        out += [
+            "## Every question",
+            "",
+            "Answers are in results.json. `missing`: `must_contain` tokens absent from the answer.",
+            "",
+        ]
+        rows = [
+            [
+                q["notebook"].removesuffix(".ipynb"),
+                q["id"],
+                q["kind"],
+                q["mode"],
+                q.get("source") or "",
+                ms(q["latency_ms"]),
+                ms(q["ttft_ms"]),
+                num(q["prompt_tokens"]),
+                num(q["cached_tokens"]),
+                num(q["completion_tokens"]),
+                "–" if q["correct"] is None else ("yes" if q["correct"] else "no"),
+                ", ".join(q.get("missing") or []) or (q.get("error") or "")[:80],
+            ]
+            for q in questions
+        ]
+        out.append(
+            table(
+                [
+                    "notebook",
+                    "id",
+                    "kind",
+                    "mode",
+                    "source",
+                    "latency",
+                    "TTFT",
+                    "prompt",
+                    "cached",
+                    "completion",
+                    "correct",
+                    "missing / error",
+                ],
+                rows,
+                "llllrrrrrrrl",
+            )
+        )
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -239,17 +388,21 @@ def limits(results: dict[str, Any]) -> list[str]:
                 f"(sleep) vs {num(base['median_completion_tokens'])} (baseline) completion tokens; "
                 "decoding costs the same per token in both modes, so it bounds the latency ratio "
                 "however small the sleep-mode prompt gets. Median time to first token (prefill) "
-                f"is {ms(sleep['median_ttft_ms'])} vs {ms(base['median_ttft_ms'])}.")
+                f"is {ms(sleep['median_ttft_ms'])} vs {ms(base['median_ttft_ms'])}."
+            )
         if "prompt tokens" in goal["goal"] and sleep and base:
             notes.append(
                 f"- Why prompt tokens missed: the sleep-mode prompt carries c′ + digest + relevant "
                 f"cells (median {num(sleep['median_prompt_tokens'])} tokens, of which "
                 f"{num(sleep['median_uncached_prompt_tokens'])} uncached) against "
                 f"{num(base['median_prompt_tokens'])} for the whole notebook; short notebooks leave "
-                "little to save.")
+                "little to save."
+            )
         if "accuracy" in goal["goal"]:
-            notes.append("- Accuracy: see the table by question kind and the per-question "
-                         "`missing` tokens for where sleep mode lost.")
+            notes.append(
+                "- Accuracy: see the table by question kind and the per-question "
+                "`missing` tokens for where sleep mode lost."
+            )
     return notes
 
 
@@ -260,52 +413,105 @@ def render_micro(micro: dict[str, Any]) -> list[str]:
         if "error" in digest:
             out += [f"Kernel digest: failed ({digest['error']}).", ""]
         else:
-            out += [f"**Kernel digest** — {digest['runs']} digests, {digest['namespace']}, "
-                    f"budget {digest['budget_ms']:g} ms ({digest['truncated_runs']} runs truncated by "
-                    f"the time budget or the variable cap; median {num(digest['variables_reported'])} of "
-                    f"{digest.get('total_variables')} variables reported):", ""]
-            out.append(table(["", "p50", "p95", "max"], [
-                ["kernel-side `took_ms`", ms(digest["took_ms"]["p50"]), ms(digest["took_ms"]["p95"]),
-                 ms(digest["took_ms"]["max"])],
-                ["client round trip", ms(digest["round_trip_ms"]["p50"]),
-                 ms(digest["round_trip_ms"]["p95"]), ms(digest["round_trip_ms"]["max"])],
-            ]))
+            out += [
+                f"**Kernel digest** — {digest['runs']} digests, {digest['namespace']}, "
+                f"budget {digest['budget_ms']:g} ms ({digest['truncated_runs']} runs truncated by "
+                f"the time budget or the variable cap; median {num(digest['variables_reported'])} of "
+                f"{digest.get('total_variables')} variables reported):",
+                "",
+            ]
+            out.append(
+                table(
+                    ["", "p50", "p95", "max"],
+                    [
+                        [
+                            "kernel-side `took_ms`",
+                            ms(digest["took_ms"]["p50"]),
+                            ms(digest["took_ms"]["p95"]),
+                            ms(digest["took_ms"]["max"]),
+                        ],
+                        [
+                            "client round trip",
+                            ms(digest["round_trip_ms"]["p50"]),
+                            ms(digest["round_trip_ms"]["p95"]),
+                            ms(digest["round_trip_ms"]["max"]),
+                        ],
+                    ],
+                )
+            )
             first = digest.get("first") or {}
-            out += ["", f"First digest of the kernel (unpacks the digest code, not counted above): "
-                    f"{ms(first.get('took_ms'))} in the kernel, {ms(first.get('round_trip_ms'))} round trip.", ""]
+            out += [
+                "",
+                f"First digest of the kernel (unpacks the digest code, not counted above): "
+                f"{ms(first.get('took_ms'))} in the kernel, {ms(first.get('round_trip_ms'))} round trip.",
+                "",
+            ]
     cell = micro.get("cell")
     if cell:
         if "error" in cell:
             out += [f"Trivial cell: failed ({cell['error']}).", ""]
         else:
-            out += [f"**Trivial cell** (`{cell['cell']}`, {cell['runs']} runs each over the kernel "
-                    f"websocket, alternating blocks of {cell['block']}):", ""]
+            out += [
+                f"**Trivial cell** (`{cell['cell']}`, {cell['runs']} runs each over the kernel "
+                f"websocket, alternating blocks of {cell['block']}):",
+                "",
+            ]
             on, off = cell["enabled_ms"], cell["disabled_ms"]
-            out.append(table(["", "p50", "p95", "max"], [
-                ["extension enabled", ms(on["p50"]), ms(on["p95"]), ms(on["max"])],
-                ["extension not loaded", ms(off["p50"]), ms(off["p95"]), ms(off["max"])],
-                ["difference", ms(cell["p50_difference_ms"]), ms(cell["p95_difference_ms"]), ""],
-            ]))
+            out.append(
+                table(
+                    ["", "p50", "p95", "max"],
+                    [
+                        ["extension enabled", ms(on["p50"]), ms(on["p95"]), ms(on["max"])],
+                        ["extension not loaded", ms(off["p50"]), ms(off["p95"]), ms(off["max"])],
+                        [
+                            "difference",
+                            ms(cell["p50_difference_ms"]),
+                            ms(cell["p95_difference_ms"]),
+                            "",
+                        ],
+                    ],
+                )
+            )
             out.append("")
     cpu = micro.get("cpu")
     if cpu:
         if "error" in cpu:
             out += [f"CPU-bound cell: failed ({cpu['error']}).", ""]
         else:
-            out += [f"**CPU-bound cell** (pure-Python loop of {cpu['loop_iterations']:,} iterations, "
-                    f"about {cpu['target_s']:g} s; time measured inside the kernel) while "
-                    f"`{cpu['model']}` thinks in the background vs with the extension idle:", ""]
+            out += [
+                f"**CPU-bound cell** (pure-Python loop of {cpu['loop_iterations']:,} iterations, "
+                f"about {cpu['target_s']:g} s; time measured inside the kernel) while "
+                f"`{cpu['model']}` thinks in the background vs with the extension idle:",
+                "",
+            ]
             idle = cpu["idle_before"] + cpu["idle_after"]
-            out.append(table(["", "samples", "median (kernel)", "median (wall)"], [
-                ["extension idle", str(len(idle)), seconds(cpu["median_idle_s"]),
-                 seconds(cpu["median_idle_wall_s"])],
-                ["thinking in flight", str(len(cpu["during_thinking"])),
-                 seconds(cpu["median_during_s"]), seconds(cpu["median_during_wall_s"])],
-            ]))
+            out.append(
+                table(
+                    ["", "samples", "median (kernel)", "median (wall)"],
+                    [
+                        [
+                            "extension idle",
+                            str(len(idle)),
+                            seconds(cpu["median_idle_s"]),
+                            seconds(cpu["median_idle_wall_s"]),
+                        ],
+                        [
+                            "thinking in flight",
+                            str(len(cpu["during_thinking"])),
+                            seconds(cpu["median_during_s"]),
+                            seconds(cpu["median_during_wall_s"]),
+                        ],
+                    ],
+                )
+            )
             over = cpu.get("overhead")
-            out += ["", "Slowdown while thinking: "
-                    + ("not measured" if over is None else f"{100 * over:+.1f} %")
-                    + (f" ({cpu['note']})" if cpu.get("note") else ""), ""]
+            out += [
+                "",
+                "Slowdown while thinking: "
+                + ("not measured" if over is None else f"{100 * over:+.1f} %")
+                + (f" ({cpu['note']})" if cpu.get("note") else ""),
+                "",
+            ]
     return out
 
 
@@ -322,40 +528,62 @@ def render_readme_table(results: dict[str, Any]) -> str:
             ["p95 latency", *[ms(summary[m]["p95_latency_ms"]) for m in modes]],
             ["median time to first token", *[ms(summary[m]["median_ttft_ms"]) for m in modes]],
             ["median prompt tokens", *[num(summary[m]["median_prompt_tokens"]) for m in modes]],
-            ["… not reused from the KV cache", *[num(summary[m]["median_uncached_prompt_tokens"])
-                                                 for m in modes]],
+            [
+                "… not reused from the KV cache",
+                *[num(summary[m]["median_uncached_prompt_tokens"]) for m in modes],
+            ],
             ["accuracy (automatic check)", *[_accuracy_cell(summary[m]) for m in modes]],
         ]
         if "sleep" in modes:
             s = summary["sleep"]
-            rows.append(["idle-time cost per notebook",
-                         *[f"{num(s['sleep_tokens_per_notebook'])} tok, "
-                           f"{seconds(s['sleep_seconds_per_notebook'])}" if m == "sleep" else "–"
-                           for m in modes]])
+            rows.append(
+                [
+                    "idle-time cost per notebook",
+                    *[
+                        f"{num(s['sleep_tokens_per_notebook'])} tok, "
+                        f"{seconds(s['sleep_seconds_per_notebook'])}"
+                        if m == "sleep"
+                        else "–"
+                        for m in modes
+                    ],
+                ]
+            )
         lines.append(table(["", *[f"`{m}`" for m in modes]], rows))
         r = results.get("ratios", {})
         if r.get("latency") is not None or r.get("prompt_tokens") is not None:
-            lines += ["", f"Sleep mode vs the full-notebook baseline: median latency "
-                      f"{ratio(r.get('latency'))} lower, time to first token {ratio(r.get('ttft'))} "
-                      f"lower, {ratio(r.get('prompt_tokens'))} fewer prompt tokens."]
+            lines += [
+                "",
+                f"Sleep mode vs the full-notebook baseline: median latency "
+                f"{ratio(r.get('latency'))} lower, time to first token {ratio(r.get('ttft'))} "
+                f"lower, {ratio(r.get('prompt_tokens'))} fewer prompt tokens.",
+            ]
         amort = results.get("amortised") or {}
         if amort.get("break_even_questions"):
-            lines.append(f"Idle-time tokens pay for themselves after "
-                         f"{amort['break_even_questions']:.1f} questions per notebook.")
+            lines.append(
+                f"Idle-time tokens pay for themselves after "
+                f"{amort['break_even_questions']:.1f} questions per notebook."
+            )
     missed = [g["goal"] for g in results.get("goals", []) if g.get("met") is False]
     met = [g["goal"] for g in results.get("goals", []) if g.get("met")]
     if met or missed:
-        lines += ["", f"Goals met: {', '.join(met) or 'none'}. "
-                  f"Goals missed: {', '.join(missed) or 'none'}."]
+        lines += [
+            "",
+            f"Goals met: {', '.join(met) or 'none'}. Goals missed: {', '.join(missed) or 'none'}.",
+        ]
     micro = results.get("micro") or {}
     if (micro.get("digest") or {}).get("p95_took_ms") is not None:
         d = micro["digest"]
-        lines.append(f"Kernel digest ({d['namespace']}): p95 {ms(d['p95_took_ms'])} in the kernel, "
-                     f"{ms(d['p95_round_trip_ms'])} round trip.")
-    lines += ["", f"{len(meta.get('notebooks') or [])} notebooks, {meta.get('questions')} questions, "
-              f"`{meta.get('model')}` on {machine_line(meta)}, {meta.get('date', '')[:10]}. "
-              "Baselines are measured cold (KV cache emptied before each question); "
-              f"order `{meta.get('order')}`. Reproduce with `{meta.get('command', 'jupyter sleeptime bench')}`."]
+        lines.append(
+            f"Kernel digest ({d['namespace']}): p95 {ms(d['p95_took_ms'])} in the kernel, "
+            f"{ms(d['p95_round_trip_ms'])} round trip."
+        )
+    lines += [
+        "",
+        f"{len(meta.get('notebooks') or [])} notebooks, {meta.get('questions')} questions, "
+        f"`{meta.get('model')}` on {machine_line(meta)}, {meta.get('date', '')[:10]}. "
+        "Baselines are measured cold (KV cache emptied before each question); "
+        f"order `{meta.get('order')}`. Reproduce with `{meta.get('command', 'jupyter sleeptime bench')}`.",
+    ]
     return "\n".join(lines).strip() + "\n"
 
 
@@ -365,5 +593,7 @@ def update_readme(path: Path, results: dict[str, Any]) -> None:
     if not pattern.search(text):
         raise SystemExit(f"{path}: no {README_START} … {README_END} markers to write between")
     body = render_readme_table(results)
-    path.write_text(pattern.sub(lambda _: f"{README_START}\n{body}{README_END}", text, count=1),
-                    encoding="utf-8")
+    path.write_text(
+        pattern.sub(lambda _: f"{README_START}\n{body}{README_END}", text, count=1),
+        encoding="utf-8",
+    )

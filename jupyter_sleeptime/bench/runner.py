@@ -20,9 +20,11 @@ Both keep the modes in one run, on one server, one kernel state and one model.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,8 +58,9 @@ class Settings:
         return traits
 
 
-def ask_plan(questions: list[Question], modes: tuple[str, ...], repeat: int,
-             order: str) -> list[tuple[int, Question, str]]:
+def ask_plan(
+    questions: list[Question], modes: tuple[str, ...], repeat: int, order: str
+) -> list[tuple[int, Question, str]]:
     """(repeat, question, mode) in the order they are asked (see the module docstring)."""
     plan: list[tuple[int, Question, str]] = []
     if order == "blocked":
@@ -74,19 +77,70 @@ def ask_plan(questions: list[Question], modes: tuple[str, ...], repeat: int,
     return plan
 
 
-async def wait_kernel_idle(client: SleeptimeClient, kernel_id: str, timeout: float = 120) -> None:
-    """The extension's observer has seen the kernel come up (so no execution is missed)."""
+async def kernel_info(kernel: KernelSocket, timeout: float = 10) -> None:
+    """One kernel_info request over the websocket, read until its `status: idle` on iopub.
+    It runs no code and records nothing, but every iopub subscriber sees busy/idle."""
+    msg_id = uuid.uuid4().hex
+    kernel.ws.write_message(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "kernel_info_request",
+                    "session": kernel.session,
+                    "username": "sleeptime",
+                    "version": "5.3",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "buffers": [],
+                "channel": "shell",
+                "content": {},
+            }
+        )
+    )
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
+        raw = await asyncio.wait_for(
+            kernel.ws.read_message(), max(0.1, deadline - time.monotonic())
+        )
+        if raw is None:
+            raise ConnectionError("the kernel websocket closed")
+        msg = json.loads(raw)
+        if (
+            msg.get("parent_header", {}).get("msg_id") == msg_id
+            and msg["header"]["msg_type"] == "status"
+            and msg["content"].get("execution_state") == "idle"
+        ):
+            return
+
+
+async def wait_kernel_idle(
+    client: SleeptimeClient, kernel: KernelSocket, kernel_id: str, timeout: float = 120
+) -> None:
+    """Make sure the extension's observer sees this kernel before any cell runs, so that no
+    execution is missed: a subscriber that joined after the kernel's start-up messages has
+    seen no status yet, so nudge with kernel_info until the extension reports it idle."""
+    deadline = time.monotonic() + timeout
+    while True:
         state = await client.kernel(kernel_id)
         if state.get("execution_state") == "idle":
             return
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"the kernel did not report idle to the extension within {timeout} s"
+            )
+        try:
+            await kernel_info(kernel)
+        except asyncio.TimeoutError:
+            pass
         await asyncio.sleep(0.3)
-    raise TimeoutError(f"the kernel did not report idle to the extension within {timeout} s")
 
 
-async def run_cells(kernel: KernelSocket, cells: list[str], timeout: float,
-                    progress: Progress) -> dict[str, Any]:
+async def run_cells(
+    kernel: KernelSocket, cells: list[str], timeout: float, progress: Progress
+) -> dict[str, Any]:
     """Run All: cell by cell, stopping at the first error (as Run All does)."""
     seconds: list[float] = []
     error: dict[str, Any] | None = None
@@ -98,14 +152,24 @@ async def run_cells(kernel: KernelSocket, cells: list[str], timeout: float,
         seconds.append(time.perf_counter() - started)
         reply = result["reply"] or {}
         if reply.get("status") == "error":
-            error = {"cell": index, "ename": reply.get("ename"), "evalue": str(reply.get("evalue"))[:300]}
+            error = {
+                "cell": index,
+                "ename": reply.get("ename"),
+                "evalue": str(reply.get("evalue"))[:300],
+            }
             break
-    return {"cells_total": len(cells), "cells_executed": len(seconds), "cell_seconds": seconds,
-            "execution_seconds": sum(seconds), "stopped_at_error": error}
+    return {
+        "cells_total": len(cells),
+        "cells_executed": len(seconds),
+        "cell_seconds": seconds,
+        "execution_seconds": sum(seconds),
+        "stopped_at_error": error,
+    }
 
 
-def question_record(notebook: str, q: Question, mode: str, rep: int, position: int,
-                    event: dict[str, Any]) -> dict[str, Any]:
+def question_record(
+    notebook: str, q: Question, mode: str, rep: int, position: int, event: dict[str, Any]
+) -> dict[str, Any]:
     error = event.get("message") if event.get("type") != "done" else None
     answer = event.get("answer") or ""
     usage = event.get("usage") or {}
@@ -123,7 +187,9 @@ def question_record(notebook: str, q: Question, mode: str, rep: int, position: i
         "position": position,
         "question": q.question,
         "source": event.get("source") if not error else "error",
-        "anticipated_hit": (event.get("source") == "anticipated") if mode == "sleep" and not error else None,
+        "anticipated_hit": (event.get("source") == "anticipated")
+        if mode == "sleep" and not error
+        else None,
         "cold": mode != "sleep",
         "ttft_ms": float(event.get("ttft_ms") or 0.0),
         "latency_ms": float(event.get("latency_ms") or 0.0),
@@ -142,8 +208,9 @@ def question_record(notebook: str, q: Question, mode: str, rep: int, position: i
     }
 
 
-async def run_notebook(path: Path, questions: list[Question], settings: Settings,
-                       progress: Progress) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def run_notebook(
+    path: Path, questions: list[Question], settings: Settings, progress: Progress
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     work = Path(tempfile.mkdtemp(prefix="sleeptime-bench-"))
     shutil.copy(path, work / path.name)
     log_path = (settings.logs / f"{path.stem}.server.log") if settings.logs else None
@@ -160,9 +227,10 @@ async def run_notebook(path: Path, questions: list[Question], settings: Settings
         kernel_id = await client.open_notebook(path.name)
         kernel = KernelSocket(server.url, server.token, kernel_id)
         await kernel.connect()  # the server nudges the kernel: its status reaches the observer
-        await wait_kernel_idle(client, kernel_id)
-        record.update(await run_cells(kernel, code_cells(work / path.name), settings.cell_timeout,
-                                      progress))
+        await wait_kernel_idle(client, kernel, kernel_id)
+        record.update(
+            await run_cells(kernel, code_cells(work / path.name), settings.cell_timeout, progress)
+        )
 
         # Idle time: nothing is asked of the server; it notices the idle kernel and thinks.
         idle_from = time.monotonic()
@@ -178,34 +246,41 @@ async def run_notebook(path: Path, questions: list[Question], settings: Settings
             what = "thinking" if state["thinking"] else ("done" if done else "waiting for idle")
             progress.phase(
                 f"idle time: {what}, {state['pending']} tasks pending, {usage['calls']} calls, "
-                f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens", key="sleep")
+                f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens",
+                key="sleep",
+            )
 
-        state = await client.wait_idle_thinking(kernel_id, timeout=settings.sleep_timeout,
-                                                progress=watch)
+        state = await client.wait_idle_thinking(
+            kernel_id, timeout=settings.sleep_timeout, progress=watch
+        )
         finished = calm[0] if calm else time.monotonic()
         sleep = state["usage"]["sleep"]
         run = state.get("last_run") or {}
-        record.update({
-            "sleep_seconds": finished - idle_from,
-            "thinking_run_seconds": run.get("seconds"),
-            "sleep_calls": sleep["calls"],
-            "sleep_prompt_tokens": sleep["prompt_tokens"],
-            "sleep_completion_tokens": sleep["completion_tokens"],
-            "sleep_tokens": sleep["prompt_tokens"] + sleep["completion_tokens"],
-            "last_run": run,
-            "recorded_executions": len(state.get("executions") or []),
-            "memory_chars": len((state.get("memory") or {}).get("text") or ""),
-            "memory": (state.get("memory") or {}).get("text") or "",
-            "anticipated": [a["question"] for a in state["insights"]["anticipated"]],
-            "cell_notes": len(state["insights"]["cells"]),
-            "next_steps": len(state["insights"]["next_steps"]),
-            "error_diagnoses": len(state["insights"]["errors"]),
-            "digest_took_ms": (state.get("digest") or {}).get("took_ms"),
-            "digest_variables": len((state.get("digest") or {}).get("variables") or []),
-        })
+        record.update(
+            {
+                "sleep_seconds": finished - idle_from,
+                "thinking_run_seconds": run.get("seconds"),
+                "sleep_calls": sleep["calls"],
+                "sleep_prompt_tokens": sleep["prompt_tokens"],
+                "sleep_completion_tokens": sleep["completion_tokens"],
+                "sleep_tokens": sleep["prompt_tokens"] + sleep["completion_tokens"],
+                "last_run": run,
+                "recorded_executions": len(state.get("executions") or []),
+                "memory_chars": len((state.get("memory") or {}).get("text") or ""),
+                "memory": (state.get("memory") or {}).get("text") or "",
+                "anticipated": [a["question"] for a in state["insights"]["anticipated"]],
+                "cell_notes": len(state["insights"]["cells"]),
+                "next_steps": len(state["insights"]["next_steps"]),
+                "error_diagnoses": len(state["insights"]["errors"]),
+                "digest_took_ms": (state.get("digest") or {}).get("took_ms"),
+                "digest_variables": len((state.get("digest") or {}).get("variables") or []),
+            }
+        )
         if record["recorded_executions"] != record["cells_executed"]:
-            progress.note(f"warning: {path.name}: the extension recorded "
-                          f"{record['recorded_executions']} executions, {record['cells_executed']} ran")
+            progress.note(
+                f"warning: {path.name}: the extension recorded "
+                f"{record['recorded_executions']} executions, {record['cells_executed']} ran"
+            )
 
         plan = ask_plan(questions, settings.modes, settings.repeat, settings.order)
         for position, (rep, q, mode) in enumerate(plan):

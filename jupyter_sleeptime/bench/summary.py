@@ -53,8 +53,9 @@ def query_tokens(record: dict[str, Any], uncached: bool = False) -> int:
     return prompt + (record.get("completion_tokens") or 0)
 
 
-def summarise_mode(mode: str, records: list[dict[str, Any]],
-                   notebooks: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise_mode(
+    mode: str, records: list[dict[str, Any]], notebooks: list[dict[str, Any]]
+) -> dict[str, Any]:
     mine = [r for r in records if r["mode"] == mode]
     ok = [r for r in mine if not r.get("error")]
     scored = [r for r in mine if r.get("correct") is not None]
@@ -74,7 +75,9 @@ def summarise_mode(mode: str, records: list[dict[str, Any]],
         "p95_client_latency_ms": percentile((r["client_latency_ms"] for r in ok), 95),
         "median_prompt_tokens": median(r["prompt_tokens"] for r in ok),
         "median_cached_tokens": median(r["cached_tokens"] for r in ok),
-        "median_uncached_prompt_tokens": median(r["prompt_tokens"] - r["cached_tokens"] for r in ok),
+        "median_uncached_prompt_tokens": median(
+            r["prompt_tokens"] - r["cached_tokens"] for r in ok
+        ),
         "median_completion_tokens": median(r["completion_tokens"] for r in ok),
         "mean_query_tokens": _mean([query_tokens(r) for r in ok]),
         "anticipated_hit_rate": None,
@@ -101,26 +104,33 @@ def accuracy_by_kind(records: list[dict[str, Any]], modes: list[str]) -> dict[st
     for kind in kinds:
         table[kind] = {}
         for mode in modes:
-            scored = [r for r in records if r["kind"] == kind and r["mode"] == mode
-                      and r.get("correct") is not None]
+            scored = [
+                r
+                for r in records
+                if r["kind"] == kind and r["mode"] == mode and r.get("correct") is not None
+            ]
             table[kind][mode] = {
                 "correct": sum(1 for r in scored if r["correct"]),
                 "n": len(scored),
-                "accuracy": (sum(1 for r in scored if r["correct"]) / len(scored)) if scored else None,
+                "accuracy": (sum(1 for r in scored if r["correct"]) / len(scored))
+                if scored
+                else None,
             }
     return table
 
 
 def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """baseline ÷ sleep medians (> 1: sleep is cheaper / faster)."""
+
     def against(other: str) -> dict[str, float | None]:
         a, s = summary.get(other, {}), summary.get("sleep", {})
         return {
             "latency": _ratio(a.get("median_latency_ms"), s.get("median_latency_ms")),
             "ttft": _ratio(a.get("median_ttft_ms"), s.get("median_ttft_ms")),
             "prompt_tokens": _ratio(a.get("median_prompt_tokens"), s.get("median_prompt_tokens")),
-            "uncached_prompt_tokens": _ratio(a.get("median_uncached_prompt_tokens"),
-                                             s.get("median_uncached_prompt_tokens")),
+            "uncached_prompt_tokens": _ratio(
+                a.get("median_uncached_prompt_tokens"), s.get("median_uncached_prompt_tokens")
+            ),
             "p95_latency": _ratio(a.get("p95_latency_ms"), s.get("p95_latency_ms")),
         }
 
@@ -130,8 +140,9 @@ def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def amortised(records: list[dict[str, Any]], notebooks: list[dict[str, Any]],
-              modes: list[str]) -> dict[str, Any] | None:
+def amortised(
+    records: list[dict[str, Any]], notebooks: list[dict[str, Any]], modes: list[str]
+) -> dict[str, Any] | None:
     """The paper's Figure 9 view: compute per question when N questions share a notebook.
     sleep(N) = sleep tokens / N + sleep-mode query tokens; the baselines pay query tokens
     only. Tokens = prompt + completion, averaged over notebooks (`uncached` counts only
@@ -178,49 +189,79 @@ def amortised(records: list[dict[str, Any]], notebooks: list[dict[str, Any]],
     return out
 
 
-def goals(summary: dict[str, Any], ratio: dict[str, Any], micro: dict[str, Any] | None
-          ) -> list[dict[str, Any]]:
+def goals(
+    summary: dict[str, Any], ratio: dict[str, Any], micro: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     """Each goal with the measured value and met True/False, or None when not measured."""
     sleep, base = summary.get("sleep", {}), summary.get("baseline", {})
     items: list[dict[str, Any]] = []
 
     def add(name: str, target: str, measured: Any, met: bool | None, note: str = "") -> None:
-        items.append({"goal": name, "target": target, "measured": measured, "met": met,
-                      "note": note})
+        items.append(
+            {"goal": name, "target": target, "measured": measured, "met": met, "note": note}
+        )
 
     lat = ratio.get("latency")
-    add("median latency, baseline ÷ sleep", f"≥ {GOALS['latency_ratio']:g}×", lat,
+    add(
+        "median latency, baseline ÷ sleep",
+        f"≥ {GOALS['latency_ratio']:g}×",
+        lat,
         None if lat is None else lat >= GOALS["latency_ratio"],
-        "" if lat is not None else "needs sleep and baseline answers")
+        "" if lat is not None else "needs sleep and baseline answers",
+    )
     tok = ratio.get("prompt_tokens")
-    add("median prompt tokens, baseline ÷ sleep", f"≥ {GOALS['prompt_ratio']:g}×", tok,
+    add(
+        "median prompt tokens, baseline ÷ sleep",
+        f"≥ {GOALS['prompt_ratio']:g}×",
+        tok,
         None if tok is None else tok >= GOALS["prompt_ratio"],
-        "" if tok is not None else "needs sleep and baseline answers")
+        "" if tok is not None else "needs sleep and baseline answers",
+    )
     acc_s, acc_b = sleep.get("accuracy"), base.get("accuracy")
-    add("accuracy, sleep vs baseline", "sleep ≥ baseline",
+    add(
+        "accuracy, sleep vs baseline",
+        "sleep ≥ baseline",
         None if acc_s is None or acc_b is None else [acc_s, acc_b],
         None if acc_s is None or acc_b is None else acc_s >= acc_b,
-        f"{sleep.get('n_scored', 0)} automatically scored questions per mode")
+        f"{sleep.get('n_scored', 0)} automatically scored questions per mode" if sleep else "",
+    )
     hit_ms = sleep.get("max_anticipated_latency_ms")
-    add("anticipated hits answered", f"< {GOALS['anticipated_ms']:g} ms (slowest hit)", hit_ms,
+    add(
+        "anticipated hits answered",
+        f"< {GOALS['anticipated_ms']:g} ms (slowest hit)",
+        hit_ms,
         None if hit_ms is None else hit_ms < GOALS["anticipated_ms"],
-        "" if hit_ms is not None else "not measured: no question was an anticipated hit")
+        "" if hit_ms is not None else "not measured: no question was an anticipated hit",
+    )
     digest = (micro or {}).get("digest") or {}
     p95 = digest.get("p95_took_ms")
-    add("kernel digest p95 (1M×50 DataFrame + 1,000 variables)",
-        f"≤ {GOALS['digest_p95_ms']:g} ms", p95,
+    add(
+        "kernel digest p95 (1M×50 DataFrame + 1,000 variables)",
+        f"≤ {GOALS['digest_p95_ms']:g} ms",
+        p95,
         None if p95 is None else p95 <= GOALS["digest_p95_ms"],
-        "" if p95 is not None else "not measured (run with --micro)")
+        "" if p95 is not None else "not measured (run with --micro)",
+    )
     cpu = (micro or {}).get("cpu") or {}
     over = cpu.get("overhead")
-    add("CPU-bound cell while thinking vs idle", f"within {GOALS['cpu_overhead']:.0%}", over,
+    add(
+        "CPU-bound cell while thinking vs idle",
+        f"within {GOALS['cpu_overhead']:.0%}",
+        over,
         None if over is None else over <= GOALS["cpu_overhead"],
-        cpu.get("note", "") if over is not None else cpu.get("note", "not measured (run with --micro)"))
+        cpu.get("note", "")
+        if over is not None
+        else cpu.get("note", "not measured (run with --micro)"),
+    )
     return items
 
 
-def build(records: list[dict[str, Any]], notebooks: list[dict[str, Any]], modes: list[str],
-          micro: dict[str, Any] | None) -> dict[str, Any]:
+def build(
+    records: list[dict[str, Any]],
+    notebooks: list[dict[str, Any]],
+    modes: list[str],
+    micro: dict[str, Any] | None,
+) -> dict[str, Any]:
     summary = {m: summarise_mode(m, records, notebooks) for m in modes} if records else {}
     ratio = ratios(summary) if summary else {}
     return {

@@ -57,7 +57,9 @@ class KernelWatcher:
         self.notebook_for = notebook_for
         self.ignore = ignore  # msg ids of our own silent requests
         self.on_idle = on_idle
-        self.execution_state = "starting"
+        # The server tracks the state since the kernel started; a watcher attached later
+        # would otherwise wait for a status message the kernel already sent.
+        self.execution_state = getattr(kernel, "execution_state", None) or "starting"
         self.asks: set[str] = set()
         self.stream: Any = None
         self.session = Session(config=kernel.session.config, key=kernel.session.key)

@@ -107,7 +107,12 @@ class Answerer:
         for ex in relevant(question, [e for e in view if e not in delta], notes):
             note = notes.get(ex.cell_hash())
             text = render_execution(ex, output_cap=300, source_cap=600)
-            pieces.append(text + (f"\nNote: {note}" if note else ""))
+            if note:
+                text += f"\nNote: {note}"
+            diagnosis = self.store.diagnosis(ex.cell_hash()) if ex.status == "error" else None
+            if diagnosis:  # prepared while idle: why it failed and the fix
+                text += f"\nDiagnosis: {diagnosis}"
+            pieces.append(text)
         if delta:
             pieces.append("Changed since:\n" + render_executions(delta[-6:], output_cap=800))
         digest = self.store.digest(notebook)

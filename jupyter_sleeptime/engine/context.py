@@ -177,7 +177,9 @@ def _module_label(var: dict) -> str:
     """`pd (pandas)` from a digest entry whose summary reads `module pandas 3.1.1`."""
     parts = str(var.get("summary", "")).split()
     real = parts[1] if len(parts) > 1 else ""
-    return f"{var.get('name')} ({real})" if real and real != var.get("name") else str(var.get("name"))
+    return (
+        f"{var.get('name')} ({real})" if real and real != var.get("name") else str(var.get("name"))
+    )
 
 
 def words(text: str) -> set[str]:

@@ -15,7 +15,6 @@ LABEL_LINE = re.compile(
 QA_LINE = re.compile(
     r"^\s*(?:\d+[.)]\s*)?\**\s*(Q|A|Question|Answer)\s*\d*\s*[:.)]\**\s*(.*)$", re.I
 )
-STEP_TITLE = re.compile(r"^\s*(?:#{1,4}\s+|\d+[.)]\s+|\*\*)(.+?)\**\s*$")
 CODE_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
 
 _PUNCT = str.maketrans({c: " " for c in string.punctuation + "“”‘’"})
@@ -67,24 +66,22 @@ def parse_qa(text: str, limit: int) -> list[dict[str, str]]:
     return list(unique.values())[:limit]
 
 
+TITLE_DECOR = re.compile(r"^\s*(?:#{1,6}\s*|[-*]\s+|\d+[.)]\s*|step\s*\d+\s*[:.)-]\s*)*", re.I)
+
+
 def parse_steps(text: str, limit: int = 3) -> list[dict[str, str]]:
+    """Each fenced code block with the nearest line of prose above it as its title
+    (`### Title`, `1. **Title**`, `Step 2: Title`, a plain sentence …)."""
     steps: list[dict[str, str]] = []
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        match = STEP_TITLE.match(lines[index])
-        if match and not lines[index].lstrip().startswith("```"):
-            rest = "\n".join(lines[index + 1 :])
-            block = CODE_BLOCK.search(rest)
-            nxt = re.search(r"^\s*(?:#{1,4}\s+|\d+[.)]\s+\S)", rest, re.M)
-            if block and (nxt is None or block.start() < nxt.start()):
-                code = block.group(1).strip()
-                title = _clean(match.group(1)).strip(":")
-                if code and title:
-                    steps.append({"title": title, "code": code})
-                index += 1 + rest[: block.end()].count("\n")
-                continue
-        index += 1
+    last_end = 0
+    for block in CODE_BLOCK.finditer(text):
+        code = block.group(1).strip()
+        prose = [ln for ln in text[last_end : block.start()].splitlines() if ln.strip()]
+        last_end = block.end()
+        if not code:
+            continue
+        title = _clean(TITLE_DECOR.sub("", prose[-1])).strip(":").strip() if prose else ""
+        steps.append({"title": title or f"Suggestion {len(steps) + 1}", "code": code})
     return steps[:limit]
 
 

@@ -932,14 +932,15 @@ class Redactor:
 
     KNOWN_MIN_LENGTH = 8
     KNOWN_MAX = 5000
+    KNOWN_OTHER_MAX = 64
 
     def __init__(self, enabled: bool = True, extra_patterns: list[str] | None = None):
         self.enabled = enabled
         # Values already found to be secrets (in this process only, never stored). A value
         # recognised once by its context is also hidden where it appears without one, e.g.
         # echoed in `NameError: name 'c9a5…' is not defined` or printed on its own.
-        self._known: dict[str, str] = {}
-        self._known_re: re.Pattern[str] | None = None
+        self._known: dict[str, str] = {}  # token-like values: found by one scan + set lookup
+        self._known_other: dict[str, str] = {}  # values with spaces or punctuation: str.find
         self.extra: list[re.Pattern[str]] = []
         for p in extra_patterns or []:
             try:
@@ -965,9 +966,16 @@ class Redactor:
                 if m.start(group) >= 0 and "[REDACTED:" not in m.group(group):
                     spans.add(m.start(group), m.end(group), "custom")
         self._learn(text, spans.items)
-        if self._known_re is not None:
-            for m in self._known_re.finditer(text):
-                spans.add(m.start(), m.end(), self._known[m.group()])
+        if self._known:
+            for m in _TOKEN.finditer(text):
+                kind = self._known.get(m.group())
+                if kind is not None:
+                    spans.add(m.start(), m.end(), kind)
+        for value, kind in self._known_other.items():
+            at = text.find(value)
+            while at >= 0:
+                spans.add(at, at + len(value), kind)
+                at = text.find(value, at + len(value))
         if not spans.items:
             return RedactionResult(text, 0, [])
         out, pos = [], 0
@@ -980,17 +988,17 @@ class Redactor:
         return RedactionResult("".join(out), len(spans.items), kinds)
 
     def _learn(self, text: str, items: list[tuple[int, int, str]]) -> None:
-        added = False
         for start, end, kind in items:
             value = text[start:end]
-            if len(value) >= self.KNOWN_MIN_LENGTH and value not in self._known:
-                if len(self._known) >= self.KNOWN_MAX:
-                    self._known.pop(next(iter(self._known)))
-                self._known[value] = kind
-                added = True
-        if added:
-            ordered = sorted(self._known, key=len, reverse=True)  # longest value wins
-            self._known_re = re.compile("|".join(re.escape(v) for v in ordered))
+            if len(value) < self.KNOWN_MIN_LENGTH:
+                continue
+            table = self._known if _TOKEN.fullmatch(value) else self._known_other
+            if value in table:
+                continue
+            limit = self.KNOWN_MAX if table is self._known else self.KNOWN_OTHER_MAX
+            if len(table) >= limit:
+                table.pop(next(iter(table)))  # forget the oldest
+            table[value] = kind
 
     # -- LiteLLM messages -----------------------------------------------------------------------
     def redact_messages(self, messages: list[dict]) -> tuple[list[dict], int]:
@@ -1041,6 +1049,11 @@ class Redactor:
                     new_calls.append(call)
                 new["tool_calls"] = new_calls
         return out, total
+
+
+# What a secret value looks like as one token in running text: split at quotes, spaces, `=`,
+# `:`, `@`, brackets… so `name 'VALUE' is not defined` and `user:VALUE@host` yield VALUE.
+_TOKEN = re.compile(r"[A-Za-z0-9+/_\-.~]+={0,2}")
 
 
 def _message_texts(messages: list[dict]) -> list[str]:

@@ -38,6 +38,7 @@ class NotebookState:
     current_task: str | None = None
     planned: list[str] = field(default_factory=list)
     dirty: bool = False  # executions completed since the last successful run
+    task_failures: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 class Scheduler:
@@ -61,6 +62,7 @@ class Scheduler:
         self.retry_base_seconds = retry_base_seconds
         self.retry_max_seconds = retry_max_seconds
         self.prepare = prepare
+        self.max_task_attempts = 3
         self.states: dict[str, NotebookState] = {}
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
 
@@ -188,6 +190,7 @@ class Scheduler:
                 except Exception as exc:
                     error = str(exc) or type(exc).__name__
                     log.warning("sleeptime: task %s for %s failed: %s", task.name, notebook, error)
+                    self._count_failure(state, task.name)
                     break
                 finally:
                     state.current_task = None
@@ -220,6 +223,19 @@ class Scheduler:
             }
             self._notify(notebook)
             return result
+
+    def _count_failure(self, state: NotebookState, task: str) -> None:
+        version = self.store.state_version(state.notebook)
+        key = (task, version)
+        state.task_failures[key] = state.task_failures.get(key, 0) + 1
+        if state.task_failures[key] >= self.max_task_attempts:
+            log.warning(
+                "sleeptime: giving up %s for %s until the notebook changes (%d attempts)",
+                task,
+                state.notebook,
+                state.task_failures[key],
+            )
+            self.thinker.give_up(state.notebook, task)
 
     def _schedule_retry(self, state: NotebookState, budget: bool) -> None:
         if state.retry:

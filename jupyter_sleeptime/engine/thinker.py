@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import parsing, prompts
 from .context import (
@@ -84,6 +85,9 @@ class Thinker:
         self.memory_tokens = memory_tokens
         self.warm = warm
         self.policies: dict[str, Policy] = {}
+        # Tasks that kept failing for a notebook state: at temperature 0 the same prompt gives
+        # the same unreadable answer, so retrying them forever only burns the CPU.
+        self.given_up: dict[str, set[tuple[str, int]]] = {}
         self._warmed: dict[str, tuple[int, int]] = {}
 
     # -- the view the model may see -------------------------------------------------------------
@@ -135,8 +139,15 @@ class Thinker:
             tasks or self._warmed.get(notebook) != self._warm_key(notebook)
         ):
             tasks.append(Task("warm_kv"))
+        given_up = self.given_up.get(notebook, set())
+        tasks = [t for t in tasks if (t.name, version) not in given_up]
         tasks.sort(key=lambda t: t.priority)
         return tasks
+
+    def give_up(self, notebook: str, task: str) -> None:
+        """Stop planning `task` until the notebook changes again."""
+        version = self.store.state_version(notebook)
+        self.given_up.setdefault(notebook, set()).add((task, version))
 
     def _warm_key(self, notebook: str) -> tuple[int, int]:
         memory = self.store.memory(notebook)
@@ -157,6 +168,26 @@ class Thinker:
         )
         return result.text
 
+    async def _call_parsed(
+        self, notebook: str, task: str, user: str, max_tokens: int, parse: Callable[[str], Any]
+    ) -> Any:
+        """Call and parse; an unreadable answer gets one repair round with the answer shown
+        back (a different prompt, so a deterministic model can answer differently)."""
+        text = await self._call(notebook, task, user, max_tokens)
+        parsed = parse(text)
+        if parsed:
+            return parsed
+        messages = [
+            {"role": "system", "content": prompts.system()},
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": prompts.render("repair")},
+        ]
+        result = await self.client.complete(
+            messages, kind="sleep", task=task, notebook=notebook, max_tokens=max_tokens
+        )
+        return parse(result.text)
+
     async def _diagnose_error(self, notebook: str, task: Task) -> None:
         failing = task.cells[0]
         view = self.view(notebook)
@@ -171,8 +202,9 @@ class Thinker:
             context=render_executions(context, output_cap=500) or "(no related cells)",
             failing=render_executions([failing], output_cap=2500),
         )
-        text = await self._call(notebook, "diagnose_error", user, 400)
-        diagnosis = parsing.parse_diagnosis(text)
+        diagnosis = await self._call_parsed(
+            notebook, "diagnose_error", user, 400, parsing.parse_diagnosis
+        )
         if diagnosis is None:
             raise ThinkError("the model returned no usable diagnosis")
         self.store.save_diagnosis(failing.cell_hash(), diagnosis)
@@ -229,8 +261,13 @@ class Thinker:
             digest=digest_text,
             cells=render_executions(delta) or "(no changed cells)",
         )
-        text = await self._call(notebook, "rewrite_memory", user, min(1400, max_words * 2))
-        memory = parsing.parse_memory(text, self.memory_tokens * 4)
+        memory = await self._call_parsed(
+            notebook,
+            "rewrite_memory",
+            user,
+            min(1400, max_words * 2),
+            lambda text: parsing.parse_memory(text, self.memory_tokens * 4),
+        )
         if memory is None:
             raise ThinkError("the model returned no usable memory")
         self.store.save_memory(notebook, memory, version, covered=max(ex.id for ex in view))
@@ -268,8 +305,13 @@ class Thinker:
                 digest=render_digest(digest, 2000),
                 cells=render_executions(view[-RECENT_CELLS:], output_cap=800),
             )
-        text = await self._call(notebook, "anticipate", user, 110 * self.anticipate_k + 60)
-        pairs = parsing.parse_qa(text, self.anticipate_k)
+        pairs = await self._call_parsed(
+            notebook,
+            "anticipate",
+            user,
+            110 * self.anticipate_k + 60,
+            lambda text: parsing.parse_qa(text, self.anticipate_k),
+        )
         if not pairs:
             raise ThinkError("the model's anticipated questions could not be read")
         items = [{**p, "norm": parsing.normalise_question(p["question"])} for p in pairs]
@@ -298,8 +340,9 @@ class Thinker:
                 digest=render_digest(self.store.digest(notebook), 1200),
                 cells=render_executions(view[-RECENT_CELLS:], output_cap=500),
             )
-        text = await self._call(notebook, "next_steps", user, 450)
-        steps = parsing.parse_steps(text, 3)
+        steps = await self._call_parsed(
+            notebook, "next_steps", user, 450, lambda text: parsing.parse_steps(text, 3)
+        )
         if not steps:
             raise ThinkError("the model's next steps could not be read")
         covered = max(ex.id for ex in view)

@@ -139,3 +139,20 @@ async def test_work_follows_a_kernel_to_its_notebook(make_engine):
     await wait_for(lambda: engine.store.last_run(NB), timeout=10)
     assert engine.store.last_run(NB)["ok"]
     assert engine.store.executions("kernel:abc") == []
+
+
+async def test_a_task_that_keeps_failing_is_given_up_until_the_notebook_changes(make_engine):
+    engine = make_engine()
+    feed(engine, NB, analysis_cells(2))
+    control.overrides["next_steps"] = "I would rather not."  # unreadable, every time
+    for _ in range(engine.scheduler.max_task_attempts):
+        result = await engine.think(NB)
+        assert not result["ok"] and "next steps" in result["error"]
+    assert "next_steps" not in [t.name for t in engine.thinker.plan(NB)]
+    result = await engine.think(NB)
+    assert result["ok"]  # the rest of the work is done and the cursor moves on
+    assert engine.store.cursor(NB) == engine.store.state_version(NB)
+    control.overrides.clear()
+    run_cell(engine, NB, "late = 1", "")  # a change: the task is tried again
+    assert "next_steps" in [t.name for t in engine.thinker.plan(NB)]
+    assert (await engine.think(NB))["ok"]

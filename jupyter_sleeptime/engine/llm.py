@@ -264,6 +264,9 @@ def _cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | Non
 
 def explain_error(exc: BaseException, model: str) -> str:
     """One sentence saying what failed and what to do about it."""
+    # Errors raised while streaming arrive wrapped (MidStreamFallbackError): explain the cause.
+    while isinstance(getattr(exc, "original_exception", None), BaseException):
+        exc = exc.original_exception  # type: ignore[attr-defined]
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
     if "LocalModelUnavailable" in type(exc).__name__ or "jupyter-sleeptime[local]" in str(exc):
         return str(exc).strip()

@@ -135,12 +135,12 @@ class Thinker:
             saved = self.store.insight(notebook, kind)
             if saved is None or saved[1] < version:
                 tasks.append(Task(task_name))
+        given_up = self.given_up.get(notebook, set())
+        tasks = [t for t in tasks if (t.name, version) not in given_up]
         if self.warm is not None and (
             tasks or self._warmed.get(notebook) != self._warm_key(notebook)
         ):
             tasks.append(Task("warm_kv"))
-        given_up = self.given_up.get(notebook, set())
-        tasks = [t for t in tasks if (t.name, version) not in given_up]
         tasks.sort(key=lambda t: t.priority)
         return tasks
 

@@ -149,10 +149,16 @@ async def test_a_task_that_keeps_failing_is_given_up_until_the_notebook_changes(
         result = await engine.think(NB)
         assert not result["ok"] and "next steps" in result["error"]
     assert "next_steps" not in [t.name for t in engine.thinker.plan(NB)]
+    engine.thinker.warm = _no_op_warm  # with a local model a warm-up follows; it must not loop
     result = await engine.think(NB)
     assert result["ok"]  # the rest of the work is done and the cursor moves on
     assert engine.store.cursor(NB) == engine.store.state_version(NB)
+    assert engine.thinker.plan(NB) == []  # nothing left pending once warmed
     control.overrides.clear()
     run_cell(engine, NB, "late = 1", "")  # a change: the task is tried again
     assert "next_steps" in [t.name for t in engine.thinker.plan(NB)]
     assert (await engine.think(NB))["ok"]
+
+
+async def _no_op_warm(notebook: str) -> None:
+    return None

@@ -316,7 +316,13 @@ async def _maybe_await(value: Any) -> None:
 
 
 def code_cells(path: Path) -> list[str]:
+    """The notebook's code cells, without cells that only ask (`%ask …`): the demo and the
+    benchmark ask their questions themselves."""
+    from .kernel.client import is_ask_cell
+
     notebook = nbformat.read(path, as_version=4)
     return [
-        cell.source for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code" and cell.source.strip() and not is_ask_cell(cell.source)
     ]

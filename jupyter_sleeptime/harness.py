@@ -38,7 +38,9 @@ class ServerProcess:
         store_path: Path,
         traits: dict[str, Any] | None = None,
         log_path: Path | None = None,
+        extension: bool = True,
     ) -> None:
+        self.extension = extension  # False: the same server without sleeptime (for comparison)
         self.root_dir = root_dir
         self.store_path = store_path
         self.traits = traits or {}
@@ -58,7 +60,7 @@ class ServerProcess:
             "--ip=127.0.0.1",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            "--ServerApp.jpserver_extensions={'jupyter_sleeptime': True}",
+            f"--ServerApp.jpserver_extensions={{'jupyter_sleeptime': {self.extension}}}",
             f"--SleeptimeApp.store_path={self.store_path}",
         ]
         for name, value in self.traits.items():

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -73,49 +70,6 @@ def _stats(values: list[float]) -> dict[str, float | None]:
         "min": min(values, default=None),
         "max": max(values, default=None),
     }
-
-
-class BenchServer(ServerProcess):
-    """ServerProcess that can also start with the extension *not loaded* (the harness
-    always enables it); same arguments otherwise."""
-
-    def __init__(self, *args: Any, extension: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.extension = extension
-
-    def start(self, timeout: float = 120) -> None:
-        if self.extension:
-            super().start(timeout)
-            return
-        import socket
-
-        args = [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={self.port}",
-            "--ip=127.0.0.1",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root_dir}",
-            "--ServerApp.jpserver_extensions={'jupyter_sleeptime': False}",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--allow-root")
-        log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the server's lifetime
-        self.proc = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ), cwd=self.root_dir
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter server exited; see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"jupyter server did not start in {timeout} s; see {self.log_path}")
 
 
 # -- (a) digest ------------------------------------------------------------------------------------
@@ -214,14 +168,14 @@ async def cell_micro(
     (work / "off").mkdir()
     on_traits = {**traits, "idle_seconds": 3600}  # observing, but no thinking mid-measurement
     servers = {
-        True: BenchServer(
+        True: ServerProcess(
             work / "on",
             work / "on.db",
             on_traits,
             extension=True,
             log_path=(logs / "micro-cell-on.server.log") if logs else None,
         ),
-        False: BenchServer(
+        False: ServerProcess(
             work / "off",
             work / "off.db",
             {},

@@ -259,38 +259,44 @@ class KernelSocket:
 OUTPUT_MESSAGES = ("stream", "execute_result", "display_data", "update_display_data", "error")
 
 
+def shell_request(msg_type: str, session: str, content: dict[str, Any]) -> tuple[str, str]:
+    """A shell-channel message as JupyterLab sends it over the kernel websocket: (id, JSON)."""
+    msg_id = uuid.uuid4().hex
+    header = {
+        "msg_id": msg_id,
+        "msg_type": msg_type,
+        "session": session,
+        "username": "sleeptime",
+        "version": "5.3",
+        "date": "",
+    }
+    message = {
+        "header": header,
+        "parent_header": {},
+        "metadata": {},
+        "buffers": [],
+        "channel": "shell",
+        "content": content,
+    }
+    return msg_id, json.dumps(message)
+
+
 async def execute_over(ws: Any, session: str, code: str, timeout: float = 600) -> dict[str, Any]:
     """One execute_request over a kernel websocket, as a frontend sends it; waits for the
     reply and the kernel's return to idle. Returns the reply and the outputs in order."""
-    msg_id = uuid.uuid4().hex
-    await _maybe_await(
-        ws.write_message(
-            json.dumps(
-                {
-                    "header": {
-                        "msg_id": msg_id,
-                        "msg_type": "execute_request",
-                        "session": session,
-                        "username": "sleeptime",
-                        "version": "5.3",
-                        "date": "",
-                    },
-                    "parent_header": {},
-                    "metadata": {},
-                    "buffers": [],
-                    "channel": "shell",
-                    "content": {
-                        "code": code,
-                        "silent": False,
-                        "store_history": True,
-                        "user_expressions": {},
-                        "allow_stdin": False,
-                        "stop_on_error": True,
-                    },
-                }
-            )
-        )
+    msg_id, message = shell_request(
+        "execute_request",
+        session,
+        {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        },
     )
+    await _maybe_await(ws.write_message(message))
     outputs: list[dict[str, Any]] = []
     reply: dict[str, Any] | None = None
     idle = False

@@ -24,12 +24,11 @@ import json
 import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells
+from ..harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells, shell_request
 from .data import Question, score
 from .progress import Progress
 
@@ -80,31 +79,11 @@ def ask_plan(
 async def kernel_info(kernel: KernelSocket, timeout: float = 10) -> None:
     """One kernel_info request over the websocket, read until its `status: idle` on iopub.
     It runs no code and records nothing, but every iopub subscriber sees busy/idle."""
-    msg_id = uuid.uuid4().hex
-    kernel.ws.write_message(
-        json.dumps(
-            {
-                "header": {
-                    "msg_id": msg_id,
-                    "msg_type": "kernel_info_request",
-                    "session": kernel.session,
-                    "username": "sleeptime",
-                    "version": "5.3",
-                    "date": "",
-                },
-                "parent_header": {},
-                "metadata": {},
-                "buffers": [],
-                "channel": "shell",
-                "content": {},
-            }
-        )
-    )
+    msg_id, message = shell_request("kernel_info_request", kernel.session, {})
+    kernel.write_message(message)
     deadline = time.monotonic() + timeout
     while True:
-        raw = await asyncio.wait_for(
-            kernel.ws.read_message(), max(0.1, deadline - time.monotonic())
-        )
+        raw = await asyncio.wait_for(kernel.read_message(), max(0.1, deadline - time.monotonic()))
         if raw is None:
             raise ConnectionError("the kernel websocket closed")
         msg = json.loads(raw)

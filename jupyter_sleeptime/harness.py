@@ -199,15 +199,22 @@ class SleeptimeClient:
         timeout: float = 3600,
         progress: Callable[[dict[str, Any]], None] | None = None,
         settle: float = 1.0,
+        after: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Wait until idle-time thinking has nothing left to do for this kernel's notebook."""
+        """Wait until idle-time thinking has nothing left to do for this kernel's notebook
+        (and, with `after`, has finished a run newer than that `last_run`)."""
         deadline = time.monotonic() + timeout
         calm_since: float | None = None
         while time.monotonic() < deadline:
             state = await self.kernel(kernel_id)
             if progress:
                 progress(state)
-            done = not state["thinking"] and state["pending"] == 0 and state["last_run"]
+            done = (
+                not state["thinking"]
+                and state["pending"] == 0
+                and state["last_run"]
+                and state["last_run"] != after
+            )
             if done:
                 calm_since = calm_since or time.monotonic()
                 if time.monotonic() - calm_since >= settle:

@@ -59,7 +59,9 @@ async def run_load(
         recorded = 0
         for kernel_id in kernel_ids:
             state = await client.kernel(kernel_id)
-            recorded += sum(1 for e in state["executions"] if e["source"].startswith("v_") and e["status"])
+            recorded += sum(
+                1 for e in state["executions"] if e["source"].startswith("v_") and e["status"]
+            )
         for sock in sockets:
             sock.close()
         return {

@@ -5,6 +5,7 @@ machine. Replies come from the scripted model's rules so thinking runs complete.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -13,12 +14,14 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from jupyter_sleeptime.engine.scripted_model import reply
+from jupyter_sleeptime.engine.scripted_model import TASK, reply
 
 
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay  # seconds before each answer: a slow model
         self.requests: list[dict[str, Any]] = []
+        self.answered = 0
         sockets = bind_sockets(0, "127.0.0.1")
         self.port = sockets[0].getsockname()[1]
         self.api_base = f"http://127.0.0.1:{self.port}/v1"
@@ -38,6 +41,15 @@ class Recorder:
                 out.append(str(content or ""))
         return out
 
+    def tasks(self) -> list[str]:
+        """The thinker task of every request, in order ("answer" for questions)."""
+        found = []
+        for body in self.requests:
+            text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+            match = TASK.search(text)
+            found.append(match.group(1) if match else "?")
+        return found
+
     def stop(self) -> None:
         self.server.stop()
 
@@ -49,6 +61,8 @@ class _Chat(web.RequestHandler):
     async def post(self) -> None:
         body = json.loads(self.request.body)
         self.recorder.requests.append(body)
+        if self.recorder.delay:
+            await asyncio.sleep(self.recorder.delay)
         prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
         text = reply(prompt, body.get("model", ""))
         usage = {
@@ -72,6 +86,7 @@ class _Chat(web.RequestHandler):
                     ],
                 }
             )
+            self.recorder.answered += 1
             return
         self.set_header("Content-Type", "text/event-stream")
         for piece in [text[i : i + 40] for i in range(0, len(text), 40)]:
@@ -90,3 +105,4 @@ class _Chat(web.RequestHandler):
         }
         self.write(f"data: {json.dumps(last)}\n\ndata: [DONE]\n\n")
         self.finish()
+        self.recorder.answered += 1

@@ -3,7 +3,7 @@
     jupyter sleeptime bench NOTEBOOKS_DIR --questions questions.jsonl --out DIR \
         [--model M] [--sleep-model M] [--modes sleep,baseline,baseline-budget] [--repeat N] \
         [--notebooks GLOB|a.ipynb,b.ipynb] [--limit-questions N] [--order blocked|interleaved] \
-        [--micro [--micro-parts digest,cell,cpu]] [--readme README.md]
+        [--incremental] [--resume] [--micro [--micro-parts digest,cell,cpu]] [--readme README.md]
 
 For every notebook with questions: a fresh `jupyter server` with the extension, a copy of the
 notebook run cell by cell over the kernel websocket (stopping at the first error, like Run
@@ -120,6 +120,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=3600.0,
         help="seconds to wait for idle thinking per notebook (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="after the questions, edit one cell in the middle, run it again and measure the "
+        "next idle-time run against the first",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the notebooks already in DIR/results.json (same model and modes) and run "
+        "only the others, so a long run can be split",
     )
     parser.add_argument(
         "--micro",
@@ -243,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
         sleep_timeout=args.sleep_timeout,
         logs=out / "logs",
         keep_work=args.keep_work,
+        incremental=args.incremental,
     )
     return asyncio.run(_main(args, settings, paths, questions, parts))
 
@@ -254,7 +267,6 @@ async def _main(
     questions: list[Any],
     parts: list[str],
 ) -> int:
-    progress = Progress()
     meta = machine_meta(settings, args)
     records: list[dict[str, Any]] = []
     notebooks: list[dict[str, Any]] = []
@@ -262,6 +274,13 @@ async def _main(
     meta.update(
         notebooks=[p.name for p in paths], questions=len(asked), question_ids=[q.id for q in asked]
     )
+    if args.resume:
+        try:
+            paths = resume_from(args.out / "results.json", meta, paths, records, notebooks)
+        except ValueError as exc:
+            print(f"jupyter sleeptime bench: {exc}", file=sys.stderr)
+            return 2
+    progress = Progress()
     failed = False
     try:
         for index, path in enumerate(paths, 1):
@@ -302,6 +321,37 @@ async def _main(
         status = {True: "met", False: "MISSED", None: "not measured"}[goal["met"]]
         print(f"  {goal['goal']}: {status}")
     return 1 if failed else 0
+
+
+def resume_from(
+    path: Path,
+    meta: dict[str, Any],
+    paths: list[Path],
+    records: list[dict[str, Any]],
+    notebooks: list[dict[str, Any]],
+) -> list[Path]:
+    """Take over the finished notebooks of an earlier run of the same configuration; return
+    the notebooks still to run."""
+    if not path.exists():
+        return paths
+    earlier = json.loads(path.read_text(encoding="utf-8"))
+    before = earlier.get("meta", {})
+    for key in ("model", "sleep_model", "modes", "order", "repeat"):
+        if before.get(key) != meta.get(key):
+            raise ValueError(
+                f"--resume: {path} was made with {key}={before.get(key)!r}, this run has "
+                f"{meta.get(key)!r}; use another --out"
+            )
+    wanted = {p.name for p in paths}
+    done = {nb["notebook"] for nb in earlier.get("notebooks") or [] if "error" not in nb} & wanted
+    notebooks.extend(nb for nb in earlier["notebooks"] if nb["notebook"] in done)
+    records.extend(r for r in earlier.get("questions") or [] if r["notebook"] in done)
+    meta["resumed"] = [
+        *(before.get("resumed") or []),
+        {k: before.get(k) for k in ("date", "command", "loadavg_start", "loadavg_end")},
+    ]
+    print(f"Resuming: {len(done)} notebooks kept from {path}, {len(wanted - done)} to run")
+    return [p for p in paths if p.name not in done]
 
 
 def _notebook_line(record: dict[str, Any], rows: list[dict[str, Any]]) -> str:

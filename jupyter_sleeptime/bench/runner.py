@@ -47,6 +47,7 @@ class Settings:
     cell_timeout: float = 600.0
     logs: Path | None = None
     keep_work: bool = False
+    incremental: bool = False
 
     def traits(self) -> dict[str, Any]:
         traits: dict[str, Any] = {"idle_seconds": self.idle_seconds, "max_tokens_per_hour": 0}
@@ -187,6 +188,43 @@ def question_record(
     }
 
 
+async def incremental_run(
+    client: SleeptimeClient,
+    kernel: KernelSocket,
+    kernel_id: str,
+    notebook: Path,
+    record: dict[str, Any],
+    before: dict[str, Any],
+    settings: Settings,
+    progress: Progress,
+) -> dict[str, Any]:
+    """The user edits one cell in the middle of what ran and runs it again: what does the
+    next idle-time run cost, next to the first full one?"""
+    cells = code_cells(notebook)
+    index = max(0, record["cells_executed"] // 2 - 1)
+    edited = cells[index].rstrip() + "\n# edited and run again\n"
+    progress.phase(f"incremental: re-running edited cell {index + 1}", key="cells")
+    await kernel.execute(edited, timeout=settings.cell_timeout)
+    idle_from = time.monotonic()
+    state = await client.wait_idle_thinking(
+        kernel_id, timeout=settings.sleep_timeout, after=before.get("last_run")
+    )
+    first, now = before["usage"]["sleep"], state["usage"]["sleep"]
+    prompt = now["prompt_tokens"] - first["prompt_tokens"]
+    return {
+        "edited_cell": index + 1,
+        "seconds": time.monotonic() - idle_from,
+        "thinking_run_seconds": (state.get("last_run") or {}).get("seconds"),
+        "ran": (state.get("last_run") or {}).get("ran"),
+        "calls": now["calls"] - first["calls"],
+        "prompt_tokens": prompt,
+        "completion_tokens": now["completion_tokens"] - first["completion_tokens"],
+        "prompt_ratio_to_first_run": round(prompt / record["sleep_prompt_tokens"], 3)
+        if record["sleep_prompt_tokens"]
+        else None,
+    }
+
+
 async def run_notebook(
     path: Path, questions: list[Question], settings: Settings, progress: Progress
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -271,6 +309,10 @@ async def run_notebook(
         record["sleep_after_questions"] = final["usage"]["sleep"]
         if final["usage"]["sleep"]["calls"] != sleep["calls"]:
             progress.note(f"warning: {path.name}: idle thinking ran again during the questions")
+        if settings.incremental:
+            record["incremental"] = await incremental_run(
+                client, kernel, kernel_id, work / path.name, record, final, settings, progress
+            )
     except Exception as exc:  # keep the other notebooks; the failure is in the results
         record["error"] = f"{type(exc).__name__}: {exc}"
         progress.note(f"{path.name} failed: {record['error']}")

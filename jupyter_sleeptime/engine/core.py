@@ -4,8 +4,11 @@ talks to. It turns kernel events into records and scheduled thinking, and answer
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +18,15 @@ from .llm import DEFAULT_LOCAL_MODEL, ModelClient, TokenCallback, is_local
 from .records import Digest, Output
 from .redact import Redactor
 from .scheduler import PrepareHook, Scheduler
-from .store import Store
+from .store import Store, StoreError
 from .thinker import Policy, Thinker
 
 log = logging.getLogger(__name__)
+
+# Execution records waiting for a store that could not be written (locked by another
+# process, disk full); beyond this many the oldest are dropped, loudly.
+MAX_BACKLOG = 50_000
+FLUSH_RETRY_SECONDS = 3.0  # each try may wait for the lock: not on every kernel message
 
 
 @dataclass
@@ -77,6 +85,63 @@ class SleeptimeEngine:
         )
         self._running: dict[tuple[str, str], list[Output]] = {}
         self.anticipated_hits = 0
+        self._backlog: deque[tuple[str, Callable[[], Any]]] = deque()
+        self._held: set[str] = set()  # notebooks whose records wait in the backlog
+        self.store_error: str | None = None
+        self._flush_timer: asyncio.TimerHandle | None = None
+
+    # -- records survive a store that cannot be written ---------------------------------------
+    def _record(self, notebook: str, write: Callable[[], Any]) -> None:
+        """Write an execution record now, or keep it (in order) until the store takes it."""
+        if len(self._backlog) >= MAX_BACKLOG:
+            dropped, _ = self._backlog.popleft()
+            log.error("sleeptime: store backlog full; dropped a record of %s", dropped)
+        waiting = bool(self._backlog)
+        self._backlog.append((notebook, write))
+        # After a failure only the retry timer tries again: each try may wait for the lock,
+        # and the kernel's messages must not wait behind it.
+        if (waiting or not self.flush_records()) and notebook:
+            self._held.add(notebook)
+
+    def _retry_later(self) -> None:
+        if self._flush_timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous host): the next record retries
+            return
+
+        def retry() -> None:
+            self._flush_timer = None
+            self.flush_records()
+
+        self._flush_timer = loop.call_later(FLUSH_RETRY_SECONDS, retry)
+
+    def records_waiting(self) -> int:
+        return len(self._backlog)
+
+    def flush_records(self) -> bool:
+        """Write what waits in the backlog; True when nothing waits any more."""
+        while self._backlog:
+            notebook, write = self._backlog[0]
+            try:
+                write()
+            except StoreError as exc:
+                if self.store_error is None:
+                    log.error("sleeptime: %s Records are kept and written when it can.", exc)
+                self.store_error = str(exc)
+                if notebook:
+                    self._held.add(notebook)
+                self._retry_later()
+                return False
+            self._backlog.popleft()
+        if self.store_error is not None:
+            log.warning("sleeptime: the store is writable again; the kept records are written")
+        self.store_error = None
+        held, self._held = self._held, set()
+        for notebook in held:  # thinking skipped what was not recorded yet: plan again
+            self.scheduler.kernel_idle(notebook, after_execution=True)
+        return True
 
     # -- recording (called by the host's kernel observer) ---------------------------------------
     def execution_started(
@@ -87,12 +152,16 @@ class SleeptimeEngine:
         execution_count: int | None,
         source: str,
         cell_id: str | None = None,
-    ) -> int:
+    ) -> None:
         self._running[(kernel_id, msg_id)] = []
         self.gate.set_busy(kernel_id, True)
         self.scheduler.execution_started(notebook)
-        return self.store.start_execution(
-            notebook, kernel_id, msg_id, execution_count, source, time.time(), cell_id
+        started = time.time()
+        self._record(
+            notebook,
+            lambda: self.store.start_execution(
+                notebook, kernel_id, msg_id, execution_count, source, started, cell_id
+            ),
         )
 
     def add_output(self, kernel_id: str, msg_id: str, output: Output) -> None:
@@ -117,10 +186,15 @@ class SleeptimeEngine:
         if outputs is None:
             return
         status = "error" if any(o.output_type == "error" for o in outputs) else "ok"
-        self.store.finish_execution(kernel_id, msg_id, status, outputs, time.time())
+        ended = time.time()
+        self._record(
+            notebook,
+            lambda: self.store.finish_execution(kernel_id, msg_id, status, outputs, ended),
+        )
         if not any(k == kernel_id for k, _ in self._running):
             self.gate.set_busy(kernel_id, False)
-        self.scheduler.kernel_idle(notebook, after_execution=True)
+        if notebook not in self._held:
+            self.scheduler.kernel_idle(notebook, after_execution=True)
 
     def kernel_idle(self, kernel_id: str, notebook: str) -> None:
         """The kernel went idle without finishing a user execution we saw start."""
@@ -132,18 +206,21 @@ class SleeptimeEngine:
         """The kernel died or restarted: close what it was running, so nothing hangs."""
         for key in [k for k in self._running if k[0] == kernel_id]:
             self._running.pop(key)
-        self.store.abandon_running(kernel_id, reason)
+        self._record("", lambda: self.store.abandon_running(kernel_id, reason))
         self.gate.forget(kernel_id)
 
     def record_digest(self, kernel_id: str, notebook: str, digest: Digest) -> None:
-        self.store.save_digest(notebook, kernel_id, digest)
+        self._record(notebook, lambda: self.store.save_digest(notebook, kernel_id, digest))
 
     def set_policy(self, notebook: str, policy: Policy) -> None:
         self.thinker.policies[notebook] = policy
 
     def rename(self, old: str, new: str) -> None:
-        self.store.rename_notebook(old, new)
+        self._record(new, lambda: self.store.rename_notebook(old, new))
         self.scheduler.rename(old, new)
+        if old in self._held:
+            self._held.discard(old)
+            self._held.add(new)
         if old in self.thinker.policies:
             self.thinker.policies[new] = self.thinker.policies.pop(old)
 
@@ -241,11 +318,19 @@ class SleeptimeEngine:
             "usage": {k: v.to_public() for k, v in usage.items()},
             "budget": self.client.budget_state(),
             "model_error": self.client.last_error,
+            "store_error": self.store_error,
+            "records_waiting": self.records_waiting(),
             "anticipated_hits": self.anticipated_hits,
             "redacted": self.client.redacted_total,
         }
 
     def close(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+        if not self.flush_records():
+            log.error(
+                "sleeptime: %d records could not be written before closing", len(self._backlog)
+            )
         for state in list(self.scheduler.states.values()):
             if state.run and not state.run.done():
                 state.run.cancel()

@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+BUSY_SECONDS = 2.0
+
+
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
 class StoreError(RuntimeError):
     """The store could not be opened or written; the message says what to do."""
 
@@ -86,22 +94,29 @@ class Store:
         try:
             return self._connect()
         except sqlite3.DatabaseError as exc:
-            # A corrupt file must not take the server down: keep it aside for inspection.
-            aside = self.path.with_suffix(self.path.suffix + f".corrupt-{int(time.time())}")
-            log.error("sleeptime store %s is unreadable (%s); moved to %s", self.path, exc, aside)
-            os.replace(self.path, aside)
-            for suffix in ("-wal", "-shm"):
-                extra = Path(str(self.path) + suffix)
-                if extra.exists():
-                    extra.unlink()
-            return self._connect()
+            return self._replace_corrupt(exc)
+
+    def _replace_corrupt(self, exc: Exception) -> sqlite3.Connection:
+        # A corrupt file must not take the server down: keep it aside for inspection.
+        aside = self.path.with_suffix(self.path.suffix + f".corrupt-{int(time.time())}")
+        log.error("sleeptime store %s is unreadable (%s); moved to %s", self.path, exc, aside)
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            extra = Path(str(self.path) + suffix)
+            if extra.exists():
+                extra.unlink()
+        return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10, isolation_level=None)
+        # Writes happen on the server's event loop: wait for another writer's lock only briefly;
+        # what cannot be written is kept by the engine and written later.
+        conn = sqlite3.connect(
+            self.path, check_same_thread=False, timeout=BUSY_SECONDS, isolation_level=None
+        )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         conn.executescript(SCHEMA)
         conn.execute("SELECT count(*) FROM executions").fetchone()  # detects corruption early
         return conn
@@ -120,6 +135,19 @@ class Store:
                     "Another process may hold a lock on it; set SleeptimeApp.store_path to a "
                     "different file if this persists."
                 ) from exc
+            except sqlite3.DatabaseError as exc:
+                if not _corrupt(exc):
+                    raise StoreError(f"The sleeptime store at {self.path} failed: {exc}") from exc
+                # The file went bad under a running server: start a fresh one, keep the old.
+                self._conn.close()
+                try:
+                    self._conn = self._replace_corrupt(exc)
+                    return self._conn.execute(sql, tuple(params))
+                except (OSError, sqlite3.Error) as again:
+                    raise StoreError(
+                        f"The sleeptime store at {self.path} is corrupt and could not be "
+                        f"replaced ({again}); set SleeptimeApp.store_path to a writable file."
+                    ) from again
 
     # -- executions ---------------------------------------------------------------------------
     def start_execution(

@@ -46,9 +46,7 @@ PROBE_TIMEOUT = 2.0
 _CONNECTION_FILE = re.compile(r"kernel-(?P<id>[\w-]+)\.json$")
 # The first code line of a cell that only asks sleeptime (it changes nothing in the kernel).
 _ASK_CELL = re.compile(r"^\s*(?:%%?ask\b|%load_ext\s+jupyter_sleeptime\s*$)")
-_ASK_TRANSFORMED = re.compile(
-    r"^\s*get_ipython\(\)\.run_(?:line|cell)_magic\(\s*['\"]ask['\"]"
-)
+_ASK_TRANSFORMED = re.compile(r"^\s*get_ipython\(\)\.run_(?:line|cell)_magic\(\s*['\"]ask['\"]")
 
 
 class SleeptimeError(Exception):

@@ -80,10 +80,15 @@ class InProcessBackend:
             os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
             from ..engine.core import EngineConfig, SleeptimeEngine
 
-            self._engine = SleeptimeEngine(EngineConfig(
-                store_path=self.store_path, model=self.model, enabled=False,
-                pause_while_busy=False, warm_kv=False,
-            ))
+            self._engine = SleeptimeEngine(
+                EngineConfig(
+                    store_path=self.store_path,
+                    model=self.model,
+                    enabled=False,
+                    pause_while_busy=False,
+                    warm_kv=False,
+                )
+            )
         return self._engine
 
     def close(self) -> None:
@@ -152,8 +157,11 @@ class InProcessBackend:
         except Exception:
             return None
         return Digest(
-            variables=data["variables"], took_ms=data["took_ms"], truncated=data["truncated"],
-            total=data["total"], at=time.time(),
+            variables=data["variables"],
+            took_ms=data["took_ms"],
+            truncated=data["truncated"],
+            total=data["total"],
+            at=time.time(),
         )
 
     async def _record(self, history: list[tuple[int, str, list[Any], str]], digest: Any) -> Any:
@@ -197,7 +205,9 @@ class InProcessBackend:
 
                 try:
                     answer = await engine.ask(
-                        self.notebook, question, mode,
+                        self.notebook,
+                        question,
+                        mode,
                         lambda text: events.put({"type": "token", "text": text}),
                         model=model or None,
                     )

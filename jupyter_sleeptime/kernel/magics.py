@@ -229,12 +229,14 @@ def split_options(line: str) -> tuple[list[str], str]:
 class SleeptimeMagics(Magics):
     @magic_arguments()
     @argument(
-        "--baseline", action="store_true",
+        "--baseline",
+        action="store_true",
         help="Answer at query time only, from the whole notebook (what assistants without "
         "sleep-time compute do) — for comparison.",
     )
     @argument(
-        "--budget", action="store_true",
+        "--budget",
+        action="store_true",
         help="Query time only, but with the prompt held to the sleep-mode prompt's size.",
     )
     @argument("--model", "-m", default=None, help="A LiteLLM model id for this question only.")

@@ -41,7 +41,8 @@ class AskWidget(widgets.VBox):
 
         self.status = widgets.HTML(value="<b>sleeptime</b>")
         self.refresh_button = widgets.Button(
-            icon="refresh", tooltip="Fetch what sleeptime prepared again",
+            icon="refresh",
+            tooltip="Fetch what sleeptime prepared again",
             layout=widgets.Layout(width="36px"),
         )
         self.question = widgets.Text(
@@ -51,7 +52,9 @@ class AskWidget(widgets.VBox):
             description="Ask", button_style="primary", icon="paper-plane"
         )
         self.mode = widgets.Dropdown(
-            options=MODE_OPTIONS, value="sleep", layout=widgets.Layout(width="150px"),
+            options=MODE_OPTIONS,
+            value="sleep",
+            layout=widgets.Layout(width="150px"),
             tooltip="sleep-time: answer from what was prepared while idle; query-time only: "
             "send the whole notebook now (for comparison)",
         )
@@ -64,8 +67,10 @@ class AskWidget(widgets.VBox):
 
         super().__init__(
             children=[
-                widgets.HBox([self.status, self.refresh_button],
-                             layout=widgets.Layout(justify_content="space-between")),
+                widgets.HBox(
+                    [self.status, self.refresh_button],
+                    layout=widgets.Layout(justify_content="space-between"),
+                ),
                 widgets.HBox([self.question, self.mode, self.ask_button]),
                 self.suggested,
                 self.answer,
@@ -93,7 +98,8 @@ class AskWidget(widgets.VBox):
             return
         insights = state.get("insights") or {}
         self._anticipated = [
-            item for item in insights.get("anticipated") or []
+            item
+            for item in insights.get("anticipated") or []
             if isinstance(item, dict) and item.get("question")
         ]
         self._fresh = bool(insights.get("anticipated_fresh", True))
@@ -118,8 +124,9 @@ class AskWidget(widgets.VBox):
     def _question_button(self, item: dict[str, str]) -> widgets.Button:
         question = str(item["question"])
         label = question if len(question) <= LABEL_CHARS else question[: LABEL_CHARS - 1] + "…"
-        button = widgets.Button(description=label, tooltip=question,
-                                layout=widgets.Layout(width="auto", margin="2px"))
+        button = widgets.Button(
+            description=label, tooltip=question, layout=widgets.Layout(width="auto", margin="2px")
+        )
         button.on_click(lambda _: self.show_anticipated(item))
         return button
 
@@ -132,9 +139,11 @@ class AskWidget(widgets.VBox):
         for step in items:
             title = html.escape(str(step.get("title") or ""))
             code = html.escape(str(step.get("code") or ""))
-            rows.append(widgets.HTML(
-                f"<div>{title}</div>" + (f"<pre><code>{code}</code></pre>" if code else "")
-            ))
+            rows.append(
+                widgets.HTML(
+                    f"<div>{title}</div>" + (f"<pre><code>{code}</code></pre>" if code else "")
+                )
+            )
         return tuple(rows)
 
     # -- answers --------------------------------------------------------------------------------
@@ -149,8 +158,14 @@ class AskWidget(widgets.VBox):
             self.ask(str(item["question"]))
             return
         self.answer_text = str(item.get("answer") or "")
-        self.last_done = {"type": "done", "answer": self.answer_text, "source": "anticipated",
-                          "mode": "sleep", "usage": {}, "latency_ms": 0}
+        self.last_done = {
+            "type": "done",
+            "answer": self.answer_text,
+            "source": "anticipated",
+            "mode": "sleep",
+            "usage": {},
+            "latency_ms": 0,
+        }
         self._set(f"{self.answer_text}\n\n_⚡ anticipated (prepared while idle) · 0 tokens_")
 
     def ask(self, question: str, mode: str | None = None, model: str | None = None) -> dict | None:

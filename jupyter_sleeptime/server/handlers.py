@@ -17,6 +17,7 @@ from tornado.iostream import StreamClosedError
 from .. import __version__
 from ..engine.answerer import MODES
 from ..engine.llm import ModelError
+from ..engine.store import StoreError
 from . import tokens
 from .service import SleeptimeService, UnknownKernel
 
@@ -46,6 +47,20 @@ class SleeptimeHandler(ExtensionHandlerMixin, APIHandler):
             raise web.HTTPError(403, "This kernel token does not grant access to this route.")
         user = User(username=f"kernel-{kernel_id}", name="sleeptime kernel client")
         self.current_user = self._jupyter_current_user = user
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, StoreError):  # say what to do, not a traceback
+            self.set_status(503)
+            self.finish({"message": str(error), "reason": "store"})
+            return
+        super().write_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, StoreError):
+            self.log.error("sleeptime: %s", value)
+            return
+        super().log_exception(typ, value, tb)
 
     def body(self) -> dict[str, Any]:
         if not self.request.body:

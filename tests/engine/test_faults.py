@@ -3,13 +3,15 @@ Each gives a clear message, work stays queued, and nothing half-done is stored."
 
 from __future__ import annotations
 
+import sqlite3
+
 import litellm
 import pytest
 
 from jupyter_sleeptime.engine.llm import ModelError
 from jupyter_sleeptime.engine.scripted_model import control
 
-from .notebooks import analysis_cells, feed
+from .notebooks import analysis_cells, feed, run_cell
 
 NB = "faults.ipynb"
 
@@ -47,3 +49,29 @@ async def test_an_empty_answer_is_an_error_not_a_result(make_engine):
     result = await engine.think(NB)
     assert not result["ok"] and "empty" in result["error"]
     assert engine.store.memory(NB) is None
+
+
+async def test_executions_wait_for_a_locked_store_and_are_written_in_order(make_engine):
+    engine = make_engine()
+    feed(engine, NB, analysis_cells(1))
+    assert (await engine.think(NB))["ok"]
+    engine.store._conn.execute("PRAGMA busy_timeout=100")  # the test need not wait 2 s per try
+    other = sqlite3.connect(engine.store.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        run_cell(engine, NB, "late = 1\nprint(late)", "1", count=2)
+        run_cell(engine, NB, "later = late + 1", "", count=3)
+        status = engine.status()  # reads still work under a writer's lock (WAL)
+        assert "could not be written" in status["store_error"]
+        assert status["records_waiting"] == 4  # start and finish of both cells, kept
+        assert not engine.flush_records()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert engine.flush_records()
+    assert engine.status()["store_error"] is None and engine.records_waiting() == 0
+    runs = engine.store.executions(NB)
+    assert [e.source for e in runs][-2:] == ["late = 1\nprint(late)", "later = late + 1"]
+    assert runs[-2].status == "ok" and runs[-2].outputs[0].text == "1"
+    result = await engine.think(NB)  # the kept cells are thought about like any other
+    assert result["ok"] and "explain_cells" in result["ran"]

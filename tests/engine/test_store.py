@@ -58,3 +58,19 @@ def test_an_abandoned_execution_is_closed_not_lost(tmp_path):
     assert store.abandon_running("k", "the kernel died") == 1
     [ex] = store.executions("a.ipynb")
     assert ex.status == "error" and ex.outputs[-1].evalue == "the kernel died"
+
+
+def test_a_file_corrupted_under_a_running_store_is_replaced(tmp_path, caplog):
+    path = tmp_path / "s.db"
+    store = Store(path)
+    store._conn.execute("PRAGMA cache_size=1")  # read pages from disk, as after eviction
+    for i in range(300):
+        store.start_execution("a.ipynb", "k", f"m{i}", i, "x = 1  # " + "padding " * 20)
+    store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with open(path, "r+b") as f:  # the disk (or another program) damages the file
+        f.seek(4096)
+        f.write(b"\x5a" * (path.stat().st_size - 4096))
+    store.start_execution("a.ipynb", "k", "after", 301, "y = 2")  # no exception
+    assert [e.source for e in store.executions("a.ipynb")] == ["y = 2"]
+    assert len(list(tmp_path.glob("s.db.corrupt-*"))) == 1  # the damaged file is kept aside
+    assert "unreadable" in caplog.text

@@ -16,8 +16,11 @@ from jupyter_sleeptime.kernel.magics import protect_questions, split_options
 
 
 def test_env_endpoint_uses_kernel_token_and_hides_it():
-    env = {client.URL_ENV: "http://127.0.0.1:8888/lab-base", client.KERNEL_ENV: "k-1",
-           client.TOKEN_ENV: "s3cret-token"}
+    env = {
+        client.URL_ENV: "http://127.0.0.1:8888/lab-base",
+        client.KERNEL_ENV: "k-1",
+        client.TOKEN_ENV: "s3cret-token",
+    }
     endpoint = client.discover(environ=env)
     assert endpoint is not None and endpoint.source == "env"
     assert endpoint.url("ask") == "http://127.0.0.1:8888/lab-base/sleeptime/api/kernels/k-1/ask"
@@ -75,7 +78,9 @@ def test_ask_cells_are_recognised():
 def test_options_then_the_question_verbatim():
     assert split_options("--baseline What's   'this'?") == (["--baseline"], "What's   'this'?")
     assert split_options("-m openai/gpt-4o-mini --raw how?") == (
-        ["-m", "openai/gpt-4o-mini", "--raw"], "how?")
+        ["-m", "openai/gpt-4o-mini", "--raw"],
+        "how?",
+    )
     assert split_options("--budget -- --why is it?") == (["--budget"], "--why is it?")
     assert split_options("-1 is odd?") == ([], "-1 is odd?")
     with pytest.raises(UsageError):
@@ -94,9 +99,14 @@ def test_question_mark_is_not_a_help_request():
 def test_footers():
     hit = {"source": "anticipated", "usage": {}, "latency_ms": 12.4}
     assert client.footer(hit) == "_⚡ anticipated · 0 tokens · 12 ms_"
-    done = {"source": "model", "model": "sleeptime-local/qwen2.5_coder", "mode": "baseline",
-            "usage": {"prompt_tokens": 812, "completion_tokens": 64, "cached_tokens": 500},
-            "ttft_ms": 1234, "latency_ms": 4800}
+    done = {
+        "source": "model",
+        "model": "sleeptime-local/qwen2.5_coder",
+        "mode": "baseline",
+        "usage": {"prompt_tokens": 812, "completion_tokens": 64, "cached_tokens": 500},
+        "ttft_ms": 1234,
+        "latency_ms": 4800,
+    }
     assert client.footer(done) == (
         "_model sleeptime-local/qwen2.5\\_coder · baseline · 812 prompt + 64 completion tokens "
         "(500 cached) · first token 1.2 s · 4.8 s_"

@@ -41,8 +41,12 @@ def _views(messages: list[dict[str, Any]]) -> dict[str, Any]:
             final[display_id] = m["data"]
     markdown = [d.get("text/markdown", "") for d in final.values()]
     stdout = "".join(m.get("text", "") for m in messages if m["type"] == "stream")
-    return {"final": final, "markdown": "\n".join(markdown), "stdout": stdout,
-            "updates": sum(m["type"] == "update_display_data" for m in messages)}
+    return {
+        "final": final,
+        "markdown": "\n".join(markdown),
+        "stdout": stdout,
+        "updates": sum(m["type"] == "update_display_data" for m in messages),
+    }
 
 
 def assert_clean(result: dict[str, Any]) -> None:
@@ -99,13 +103,16 @@ async def test_ask_without_question_shows_widget(start_kernel):
     assert len(views) == 1
     # The widget asks too, from a callback: here called directly, as its button would.
     await kernel.execute("widget_count = 41")
-    result = await run(kernel, (
-        "from jupyter_sleeptime.kernel.widget import AskWidget\n"
-        "w = AskWidget()\n"
-        "done = w.ask('widget_count, please?')\n"
-        "shown = w.answer.outputs[0]['data']['text/markdown']\n"
-        "print(done['source'], '|', w.answer_text, '|', shown)"
-    ))
+    result = await run(
+        kernel,
+        (
+            "from jupyter_sleeptime.kernel.widget import AskWidget\n"
+            "w = AskWidget()\n"
+            "done = w.ask('widget_count, please?')\n"
+            "shown = w.answer.outputs[0]['data']['text/markdown']\n"
+            "print(done['source'], '|', w.answer_text, '|', shown)"
+        ),
+    )
     assert_clean(result)
     source, text, markdown = (s.strip() for s in result["stdout"].split("|"))
     assert source == "model" and "41" in text
@@ -118,8 +125,16 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
         "%load_ext jupyter_sleeptime\n"
         "import pandas as pd\nsales = pd.DataFrame({'units': range(50)})\ntotal = 1234"
     )
-    await jp_fetch("sleeptime", "api", "kernels", kernel.kernel_id, "think", method="POST",
-                   body=json.dumps({"wait": True}), request_timeout=120)
+    await jp_fetch(
+        "sleeptime",
+        "api",
+        "kernels",
+        kernel.kernel_id,
+        "think",
+        method="POST",
+        body=json.dumps({"wait": True}),
+        request_timeout=120,
+    )
     state = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel.kernel_id)
     anticipated = state["insights"]["anticipated"]
     assert anticipated
@@ -147,12 +162,15 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     assert item["answer"].strip() in again["markdown"] and "⚡ anticipated" in again["markdown"]
 
     # The widget offers the same question as a button; a click shows the prepared answer.
-    clicked = await run(kernel, (
-        "from jupyter_sleeptime.kernel.widget import AskWidget\n"
-        "w = AskWidget()\n"
-        f"[b for b in w.suggested.children if b.tooltip == {item['question']!r}][0].click()\n"
-        "print(w.last_done['source'], '|', w.answer_text)"
-    ))
+    clicked = await run(
+        kernel,
+        (
+            "from jupyter_sleeptime.kernel.widget import AskWidget\n"
+            "w = AskWidget()\n"
+            f"[b for b in w.suggested.children if b.tooltip == {item['question']!r}][0].click()\n"
+            "print(w.last_done['source'], '|', w.answer_text)"
+        ),
+    )
     assert_clean(clicked)
     assert clicked["stdout"].strip() == f"anticipated | {item['answer'].strip()}"
     assert await query_calls(jp_fetch) == before
@@ -197,18 +215,21 @@ async def test_kernel_token_only_opens_its_own_kernel(
     first = await start_kernel()
     second = await start_kernel()
     # From inside the first kernel: its own routes answer, the second kernel's refuse.
-    result = await run(first, (
-        "from jupyter_sleeptime.kernel import client\n"
-        "ep = client.discover()\n"
-        f"other = client.Endpoint(ep.base_url, {second.kernel_id!r}, ep.source, ep.headers)\n"
-        "try:\n"
-        "    client.SleeptimeClient(other).state()\n"
-        "    print('ALLOWED')\n"
-        "except client.SleeptimeError as e:\n"
-        "    print('REFUSED', e)\n"
-        "print(ep.source, client.SleeptimeClient(ep).state()['kernel_id'])\n"
-        "print(repr(ep))\n"
-    ))
+    result = await run(
+        first,
+        (
+            "from jupyter_sleeptime.kernel import client\n"
+            "ep = client.discover()\n"
+            f"other = client.Endpoint(ep.base_url, {second.kernel_id!r}, ep.source, ep.headers)\n"
+            "try:\n"
+            "    client.SleeptimeClient(other).state()\n"
+            "    print('ALLOWED')\n"
+            "except client.SleeptimeError as e:\n"
+            "    print('REFUSED', e)\n"
+            "print(ep.source, client.SleeptimeClient(ep).state()['kernel_id'])\n"
+            "print(repr(ep))\n"
+        ),
+    )
     assert_clean(result)
     lines = result["stdout"].splitlines()
     assert lines[0].startswith("REFUSED") and "403" in lines[0]
@@ -219,8 +240,11 @@ async def test_kernel_token_only_opens_its_own_kernel(
     # The same token, with no other credential, on the server's routes.
     async def fetch(path: str, method: str = "GET", body: str | None = None) -> int:
         response = await http_server_client.fetch(
-            f"{jp_base_url}sleeptime/api/{path}", method=method, body=body,
-            headers={"X-Sleeptime-Kernel-Token": token}, raise_error=False,
+            f"{jp_base_url}sleeptime/api/{path}",
+            method=method,
+            body=body,
+            headers={"X-Sleeptime-Kernel-Token": token},
+            raise_error=False,
         )
         return response.code
 
@@ -244,7 +268,8 @@ def test_inprocess_fallback_without_server(jp_environ, tmp_path):
         def cell(code: str) -> dict[str, Any]:
             messages.clear()
             reply = kc.execute_interactive(
-                code, timeout=180,
+                code,
+                timeout=180,
                 output_hook=lambda m: messages.append({"type": m["msg_type"], **m["content"]}),
             )
             return {"reply": reply["content"], "messages": list(messages), **_views(messages)}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_sleeptime.bench import render_readme_table, update_readme
+from jupyter_sleeptime.bench import render_readme_table, resume_from, update_readme
 from jupyter_sleeptime.bench.data import Question, load_questions, score, select_notebooks
 from jupyter_sleeptime.bench.runner import ask_plan
 from jupyter_sleeptime.bench.summary import percentile
@@ -39,6 +39,7 @@ def bench_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
             str(out),
             "--model",
             "sleeptime-scripted/bench",
+            "--incremental",
             "--micro",
             "--micro-parts",
             "cell",
@@ -90,6 +91,12 @@ def test_bench_end_to_end(bench_run):
     assert nb["sleep_seconds"] >= 2.0  # the idle debounce (2 s) is part of it
     assert nb["last_run"]["ok"]
     assert nb["anticipated"]
+    inc = nb["incremental"]  # one edited cell run again: the next idle run is smaller
+    assert inc["edited_cell"] == 9 and "explain_cells" in inc["ran"]
+    assert 0 < inc["prompt_tokens"] < nb["sleep_prompt_tokens"]
+    assert inc["prompt_ratio_to_first_run"] == round(
+        inc["prompt_tokens"] / nb["sleep_prompt_tokens"], 3
+    )
 
     rows = results["questions"]
     assert len(rows) == 2 * len(MODES)
@@ -152,6 +159,33 @@ def test_bench_end_to_end(bench_run):
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert (out / "logs" / "03_gp_army_pandas.server.log").exists()
+
+
+def test_resume_keeps_finished_notebooks(bench_run, tmp_path):
+    out, proc = bench_run
+    assert proc.returncode == 0, proc.stderr
+    earlier = json.loads((out / "results.json").read_text())
+    (tmp_path / "results.json").write_text(json.dumps(earlier))
+    notebooks = DATA / "notebooks"
+    other = tmp_path / "other.ipynb"
+    meta = {k: earlier["meta"][k] for k in ("model", "sleep_model", "modes", "order", "repeat")}
+    meta.update(notebooks=[other.name], question_ids=["other-q1"], questions=1)
+    records: list[dict] = []
+    kept: list[dict] = []
+    todo = resume_from(
+        tmp_path / "results.json",
+        meta,
+        [notebooks / "03_gp_army_pandas.ipynb", other],
+        records,
+        kept,
+    )
+    assert todo == [other]  # the finished notebook is not run again
+    assert [nb["notebook"] for nb in kept] == ["03_gp_army_pandas.ipynb"]
+    assert records == earlier["questions"]
+    assert meta["notebooks"] == ["other.ipynb", "03_gp_army_pandas.ipynb"]
+    assert meta["questions"] == 3 and meta["resumed"][0]["command"] == earlier["meta"]["command"]
+    with pytest.raises(ValueError, match="modes"):
+        resume_from(tmp_path / "results.json", {**meta, "modes": ["sleep"]}, [other], [], [])
 
 
 def test_readme_section_from_results(bench_run, tmp_path):

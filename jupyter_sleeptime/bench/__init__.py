@@ -36,7 +36,7 @@ from .progress import Progress
 from .report import render_readme_table, render_report, update_readme
 from .runner import ORDERS, Settings, run_notebook
 
-__all__ = ["add_arguments", "render_readme_table", "run", "update_readme"]
+__all__ = ["add_arguments", "render_readme_table", "resume_from", "run", "update_readme"]
 
 MODES = ("sleep", "baseline", "baseline-budget")
 VERSIONED = (
@@ -342,16 +342,23 @@ def resume_from(
                 f"--resume: {path} was made with {key}={before.get(key)!r}, this run has "
                 f"{meta.get(key)!r}; use another --out"
             )
-    wanted = {p.name for p in paths}
-    done = {nb["notebook"] for nb in earlier.get("notebooks") or [] if "error" not in nb} & wanted
+    # Every finished notebook of the earlier runs is kept, also those not selected now, so a
+    # long run can be split with --notebooks.
+    done = {nb["notebook"] for nb in earlier.get("notebooks") or [] if "error" not in nb}
     notebooks.extend(nb for nb in earlier["notebooks"] if nb["notebook"] in done)
     records.extend(r for r in earlier.get("questions") or [] if r["notebook"] in done)
+    for name in sorted(done - set(meta["notebooks"])):
+        meta["notebooks"].append(name)
+        ids = dict.fromkeys(r["id"] for r in records if r["notebook"] == name)
+        meta["question_ids"].extend(ids)
+    meta["questions"] = len(set(meta["question_ids"]))
     meta["resumed"] = [
         *(before.get("resumed") or []),
         {k: before.get(k) for k in ("date", "command", "loadavg_start", "loadavg_end")},
     ]
-    print(f"Resuming: {len(done)} notebooks kept from {path}, {len(wanted - done)} to run")
-    return [p for p in paths if p.name not in done]
+    todo = [p for p in paths if p.name not in done]
+    print(f"Resuming: {len(done)} notebooks kept from {path}, {len(todo)} to run")
+    return todo
 
 
 def _notebook_line(record: dict[str, Any], rows: list[dict[str, Any]]) -> str:

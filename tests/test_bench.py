@@ -91,6 +91,9 @@ def test_bench_end_to_end(bench_run):
     assert nb["sleep_seconds"] >= 2.0  # the idle debounce (2 s) is part of it
     assert nb["last_run"]["ok"]
     assert nb["anticipated"]
+    clicked = nb["anticipated_asks"]  # the prepared questions, asked verbatim: no model call
+    assert len(clicked) == len(nb["anticipated"])
+    assert all(a["source"] == "anticipated" and a["prompt_tokens"] == 0 for a in clicked)
     inc = nb["incremental"]  # one edited cell run again: the next idle run is smaller
     assert inc["edited_cell"] == 9 and "explain_cells" in inc["ran"]
     assert 0 < inc["prompt_tokens"] < nb["sleep_prompt_tokens"]
@@ -126,6 +129,8 @@ def test_bench_end_to_end(bench_run):
     assert summary["sleep"]["sleep_tokens_per_notebook"] == nb["sleep_tokens"]
     assert summary["baseline"]["sleep_tokens_per_notebook"] == 0
     assert 0.0 <= summary["sleep"]["anticipated_hit_rate"] <= 1.0
+    assert summary["sleep"]["anticipated_asked_hits"] == len(clicked)
+    assert summary["sleep"]["max_anticipated_latency_ms"] is not None
     ratios = results["ratios"]
     assert ratios["prompt_tokens"] == pytest.approx(
         summary["baseline"]["median_prompt_tokens"] / summary["sleep"]["median_prompt_tokens"]

@@ -153,6 +153,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--load-executions", type=int, default=200)
     parser.add_argument("--micro-cell-runs", type=int, default=200, help=argparse.SUPPRESS)
     parser.add_argument("--micro-digest-runs", type=int, default=50, help=argparse.SUPPRESS)
+    parser.add_argument("--micro-cpu-samples", type=int, default=3, help=argparse.SUPPRESS)
     parser.add_argument(
         "--readme",
         type=Path,
@@ -309,6 +310,7 @@ async def _main(
                 settings.logs,
                 cell_runs=args.micro_cell_runs,
                 digest_runs=args.micro_digest_runs,
+                cpu_samples=args.micro_cpu_samples,
             )
             failed |= any("error" in v for v in micro.values())
     finally:

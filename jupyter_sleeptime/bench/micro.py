@@ -368,6 +368,7 @@ async def run_micro(
     logs: Path | None,
     cell_runs: int = 200,
     digest_runs: int = 50,
+    cpu_samples: int = 3,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part in parts:
@@ -378,7 +379,7 @@ async def run_micro(
             elif part == "cell":
                 out["cell"] = await cell_micro(progress, traits, logs, runs=cell_runs)
             elif part == "cpu":
-                out["cpu"] = await cpu_micro(progress, traits, logs)
+                out["cpu"] = await cpu_micro(progress, traits, logs, samples=cpu_samples)
         except Exception as exc:
             out[part] = {"error": f"{type(exc).__name__}: {exc}"}
             progress.note(f"micro {part} failed: {out[part]['error']}")

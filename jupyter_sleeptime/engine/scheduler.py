@@ -203,6 +203,7 @@ class Scheduler:
                 state.failures = 0
                 state.dirty = False
                 state.last_error = None
+                self._retry_unfinished(state, ran, seen)
             elif error is not None:
                 state.last_error = error
                 state.failures += 1
@@ -223,6 +224,20 @@ class Scheduler:
             }
             self._notify(notebook)
             return result
+
+    def _retry_unfinished(self, state: NotebookState, ran: list[str], seen: int) -> None:
+        """A task can succeed only in part (a cell the model skipped even after the repair
+        round). Plan it again a few times, then give it up, so that nothing stays pending
+        without a run to do it."""
+        left = {t.name for t in self.thinker.plan(state.notebook)}
+        if not left:
+            return
+        if self.store.state_version(state.notebook) == seen:
+            for name in left & set(ran) - {"warm_kv"}:
+                self._count_failure(state, name)
+        state.dirty = True
+        if self.enabled:
+            self._arm(state, self.idle_seconds)
 
     def _count_failure(self, state: NotebookState, task: str) -> None:
         version = self.store.state_version(state.notebook)

@@ -3,6 +3,7 @@ Each gives a clear message, work stays queued, and nothing half-done is stored."
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import litellm
@@ -11,6 +12,7 @@ import pytest
 from jupyter_sleeptime.engine.llm import ModelError
 from jupyter_sleeptime.engine.scripted_model import control
 
+from ..conftest import wait_for
 from .notebooks import analysis_cells, feed, run_cell
 
 NB = "faults.ipynb"
@@ -75,3 +77,21 @@ async def test_executions_wait_for_a_locked_store_and_are_written_in_order(make_
     assert runs[-2].status == "ok" and runs[-2].outputs[0].text == "1"
     result = await engine.think(NB)  # the kept cells are thought about like any other
     assert result["ok"] and "explain_cells" in result["ran"]
+
+
+async def test_a_task_done_only_in_part_is_tried_again_then_given_up(make_engine):
+    engine = make_engine()
+    feed(engine, NB, analysis_cells(2))
+    control.overrides["explain_cells"] = "[1] Loads the sales table."  # cell 2 always skipped
+    assert (await engine.think(NB))["ok"]
+    assert engine.scheduler.pending(NB) == 1  # cell 2 is still to explain: not forgotten
+
+    def settled() -> bool:
+        return engine.scheduler.pending(NB) == 0 and not engine.scheduler.thinking(NB)
+
+    await wait_for(settled, timeout=30)
+    # three attempts (each a call and its repair round), then given up until the next change
+    assert control.tasks().count("explain_cells") == 6
+    await asyncio.sleep(1.0)
+    assert control.tasks().count("explain_cells") == 6  # nothing left waiting, nothing rerun
+    assert engine.store.cell_notes([e.cell_hash() for e in engine.thinker.view(NB)])

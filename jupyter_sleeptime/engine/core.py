@@ -86,7 +86,6 @@ class SleeptimeEngine:
         self._running: dict[tuple[str, str], list[Output]] = {}
         self.anticipated_hits = 0
         self._backlog: deque[tuple[str, Callable[[], Any]]] = deque()
-        self._held: set[str] = set()  # notebooks whose records wait in the backlog
         self.store_error: str | None = None
         self._flush_timer: asyncio.TimerHandle | None = None
 
@@ -100,15 +99,18 @@ class SleeptimeEngine:
         self._backlog.append((notebook, write))
         # After a failure only the retry timer tries again: each try may wait for the lock,
         # and the kernel's messages must not wait behind it.
-        if (waiting or not self.flush_records()) and notebook:
-            self._held.add(notebook)
+        if not waiting:
+            self.flush_records()
+
+    def _waiting(self, notebook: str) -> bool:
+        return any(n == notebook for n, _ in self._backlog)
 
     def _retry_later(self) -> None:
         if self._flush_timer is not None:
             return
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop (a synchronous host): the next record retries
+        except RuntimeError:  # no loop (a synchronous host): it calls flush_records(), close() does
             return
 
         def retry() -> None:
@@ -122,24 +124,23 @@ class SleeptimeEngine:
 
     def flush_records(self) -> bool:
         """Write what waits in the backlog; True when nothing waits any more."""
+        # Notebooks whose records waited: their thinking skipped them, so plan again after.
+        held = {n for n, _ in self._backlog if n} if self.store_error is not None else set()
         while self._backlog:
-            notebook, write = self._backlog[0]
+            _, write = self._backlog[0]
             try:
                 write()
             except StoreError as exc:
                 if self.store_error is None:
                     log.error("sleeptime: %s Records are kept and written when it can.", exc)
                 self.store_error = str(exc)
-                if notebook:
-                    self._held.add(notebook)
                 self._retry_later()
                 return False
             self._backlog.popleft()
         if self.store_error is not None:
             log.warning("sleeptime: the store is writable again; the kept records are written")
         self.store_error = None
-        held, self._held = self._held, set()
-        for notebook in held:  # thinking skipped what was not recorded yet: plan again
+        for notebook in held:
             self.scheduler.kernel_idle(notebook, after_execution=True)
         return True
 
@@ -193,7 +194,7 @@ class SleeptimeEngine:
         )
         if not any(k == kernel_id for k, _ in self._running):
             self.gate.set_busy(kernel_id, False)
-        if notebook not in self._held:
+        if not self._waiting(notebook):
             self.scheduler.kernel_idle(notebook, after_execution=True)
 
     def kernel_idle(self, kernel_id: str, notebook: str) -> None:
@@ -218,9 +219,6 @@ class SleeptimeEngine:
     def rename(self, old: str, new: str) -> None:
         self._record(new, lambda: self.store.rename_notebook(old, new))
         self.scheduler.rename(old, new)
-        if old in self._held:
-            self._held.discard(old)
-            self._held.add(new)
         if old in self.thinker.policies:
             self.thinker.policies[new] = self.thinker.policies.pop(old)
 

@@ -123,3 +123,18 @@ async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
 async def get_json(jp_fetch, *parts: str, **kwargs: Any) -> Any:
     response = await jp_fetch(*parts, **kwargs)
     return json.loads(response.body)
+
+
+async def think(jp_fetch, kernel_id: str, **kwargs: Any) -> Any:
+    """POST kernels/{id}/think {"wait": true}: run the pending idle-time work now."""
+    return await get_json(
+        jp_fetch,
+        "sleeptime",
+        "api",
+        "kernels",
+        kernel_id,
+        "think",
+        method="POST",
+        body=json.dumps({"wait": True}),
+        **kwargs,
+    )

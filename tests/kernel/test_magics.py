@@ -13,7 +13,7 @@ import pytest
 from jupyter_sleeptime.engine import scripted_model
 from jupyter_sleeptime.harness import execute_over
 
-from ..conftest import SCRIPTED, get_json, wait_for
+from ..conftest import SCRIPTED, get_json, think, wait_for
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -125,16 +125,7 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
         "%load_ext jupyter_sleeptime\n"
         "import pandas as pd\nsales = pd.DataFrame({'units': range(50)})\ntotal = 1234"
     )
-    await jp_fetch(
-        "sleeptime",
-        "api",
-        "kernels",
-        kernel.kernel_id,
-        "think",
-        method="POST",
-        body=json.dumps({"wait": True}),
-        request_timeout=120,
-    )
+    await think(jp_fetch, kernel.kernel_id, request_timeout=120)
     state = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel.kernel_id)
     anticipated = state["insights"]["anticipated"]
     assert anticipated

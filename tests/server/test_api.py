@@ -9,20 +9,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_sleeptime.engine.scripted_model import control
 
-from ..conftest import get_json, wait_for
-
-
-async def think(jp_fetch, kernel_id):
-    return await get_json(
-        jp_fetch,
-        "sleeptime",
-        "api",
-        "kernels",
-        kernel_id,
-        "think",
-        method="POST",
-        body=json.dumps({"wait": True}),
-    )
+from ..conftest import get_json, think, wait_for
 
 
 async def ask(jp_fetch, kernel_id, question, mode="sleep", headers=None):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import get_json
+from ..conftest import think
 from ..recording_model import Recorder
 
 CORPUS = Path(__file__).parents[1] / "data" / "redaction"
@@ -52,17 +52,7 @@ async def test_secrets_are_blocked_and_look_alikes_kept(
     kernel = await start_kernel(path="creds.ipynb")
     for record in secrets + negatives:
         await kernel.execute(as_cell(record, Path(jp_root_dir)))
-    result = await get_json(
-        jp_fetch,
-        "sleeptime",
-        "api",
-        "kernels",
-        kernel.kernel_id,
-        "think",
-        method="POST",
-        body=json.dumps({"wait": True}),
-        request_timeout=600,
-    )
+    result = await think(jp_fetch, kernel.kernel_id, request_timeout=600)
     for mode in ("baseline", "sleep"):
         await jp_fetch(
             "sleeptime",

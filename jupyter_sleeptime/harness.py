@@ -149,8 +149,11 @@ class SleeptimeClient:
         mode: str = "sleep",
         on_token: Callable[[str], None] | None = None,
         cold: bool = False,
+        dry_run: bool = False,
+        fresh: bool = False,
     ) -> dict[str, Any]:
-        """Stream an answer; returns the `done` (or `error`) event, with client-side timings."""
+        """Stream an answer; returns the `done` (or `error`) event, with client-side timings.
+        `dry_run`: the `prompt` event instead (what would be sent, no model call)."""
         buffer = b""
         events: list[dict[str, Any]] = []
         started = time.perf_counter()
@@ -175,7 +178,15 @@ class SleeptimeClient:
             self.url + f"sleeptime/api/kernels/{kernel_id}/ask",
             method="POST",
             headers=self.headers,
-            body=json.dumps({"question": question, "mode": mode, "cold": cold}),
+            body=json.dumps(
+                {
+                    "question": question,
+                    "mode": mode,
+                    "cold": cold,
+                    "dry_run": dry_run,
+                    "fresh": fresh,
+                }
+            ),
             streaming_callback=chunk,
             request_timeout=3600,
         )
@@ -184,7 +195,9 @@ class SleeptimeClient:
         except HTTPClientError as exc:
             body = exc.response.body if exc.response is not None else b"{}"
             return {"type": "error", "message": json.loads(body or b"{}").get("message", str(exc))}
-        final = next((e for e in reversed(events) if e.get("type") in ("done", "error")), None)
+        final = next(
+            (e for e in reversed(events) if e.get("type") in ("done", "error", "prompt")), None
+        )
         if final is None:
             return {"type": "error", "message": "the answer stream ended without a result"}
         final["client_latency_ms"] = (time.perf_counter() - started) * 1000

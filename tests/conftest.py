@@ -138,3 +138,14 @@ async def think(jp_fetch, kernel_id: str, **kwargs: Any) -> Any:
         body=json.dumps({"wait": True}),
         **kwargs,
     )
+
+
+async def recorded(jp_fetch, kernel_id: str, source: str) -> None:
+    """Wait until the server's observer has an execution holding `source` as finished: the
+    execute reply can reach the test before the server has seen the kernel go idle."""
+
+    async def done() -> bool:
+        state = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel_id)
+        return any(source in e["source"] and e["status"] for e in state["executions"])
+
+    await wait_for(done)

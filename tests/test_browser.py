@@ -4,8 +4,11 @@ Starts `jupyter lab` (real server, real ipykernel, the deterministic scripted mo
 free loopback port and drives headless Debian Chromium with playwright-core
 (`ui-tests/e2e.js`, no browser download): a notebook runs three cells (the last one
 fails), the sidebar shows insights after idle, a typed question gets a streamed answer,
-an anticipated chip answers at once and "Insert below" adds an unexecuted cell.
-Screenshots and the server log go to `test-artifacts/` at the repo root.
+an anticipated chip is answered by the server from the prepared answer (named as such,
+end to end in under 50 ms measured in the page), "Ask the model instead" streams the
+model's answer, a reworded anticipated question typed in is matched by the server, and
+"Insert below" adds an unexecuted cell. Screenshots, the server log and the script's
+result (with the measured latencies) go to `test-artifacts/` at the repo root.
 
 Needs Node and Chromium (`.ci/browser-deps.sh` installs both and runs `npm ci` in
 `ui-tests/`). Without them the test is skipped, except in CI (`CI=true`), where it fails.
@@ -37,6 +40,7 @@ SCRIPT = UI_TESTS / "e2e.js"
 ARTIFACTS = ROOT / "test-artifacts"
 NOTEBOOK = "sales.ipynb"
 QUESTION = "Which regions are in the sales table and how many units?"
+PREPARED_BUDGET_MS = 50  # click → prepared answer shown, measured in the page
 
 CELLS = [
     "import pandas as pd\n"
@@ -228,6 +232,9 @@ def test_sidebar_in_a_real_browser(browser_tools, lab_server, tmp_path, capsys):
             f"server log: {ARTIFACTS / 'browser-e2e-server.log'}"
         )
     result = json.loads(result_path.read_text())
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copyfile(result_path, ARTIFACTS / "browser-e2e-result.json")
+    chip = (result.get("data") or {}).get("chip") or {}
     with capsys.disabled():
         print(f"\nbrowser e2e: {seconds:.1f} s, exit {proc.returncode}")
         for step in result["steps"]:
@@ -235,9 +242,16 @@ def test_sidebar_in_a_real_browser(browser_tools, lab_server, tmp_path, capsys):
             print(
                 f"  {mark} {step['name']} ({step['ms']} ms){'' if step['ok'] else ': ' + step['error']}"
             )
+        if chip:
+            print(
+                f"  prepared answer in the page: {chip.get('elapsedMs')} ms from the click "
+                f"(request {chip.get('requestMs')} ms, server "
+                f"{(chip.get('doneEvent') or {}).get('latency_ms')} ms)"
+            )
         for shot in result["screenshots"]:
             print(f"  screenshot: {shot}")
         print(f"  server log: {ARTIFACTS / 'browser-e2e-server.log'}")
+        print(f"  result: {ARTIFACTS / 'browser-e2e-result.json'}")
 
     context = (
         f"\n--- e2e.js stderr ---\n{proc.stderr[-3000:]}\n--- result ---\n"
@@ -271,12 +285,45 @@ def test_sidebar_in_a_real_browser(browser_tools, lab_server, tmp_path, capsys):
     assert typed["doneEvent"]["source"] == "model", context
     assert any(s["state"].startswith("streaming") for s in typed["uiStates"]), context
     assert typed["uiStates"][-1]["state"] == "done:model", context
+    assert typed["requestBody"] == {"question": QUESTION, "mode": "sleep"}, context
+    assert typed["provenance"] == "answered by the model" and not typed["askModelButton"]
 
-    # An anticipated chip: the prepared answer, at once.
+    # An anticipated chip: asked of the server, which answers from the prepared answer and
+    # names the prepared question it matched; end to end within the budget, in the page.
     chip = data["chip"]
-    assert chip["source"] == "anticipated", context
-    assert chip["text"], context
-    assert chip["elapsedMs"] < 1500, context
+    assert chip["requestBody"] == {"question": chip["question"], "mode": "sleep"}, context
+    assert chip["doneEvent"]["source"] == "anticipated", context
+    assert chip["doneEvent"]["matched"] == chip["question"], context
+    assert chip["source"] == "anticipated" and chip["state"] == "done", context
+    assert chip["provenance"].startswith(f"prepared answer to: '{chip['question']}'"), context
+    assert chip["matchedAttr"] == chip["question"], context
+    assert chip["text"] and chip["askModelButton"], context
+    assert chip["elapsedMs"] < PREPARED_BUDGET_MS, (
+        f"prepared answer took {chip['elapsedMs']} ms in the page" + context
+    )
+
+    # "Ask the model instead": the same question, fresh, streamed by the model.
+    fresh = data["fresh"]
+    assert fresh["requestBody"] == {
+        "question": chip["question"],
+        "mode": "sleep",
+        "fresh": True,
+    }, context
+    assert fresh["httpStatus"] == 200 and fresh["tokenEvents"] >= 2, context
+    assert fresh["doneEvent"]["source"] == "model" and "matched" not in fresh["doneEvent"]
+    assert fresh["question"] == chip["question"], context
+    assert fresh["state"] == "done" and fresh["source"] == "model", context
+    assert any(s["state"].startswith("streaming") for s in fresh["uiStates"]), context
+    assert fresh["text"] and fresh["text"] != chip["text"], context
+    assert "prepared answer to" not in fresh["provenance"] and not fresh["askModelButton"]
+
+    # Typed, reworded: no decision in the browser; the server matches the prepared question.
+    reworded = data["reworded"]
+    assert reworded["typed"] != reworded["prepared"], context
+    assert reworded["requestBody"] == {"question": reworded["typed"], "mode": "sleep"}, context
+    assert reworded["doneEvent"]["source"] == "anticipated", context
+    assert reworded["doneEvent"]["matched"] == reworded["prepared"], context
+    assert reworded["provenance"].startswith(f"prepared answer to: '{reworded['prepared']}'")
 
     # "Insert below": one more cell, holding the suggested code, not executed.
     insert = data["insert"]

@@ -4,7 +4,10 @@
  *
  * Started by tests/test_browser.py, which runs `jupyter lab` with the scripted model
  * and a small notebook; this script drives headless Debian Chromium through
- * playwright-core (no browser download) and reports what it saw as JSON.
+ * playwright-core (no browser download) and reports what it saw as JSON: insights after
+ * idle, a typed question (model), an anticipated chip (the server's prepared answer, timed
+ * in the page from the click to the answer shown), "Ask the model instead" (fresh), a
+ * reworded anticipated question typed in (matched by the server), "Insert below".
  *
  * Environment:
  *   JUPYTER_URL     base URL of the server, ending in "/" (e.g. http://127.0.0.1:8888/)
@@ -49,6 +52,77 @@ const CHROMIUM_ARGS = [
 ];
 
 const tid = id => `[data-testid="${id}"]`;
+
+const isAsk = r => r.url().includes('/sleeptime/api/kernels/') && r.url().includes('/ask') && r.method() === 'POST';
+
+/** The NDJSON events of an ask response body. */
+function parseEvents(body) {
+  return body
+    .split('\n')
+    .filter(Boolean)
+    .map(line => {
+      try {
+        return JSON.parse(line);
+      } catch (e) {
+        return { type: 'unparsable', line };
+      }
+    });
+}
+
+/** Record every data-state:data-source the answer view goes through (see `stopWatching`). */
+function watchAnswer(page) {
+  return page.evaluate(() => {
+    window.__sleeptimeStates = [];
+    const seen = window.__sleeptimeStates;
+    const record = () => {
+      const a = document.querySelector('[data-testid="jp-sleeptime-answer"]');
+      if (a) {
+        const entry = `${a.getAttribute('data-state')}:${a.getAttribute('data-source')}`;
+        const body = a.querySelector('[data-testid="jp-sleeptime-answer-body"]');
+        const len = body ? body.textContent.length : 0;
+        const last = seen[seen.length - 1];
+        if (!last || last.state !== entry || last.len !== len) {
+          seen.push({ state: entry, len });
+        }
+      }
+    };
+    const panel = document.querySelector('[data-testid="jp-sleeptime-panel"]');
+    window.__sleeptimeObserver = new MutationObserver(record);
+    window.__sleeptimeObserver.observe(panel, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true
+    });
+  });
+}
+
+function stopWatching(page) {
+  return page.evaluate(() => {
+    window.__sleeptimeObserver.disconnect();
+    return window.__sleeptimeStates;
+  });
+}
+
+/** What the answer view shows now. */
+async function answerView(page) {
+  const answer = tid('jp-sleeptime-answer');
+  const text = async id =>
+    (await page.$(tid(id))) ? ((await page.textContent(tid(id))) || '').trim() : null;
+  return {
+    question: await page.$eval(`${answer} .jp-sleeptime-answer-q`, e => e.textContent.trim()).catch(() => null),
+    state: await page.getAttribute(answer, 'data-state'),
+    source: await page.getAttribute(answer, 'data-source'),
+    text: await text('jp-sleeptime-answer-body'),
+    provenance: await text('jp-sleeptime-answer-provenance'),
+    matchedAttr: (await page.$(tid('jp-sleeptime-answer-provenance')))
+      ? await page.getAttribute(tid('jp-sleeptime-answer-provenance'), 'data-matched')
+      : null,
+    askModelButton: !!(await page.$(tid('jp-sleeptime-ask-model'))),
+    footer: await text('jp-sleeptime-answer-footer'),
+    error: await text('jp-sleeptime-answer-error')
+  };
+}
 
 const result = {
   ok: false,
@@ -243,36 +317,9 @@ async function main() {
     await shot('browser-e2e-insights.png');
 
     await step('typed question gets a streamed model answer', async () => {
-      // Record every data-state the answer goes through, and the NDJSON the server streamed.
-      await page.evaluate(() => {
-        window.__sleeptimeStates = [];
-        const seen = window.__sleeptimeStates;
-        const record = () => {
-          const a = document.querySelector('[data-testid="jp-sleeptime-answer"]');
-          if (a) {
-            const entry = `${a.getAttribute('data-state')}:${a.getAttribute('data-source')}`;
-            const body = a.querySelector('[data-testid="jp-sleeptime-answer-body"]');
-            const len = body ? body.textContent.length : 0;
-            const last = seen[seen.length - 1];
-            if (!last || last.state !== entry || last.len !== len) {
-              seen.push({ state: entry, len });
-            }
-          }
-        };
-        const panel = document.querySelector('[data-testid="jp-sleeptime-panel"]');
-        window.__sleeptimeObserver = new MutationObserver(record);
-        window.__sleeptimeObserver.observe(panel, {
-          subtree: true,
-          childList: true,
-          characterData: true,
-          attributes: true
-        });
-      });
+      await watchAnswer(page);
       await page.fill(tid('jp-sleeptime-ask-input'), QUESTION);
-      const response = page.waitForResponse(
-        r => r.url().includes('/sleeptime/api/kernels/') && r.url().includes('/ask') && r.request().method() === 'POST',
-        { timeout: left(30000) }
-      );
+      const response = page.waitForResponse(r => isAsk(r.request()), { timeout: left(30000) });
       const started = Date.now();
       await page.click(tid('jp-sleeptime-ask-button'));
       const resp = await response;
@@ -286,33 +333,15 @@ async function main() {
         { timeout: left(30000), polling: 100 }
       );
       const elapsed = Date.now() - started;
-      const body = await resp.text();
-      const events = body
-        .split('\n')
-        .filter(Boolean)
-        .map(line => {
-          try {
-            return JSON.parse(line);
-          } catch (e) {
-            return { type: 'unparsable', line };
-          }
-        });
-      const states = await page.evaluate(() => {
-        window.__sleeptimeObserver.disconnect();
-        return window.__sleeptimeStates;
-      });
-      const answer = tid('jp-sleeptime-answer');
+      const events = parseEvents(await resp.text());
+      const states = await stopWatching(page);
+      const view = await answerView(page);
       const data = {
+        ...view,
         question: QUESTION,
-        state: await page.getAttribute(answer, 'data-state'),
-        source: await page.getAttribute(answer, 'data-source'),
-        text: ((await page.textContent(tid('jp-sleeptime-answer-body')).catch(() => '')) || '').trim(),
-        footer: ((await page.textContent(tid('jp-sleeptime-answer-footer')).catch(() => '')) || '').trim(),
-        error: (await page.$(tid('jp-sleeptime-answer-error')))
-          ? (await page.textContent(tid('jp-sleeptime-answer-error'))).trim()
-          : null,
         httpStatus: resp.status(),
         contentType: resp.headers()['content-type'] || '',
+        requestBody: JSON.parse(resp.request().postData() || 'null'),
         tokenEvents: events.filter(e => e.type === 'token').length,
         eventTypes: [...new Set(events.map(e => e.type))],
         doneEvent: events.find(e => e.type === 'done') || null,
@@ -326,38 +355,129 @@ async function main() {
       return data;
     });
 
-    await step('anticipated chip answers at once', async () => {
+    await step('anticipated chip: the server answers with the prepared answer', async () => {
       const chip = page.locator(tid('jp-sleeptime-chip')).first();
       await chip.waitFor({ state: 'visible', timeout: left(10000) });
       const question = (await chip.textContent()).trim();
-      let asked = false;
-      page.on('request', r => {
-        if (r.url().includes('/ask') && r.method() === 'POST') {
-          asked = true;
-        }
-      });
-      const started = Date.now();
-      await chip.click();
+      const response = page.waitForResponse(r => isAsk(r.request()), { timeout: left(10000) });
+      // Measured in the page: from the click to the answer view showing the finished prepared
+      // answer to this question (request, server, NDJSON stream, React render, all of it).
+      const measured = await page.evaluate(
+        q =>
+          new Promise((resolve, reject) => {
+            const panel = document.querySelector('[data-testid="jp-sleeptime-panel"]');
+            const chipEl = [...document.querySelectorAll('[data-testid="jp-sleeptime-chip"]')].find(
+              c => c.textContent.trim() === q
+            );
+            const finished = () => {
+              const a = document.querySelector('[data-testid="jp-sleeptime-answer"]');
+              const shown = a && a.querySelector('.jp-sleeptime-answer-q');
+              return !!shown && shown.textContent.trim() === q && a.getAttribute('data-state') !== 'streaming';
+            };
+            let started = 0;
+            const observer = new MutationObserver(() => {
+              if (finished()) {
+                const ms = performance.now() - started;
+                observer.disconnect();
+                clearTimeout(timer);
+                const asks = performance.getEntriesByType('resource').filter(e => e.name.includes('/ask'));
+                const last = asks[asks.length - 1];
+                resolve({ ms, requestMs: last ? last.responseEnd - last.startTime : null });
+              }
+            });
+            const timer = setTimeout(() => {
+              observer.disconnect();
+              reject(new Error('no answer to the chip within 10 s'));
+            }, 10000);
+            observer.observe(panel, { subtree: true, childList: true, characterData: true, attributes: true });
+            started = performance.now();
+            chipEl.click();
+          }),
+        question
+      );
+      const resp = await response;
+      const events = parseEvents(await resp.text());
+      const view = await answerView(page);
+      const data = {
+        ...view,
+        question,
+        httpStatus: resp.status(),
+        requestBody: JSON.parse(resp.request().postData() || 'null'),
+        doneEvent: events.find(e => e.type === 'done') || null,
+        elapsedMs: Math.round(measured.ms * 10) / 10,
+        requestMs: measured.requestMs === null ? null : Math.round(measured.requestMs * 10) / 10
+      };
+      result.data.chip = data;
+      if (data.state !== 'done') {
+        throw new Error(`chip answer ended in state ${data.state}: ${data.error || ''}`);
+      }
+      return data;
+    });
+    await shot('browser-e2e-prepared.png');
+
+    await step('"ask the model instead" streams a model answer', async () => {
+      const question = result.data.chip.question;
+      await watchAnswer(page);
+      const response = page.waitForResponse(r => isAsk(r.request()), { timeout: left(30000) });
+      await page.click(tid('jp-sleeptime-ask-model'));
+      const resp = await response;
+      // The prepared answer on screen has the same question: wait for the one not prepared.
       await page.waitForFunction(
         q => {
           const a = document.querySelector('[data-testid="jp-sleeptime-answer"]');
-          const question = a && a.querySelector('.jp-sleeptime-answer-q');
-          return !!a && question && question.textContent.trim() === q && a.getAttribute('data-state') === 'done';
+          const shown = a && a.querySelector('.jp-sleeptime-answer-q');
+          return (
+            !!shown &&
+            shown.textContent.trim() === q &&
+            a.getAttribute('data-state') !== 'streaming' &&
+            a.getAttribute('data-source') !== 'anticipated'
+          );
         },
         question,
-        { timeout: left(5000), polling: 'raf' }
+        { timeout: left(30000), polling: 100 }
       );
-      const elapsed = Date.now() - started;
-      const answer = tid('jp-sleeptime-answer');
+      const events = parseEvents(await resp.text());
+      const states = await stopWatching(page);
       const data = {
-        question,
-        source: await page.getAttribute(answer, 'data-source'),
-        text: ((await page.textContent(tid('jp-sleeptime-answer-body'))) || '').trim(),
-        footer: ((await page.textContent(tid('jp-sleeptime-answer-footer')).catch(() => '')) || '').trim(),
-        elapsedMs: elapsed,
-        askedServer: asked
+        ...(await answerView(page)),
+        httpStatus: resp.status(),
+        requestBody: JSON.parse(resp.request().postData() || 'null'),
+        tokenEvents: events.filter(e => e.type === 'token').length,
+        doneEvent: events.find(e => e.type === 'done') || null,
+        uiStates: states
       };
-      result.data.chip = data;
+      result.data.fresh = data;
+      if (data.state !== 'done') {
+        throw new Error(`model answer ended in state ${data.state}: ${data.error || ''}`);
+      }
+      return data;
+    });
+
+    await step('a typed anticipated question, reworded, is matched by the server', async () => {
+      const prepared = result.data.chip.question;
+      const typed = prepared.toLowerCase().replace(/[?!.\s]+$/, '');
+      const response = page.waitForResponse(r => isAsk(r.request()), { timeout: left(10000) });
+      await page.fill(tid('jp-sleeptime-ask-input'), typed);
+      await page.click(tid('jp-sleeptime-ask-button'));
+      const resp = await response;
+      await page.waitForFunction(
+        q => {
+          const a = document.querySelector('[data-testid="jp-sleeptime-answer"]');
+          const shown = a && a.querySelector('.jp-sleeptime-answer-q');
+          return !!shown && shown.textContent.trim() === q && a.getAttribute('data-state') !== 'streaming';
+        },
+        typed,
+        { timeout: left(10000), polling: 50 }
+      );
+      const events = parseEvents(await resp.text());
+      const data = {
+        ...(await answerView(page)),
+        prepared,
+        typed,
+        requestBody: JSON.parse(resp.request().postData() || 'null'),
+        doneEvent: events.find(e => e.type === 'done') || null
+      };
+      result.data.reworded = data;
       return data;
     });
 

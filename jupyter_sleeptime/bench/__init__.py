@@ -128,6 +128,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "next idle-time run against the first",
     )
     parser.add_argument(
+        "--coverage-only",
+        action="store_true",
+        help="fast check (minutes): run the notebooks and build every prompt, but think and "
+        "answer nothing; reports, per mode, the share of questions whose expected facts are "
+        "in the prompt (fact_coverage)",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="keep the notebooks already in DIR/results.json (same model and modes) and run "
@@ -257,6 +264,7 @@ def run(args: argparse.Namespace) -> int:
         logs=out / "logs",
         keep_work=args.keep_work,
         incremental=args.incremental,
+        coverage_only=args.coverage_only,
     )
     return asyncio.run(_main(args, settings, paths, questions, parts))
 
@@ -294,6 +302,17 @@ async def _main(
             failed |= "error" in record
             if record.get("model"):
                 meta["model"], meta["sleep_model"] = record["model"], record["sleep_model"]
+            if settings.coverage_only:
+                covered = [r for r in rows if r.get("covered") is not None]
+                progress.note(
+                    f"{path.name}: {record.get('error') or 'prompts built'}; covered "
+                    + ", ".join(
+                        f"{m} {sum(1 for r in covered if r['mode'] == m and r['covered'])}/"
+                        f"{sum(1 for r in covered if r['mode'] == m)}"
+                        for m in settings.modes
+                    )
+                )
+                continue
             progress.note(_notebook_line(record, rows))
             write_outputs(
                 assemble(meta, records, notebooks, settings, None, complete=False),
@@ -301,6 +320,8 @@ async def _main(
                 None,
                 plots=False,
             )
+        if settings.coverage_only:
+            return _write_coverage(args.out, meta, records, notebooks, list(settings.modes))
         micro = None
         if parts:
             micro = await run_micro(
@@ -323,6 +344,36 @@ async def _main(
         status = {True: "met", False: "MISSED", None: "not measured"}[goal["met"]]
         print(f"  {goal['goal']}: {status}")
     return 1 if failed else 0
+
+
+def _write_coverage(
+    out: Path,
+    meta: dict[str, Any],
+    records: list[dict[str, Any]],
+    notebooks: list[dict[str, Any]],
+    modes: list[str],
+) -> int:
+    summary = summary_module.summarise_coverage(records, modes)
+    results = {
+        "meta": {**meta, "coverage_only": True, "complete": True},
+        "summary": summary,
+        "notebooks": notebooks,
+        "questions": records,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "coverage.json").write_text(
+        json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"Wrote {out / 'coverage.json'}")
+    for mode, row in summary.items():
+        share = row["fact_coverage"]
+        print(
+            f"  {mode}: fact coverage {row['n_covered']}/{row['n_scorable']}"
+            + (f" ({share:.0%})" if share is not None else "")
+            + f", median prompt ≈ {row['median_approx_prompt_tokens'] or 0:.0f} tokens"
+            + (f"; missed {', '.join(row['missed'])}" if row["missed"] else "")
+        )
+    return 1 if any("error" in n for n in notebooks) else 0
 
 
 def resume_from(

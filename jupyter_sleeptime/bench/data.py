@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,12 +54,31 @@ def load_questions(path: Path) -> list[Question]:
 
 def score(answer: str, question: Question) -> tuple[bool | None, list[str]]:
     """(correct, missing tokens): correct when every `must_contain` token occurs in the
-    answer, case-insensitively; None when the question has no tokens (rubric only)."""
+    answer at a boundary (see `contains`); None when the question has no tokens."""
     if not question.scorable:
         return None, []
-    text = answer.lower()
-    missing = [t for t in question.must_contain if t.lower() not in text]
+    missing = [t for t in question.must_contain if not contains(answer, t)]
     return not missing, missing
+
+
+_INTEGER = re.compile(r"^[-+]?\d+$")
+_DECIMAL = re.compile(r"^[-+]?\d*\.\d+$")
+
+
+@functools.lru_cache(maxsize=1024)
+def _token_pattern(token: str) -> re.Pattern[str]:
+    escaped = re.escape(token)
+    if _INTEGER.match(token):  # a whole number: 9 is not in 19, 9.5 or 0.9
+        return re.compile(rf"(?<![\d.]){escaped}(?!\d|\.\d)", re.I)
+    if _DECIMAL.match(token):  # where a number starts: 0.98 in 0.98000001, not in 10.98
+        return re.compile(rf"(?<![\d.]){escaped}", re.I)
+    return re.compile(rf"(?<![A-Za-z0-9_]){escaped}", re.I)  # where a word starts
+
+
+def contains(text: str, token: str) -> bool:
+    """The eval's rule (`../shared/eval/README.md`): case-insensitive, at a boundary —
+    integers as whole numbers, decimals where a number starts, words where a word starts."""
+    return bool(_token_pattern(token.strip()).search(text or ""))
 
 
 def select_notebooks(folder: Path, questions: list[Question], pattern: str | None) -> list[Path]:

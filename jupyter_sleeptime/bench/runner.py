@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells, shell_request
-from .data import Question, score
+from .data import Question, contains, score
 from .progress import Progress
 
 ORDERS = ("blocked", "interleaved")
@@ -48,9 +48,12 @@ class Settings:
     logs: Path | None = None
     keep_work: bool = False
     incremental: bool = False
+    coverage_only: bool = False  # facts and prompts only: no thinking, no answers
 
     def traits(self) -> dict[str, Any]:
         traits: dict[str, Any] = {"idle_seconds": self.idle_seconds, "max_tokens_per_hour": 0}
+        if self.coverage_only:
+            traits["enabled"] = False  # no model runs; facts are computed when asked
         if self.model:
             traits["model"] = self.model
         if self.sleep_model:
@@ -118,6 +121,20 @@ async def wait_kernel_idle(
         await asyncio.sleep(0.3)
 
 
+async def wait_digest(client: SleeptimeClient, kernel_id: str, timeout: float = 30) -> None:
+    """Until the extension has read the kernel's namespace after the last cell (it does so
+    half a second after the kernel goes idle)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = await client.kernel(kernel_id)
+        executions = state.get("executions") or []
+        digest_at = (state.get("digest") or {}).get("at") or 0
+        last_end = max((ex.get("ended") or 0 for ex in executions), default=0)
+        if state.get("digest", {}).get("variables") and digest_at >= last_end:
+            return
+        await asyncio.sleep(0.3)
+
+
 async def run_cells(
     kernel: KernelSocket, cells: list[str], timeout: float, progress: Progress
 ) -> dict[str, Any]:
@@ -144,6 +161,40 @@ async def run_cells(
         "cell_seconds": seconds,
         "execution_seconds": sum(seconds),
         "stopped_at_error": error,
+    }
+
+
+def coverage(q: Question, prompt: dict[str, Any]) -> bool | None:
+    """Whether every `must_contain` token is in what the answer is built from: the prompt's
+    messages, or the prepared answer a hit would give. None for rubric-only questions."""
+    if not q.scorable or prompt.get("type") != "prompt":
+        return None
+    text = prompt.get("answer") or "\n".join(m.get("content", "") for m in prompt["messages"])
+    return all(contains(text, token) for token in q.must_contain)
+
+
+def coverage_record(
+    notebook: str, q: Question, mode: str, position: int, prompt: dict[str, Any]
+) -> dict[str, Any]:
+    error = prompt.get("message") if prompt.get("type") != "prompt" else None
+    return {
+        "notebook": notebook,
+        "id": q.id,
+        "kind": q.kind,
+        "asked_kind": prompt.get("kind"),
+        "mode": mode,
+        "repeat": 0,
+        "position": position,
+        "question": q.question,
+        "source": prompt.get("source") if not error else "error",
+        "anticipated_hit": prompt.get("source") == "anticipated" if mode == "sleep" else None,
+        "approx_prompt_tokens": int(prompt.get("approx_tokens") or 0),
+        "scorable": q.scorable,
+        "covered": coverage(q, prompt),
+        "error": error,
+        # What the answer would be built from, to read why a fact was missing.
+        "prompt": prompt.get("answer")
+        or "\n\n".join(m.get("content", "") for m in prompt.get("messages") or []),
     }
 
 
@@ -272,6 +323,16 @@ async def run_notebook(
             await run_cells(kernel, code_cells(work / path.name), settings.cell_timeout, progress)
         )
 
+        if settings.coverage_only:
+            await wait_digest(client, kernel_id)
+            for position, (_, q, mode) in enumerate(
+                ask_plan(questions, settings.modes, 1, "blocked")
+            ):
+                progress.phase(f"prompt {position + 1} [{mode}] {q.id}", key="ask")
+                prompt = await client.ask(kernel_id, q.question, mode, dry_run=True)
+                rows.append(coverage_record(path.name, q, mode, position, prompt))
+            return record, rows
+
         # Idle time: nothing is asked of the server; it notices the idle kernel and thinks.
         idle_from = time.monotonic()
         calm: list[float] = []
@@ -325,8 +386,11 @@ async def run_notebook(
         plan = ask_plan(questions, settings.modes, settings.repeat, settings.order)
         for position, (rep, q, mode) in enumerate(plan):
             progress.phase(f"asking {position + 1}/{len(plan)} [{mode}] {q.id}", key="ask")
+            prompt = await client.ask(kernel_id, q.question, mode, dry_run=True)
             event = await client.ask(kernel_id, q.question, mode, cold=mode != "sleep")
             rows.append(question_record(path.name, q, mode, rep, position, event))
+            rows[-1]["covered"] = coverage(q, prompt)
+            rows[-1]["asked_kind"] = prompt.get("kind")
         record["anticipated_asks"] = await ask_anticipated(
             client, kernel_id, record["anticipated"], progress
         )

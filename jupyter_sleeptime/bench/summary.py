@@ -85,6 +85,7 @@ def summarise_mode(
         "max_anticipated_latency_ms": None,
         "sleep_tokens_per_notebook": 0.0,
         "sleep_seconds_per_notebook": 0.0,
+        "fact_coverage": _share(r.get("covered") for r in mine),
     }
     if mode == "sleep":
         hits = [r for r in ok if r.get("anticipated_hit")]
@@ -105,6 +106,34 @@ def summarise_mode(
         out["sleep_tokens_per_notebook"] = _mean([n["sleep_tokens"] for n in asked])
         out["sleep_seconds_per_notebook"] = _mean([n["sleep_seconds"] for n in asked])
     return out
+
+
+def _share(flags: Iterable[bool | None]) -> float | None:
+    known = [f for f in flags if f is not None]
+    return (sum(1 for f in known if f) / len(known)) if known else None
+
+
+def summarise_coverage(records: list[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
+    """`--coverage-only`: per mode, the share of scorable questions whose every expected
+    token is in the prompt (or the prepared answer), overall and per question kind."""
+    summary: dict[str, Any] = {}
+    for mode in modes:
+        mine = [r for r in records if r["mode"] == mode]
+        scorable = [r for r in mine if r.get("covered") is not None]
+        kinds = sorted({r["kind"] for r in mine}, key=lambda k: (k not in KINDS, k))
+        summary[mode] = {
+            "n": len(mine),
+            "n_scorable": len(scorable),
+            "n_covered": sum(1 for r in scorable if r["covered"]),
+            "fact_coverage": _share(r.get("covered") for r in mine),
+            "median_approx_prompt_tokens": median(
+                r["approx_prompt_tokens"] for r in mine if r.get("approx_prompt_tokens")
+            ),
+            "anticipated_hits": sum(1 for r in mine if r.get("anticipated_hit")),
+            "by_kind": {k: _share(r.get("covered") for r in mine if r["kind"] == k) for k in kinds},
+            "missed": [r["id"] for r in scorable if not r["covered"]],
+        }
+    return summary
 
 
 def accuracy_by_kind(records: list[dict[str, Any]], modes: list[str]) -> dict[str, dict[str, Any]]:

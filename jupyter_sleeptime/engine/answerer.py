@@ -1,35 +1,37 @@
 """Query time: the single place that builds an answer.
 
-`sleep` mode answers from what idle time prepared — an anticipated answer when the question
-was foreseen and nothing changed since, else the notebook memory c′ + a compact digest +
-the notes of the relevant cells + the raw delta since the last thinking run. `baseline`
-builds the prompt the way query-time-only assistants do (every executed cell with outputs
-+ the digest); `baseline-budget` holds that prompt to the size of the sleep-mode prompt.
+`sleep` mode answers from what idle time prepared: a prepared answer when the question was
+foreseen and nothing changed since; else a prompt whose stable prefix (instructions, the
+narrative memory c′, a compact digest) is already in the model's KV cache, followed by what
+this question needs — the exact facts of the names it mentions, the error card it is
+about, the one or two best-ranked cells with their outputs — and per-kind instructions and
+answer length. `baseline` builds the prompt the way query-time-only assistants do (the
+whole notebook: markdown and every executed cell with outputs, + the digest);
+`baseline-budget` holds that prompt to the size of the sleep-mode prompt.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import prompts
-from .context import (
-    approx_tokens,
-    identifiers,
-    relevant,
-    render_digest,
-    render_execution,
-    render_executions,
-)
+from .context import approx_tokens, render_digest, render_execution, render_executions
+from .facts.select import select
 from .llm import ModelClient, TokenCallback
 from .parsing import normalise_question
+from .question import MAX_TOKENS, classify
+from .records import Execution
+from .scope import NotebookScope
 from .store import Store
-from .thinker import Thinker
 
 MODES = ("sleep", "baseline", "baseline-budget")
-SLEEP_DIGEST_CHARS = 1200
+SLEEP_DIGEST_CHARS = 900
 BASELINE_OUTPUT_CAP = 1500
+
+PrepareHook = Callable[..., Awaitable[None]]  # (notebook, question=None)
 
 
 @dataclass
@@ -43,15 +45,18 @@ class Answer:
     ttft_ms: float = 0.0
     latency_ms: float = 0.0
     model: str | None = None
+    matched: str | None = None  # the prepared question a prepared answer answers
+    kind: str | None = None  # state | explain | error | next
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_event(self) -> dict[str, Any]:
-        return {
+        event = {
             "type": "done",
             "answer": self.answer,
             "source": self.source,
             "mode": self.mode,
             "model": self.model,
+            "kind": self.kind,
             "usage": {
                 "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
@@ -60,16 +65,35 @@ class Answer:
             "ttft_ms": round(self.ttft_ms, 1),
             "latency_ms": round(self.latency_ms, 1),
         }
+        if self.matched is not None:
+            event["matched"] = self.matched
+        return event
+
+
+@dataclass
+class Prompt:
+    """What would be sent for a question (a dry run shows it, redacted, without sending)."""
+
+    messages: list[dict[str, str]]
+    kind: str
+    max_tokens: int
 
 
 class Answerer:
-    def __init__(self, store: Store, client: ModelClient, thinker: Thinker, max_tokens: int = 400):
+    def __init__(
+        self,
+        store: Store,
+        client: ModelClient,
+        scope: NotebookScope,
+        max_tokens: int = 400,
+    ) -> None:
         self.store = store
         self.client = client
-        self.thinker = thinker
+        self.scope = scope
         self.max_tokens = max_tokens
+        self.prepare: PrepareHook | None = None
 
-    # -- anticipated answers ------------------------------------------------------------------
+    # -- prepared answers -----------------------------------------------------------------------
     def anticipated(self, notebook: str, question: str) -> dict[str, str] | None:
         """The stored answer when this question was foreseen for the current state."""
         saved = self.store.insight(notebook, "anticipated")
@@ -92,56 +116,45 @@ class Answerer:
                 memory=memory["text"]
                 if memory
                 else "(no memory yet: the notebook was not studied)",
-                digest=render_digest(self.store.digest(notebook), SLEEP_DIGEST_CHARS),
+                digest=render_digest(self.scope.digest(notebook), SLEEP_DIGEST_CHARS),
             ).strip()
         )
 
-    def sleep_messages(self, notebook: str, question: str) -> list[dict[str, str]]:
-        view = self.thinker.view(notebook)
-        cursor = self.store.cursor(notebook)
-        memory = self.store.memory(notebook)
-        covered = max(cursor, memory["covered"] if memory else 0)
-        delta = [ex for ex in view if ex.id > covered]
+    def sleep_prompt(self, notebook: str, question: str) -> Prompt:
+        kind = classify(question)
+        facts = self.scope.facts(notebook)
+        view = facts.view
         notes = self.store.cell_notes(ex.cell_hash() for ex in view)
-        pieces: list[str] = []
-        for ex in relevant(question, [e for e in view if e not in delta], notes):
-            note = notes.get(ex.cell_hash())
-            text = render_execution(ex, output_cap=300, source_cap=600)
-            if note:
-                text += f"\nNote: {note}"
-            diagnosis = self.store.diagnosis(ex.cell_hash()) if ex.status == "error" else None
-            if diagnosis:  # prepared while idle: why it failed and the fix
-                text += f"\nDiagnosis: {diagnosis}"
-            pieces.append(text)
-        if delta:
-            pieces.append("Changed since:\n" + render_executions(delta[-6:], output_cap=800))
-        digest = self.store.digest(notebook)
-        if digest:
-            named = identifiers(question)
-            extra = [v for v in digest.variables if v.get("name") in named]
-            if extra:
-                pieces.append(
-                    "Variables named in the question:\n"
-                    + "\n".join(
-                        f"{v.get('name')}: {v.get('type')} = {v.get('summary', '')}"[:400]
-                        for v in extra
-                    )
-                )
+        memory = self.store.memory(notebook)
+        covered = max(self.store.cursor(notebook), memory["covered"] if memory else 0)
+        recent = {ex.id for ex in view if ex.id > covered}
+        chosen = select(facts, question, kind, notes, recent, docs=self.store.docs(notebook))
+        cells = chosen.cells_text(notes, facts)
+        # Sleep mode never pays more than the baseline: a notebook smaller than the chosen
+        # cells is sent whole (facts and instructions stay).
+        whole = self._whole_notebook(notebook, view)
+        if view and approx_tokens(whole) <= approx_tokens(cells):
+            cells = whole
         user = prompts.render(
-            "answer_question", cells="\n\n".join(pieces) or "(none)", question=question
+            "answer_question",
+            facts=chosen.facts_text() or "(no stored facts match this question)",
+            cells=cells or "(none)",
+            instructions=prompts.render(f"instruct_{kind}").strip(),
+            question=question,
         )
-        return [
+        messages = [
             {"role": "system", "content": self.sleep_prefix(notebook)},
             {"role": "user", "content": user.strip()},
         ]
+        return Prompt(messages, kind, MAX_TOKENS.get(kind, self.max_tokens))
 
-    def baseline_messages(
+    def baseline_prompt(
         self, notebook: str, question: str, budget_tokens: int | None = None
-    ) -> list[dict[str, str]]:
-        view = self.thinker.view(notebook)
-        digest = render_digest(self.store.digest(notebook), 2500)
+    ) -> Prompt:
+        view = self.scope.view(notebook)
+        digest = render_digest(self.scope.digest(notebook), 2500)
         if budget_tokens is None:
-            cells = render_executions(view, output_cap=BASELINE_OUTPUT_CAP)
+            cells = self._whole_notebook(notebook, view)
         else:
             # Most recent cells first, outputs truncated, until the sleep prompt's size.
             budget = budget_tokens - approx_tokens(digest) - 150 - approx_tokens(question)
@@ -158,12 +171,54 @@ class Answerer:
             + "\n\n"
             + prompts.render("baseline", digest=digest, cells=cells).strip()
         )
-        return [
+        messages = [
             {"role": "system", "content": system},
             {"role": "user", "content": f"Question: {question}"},
         ]
+        kind = classify(question)  # same answer length per kind as sleep mode: a fair comparison
+        return Prompt(messages, kind, MAX_TOKENS.get(kind, self.max_tokens))
+
+    def _whole_notebook(self, notebook: str, view: list[Execution]) -> str:
+        """Markdown and executed cells in document order, as notebook assistants send them;
+        executions the document does not hold (edited since, or no document) follow."""
+        document = self.scope.document(notebook)
+        by_source = {ex.source.strip(): ex for ex in view}
+        pieces: list[str] = []
+        shown: set[int] = set()
+        for cell in document.cells:
+            if cell.cell_type == "markdown" and cell.source.strip():
+                pieces.append(f"Markdown:\n{cell.source.strip()}")
+            elif cell.cell_type == "code":
+                ex = by_source.get(cell.source.strip())
+                if ex is not None and ex.id not in shown:
+                    pieces.append(render_execution(ex, output_cap=BASELINE_OUTPUT_CAP))
+                    shown.add(ex.id)
+        rest = [ex for ex in view if ex.id not in shown]
+        if rest:
+            pieces.append(render_executions(rest, output_cap=BASELINE_OUTPUT_CAP))
+        return "\n\n".join(pieces)
+
+    def prompt(self, notebook: str, question: str, mode: str) -> Prompt:
+        if mode == "sleep":
+            return self.sleep_prompt(notebook, question)
+        if mode == "baseline":
+            return self.baseline_prompt(notebook, question)
+        if mode == "baseline-budget":
+            sleep = self.sleep_prompt(notebook, question)
+            size = sum(approx_tokens(m["content"]) for m in sleep.messages)
+            return self.baseline_prompt(notebook, question, budget_tokens=size)
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
 
     # -- asking -----------------------------------------------------------------------------------
+    async def ready(self, notebook: str, question: str | None = None) -> None:
+        """Before answering: the host's latest document and policy (also after a restart,
+        before any thinking run), then the policy check — nothing of an opted-out notebook
+        is read further. The host may also read what the question needs from the kernel
+        (the docstrings of functions it names)."""
+        if self.prepare is not None:
+            await self.prepare(notebook, question)
+        self.scope.check(notebook)
+
     async def ask(
         self,
         notebook: str,
@@ -172,11 +227,16 @@ class Answerer:
         on_token: TokenCallback | None = None,
         model: str | None = None,
         cold: bool = False,
+        fresh: bool = False,
     ) -> Answer:
-        """`cold=True` empties a local model's KV cache first: the benchmark measures the
+        """`fresh=True` skips prepared answers (the user asked for the model instead).
+        `cold=True` empties a local model's KV cache first: the benchmark measures the
         query-time-only baseline the way it runs in real use, after the notebook changed."""
         started = time.perf_counter()
-        if mode == "sleep":
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        await self.ready(notebook, question)
+        if mode == "sleep" and not fresh:
             hit = self.anticipated(notebook, question)
             if hit is not None:
                 if on_token is not None:
@@ -185,24 +245,23 @@ class Answerer:
                         await maybe
                 elapsed = (time.perf_counter() - started) * 1000
                 return Answer(
-                    hit["answer"], "anticipated", mode, ttft_ms=elapsed, latency_ms=elapsed
+                    hit["answer"],
+                    "anticipated",
+                    mode,
+                    ttft_ms=elapsed,
+                    latency_ms=elapsed,
+                    matched=hit["question"],
+                    kind=classify(question),
                 )
-            messages = self.sleep_messages(notebook, question)
-        elif mode == "baseline":
-            messages = self.baseline_messages(notebook, question)
-        elif mode == "baseline-budget":
-            size = sum(approx_tokens(m["content"]) for m in self.sleep_messages(notebook, question))
-            messages = self.baseline_messages(notebook, question, budget_tokens=size)
-        else:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        prompt = self.prompt(notebook, question, mode)
         if cold:
             self.client.reset_cache(model)
         result = await self.client.complete(
-            messages,
+            prompt.messages,
             kind="query",
             task=f"ask:{mode}",
             notebook=notebook,
-            max_tokens=self.max_tokens,
+            max_tokens=prompt.max_tokens,
             on_token=on_token,
             model=model,
         )
@@ -216,7 +275,36 @@ class Answerer:
             result.ttft_ms or 0.0,
             (time.perf_counter() - started) * 1000,
             result.model,
+            kind=prompt.kind,
         )
+
+    async def dry_run(self, notebook: str, question: str, mode: str) -> dict[str, Any]:
+        """What an ask would use, without a model call: the prepared answer it would give, or
+        the messages exactly as they would be sent (after redaction)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        await self.ready(notebook, question)
+        if mode == "sleep":
+            hit = self.anticipated(notebook, question)
+            if hit is not None:
+                return {
+                    "type": "prompt",
+                    "source": "anticipated",
+                    "answer": hit["answer"],
+                    "matched": hit["question"],
+                    "kind": classify(question),
+                    "messages": [],
+                }
+        prompt = self.prompt(notebook, question, mode)
+        messages = self.client.outgoing(prompt.messages, notebook)
+        return {
+            "type": "prompt",
+            "source": "model",
+            "kind": prompt.kind,
+            "max_tokens": prompt.max_tokens,
+            "messages": messages,
+            "approx_tokens": sum(approx_tokens(m["content"]) for m in messages),
+        }
 
     async def warm(self, notebook: str) -> None:
         """Prefill the stable sleep-mode prefix so the next question only pays for itself."""

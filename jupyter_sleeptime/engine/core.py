@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .answerer import Answer, Answerer
+from .document import Document, Policy, parse_document
+from .facts import probe_requests
+from .facts.docs import doc_targets
 from .gate import BusyGate
 from .llm import DEFAULT_LOCAL_MODEL, ModelClient, TokenCallback, is_local
 from .records import Digest, Output
 from .redact import Redactor
 from .scheduler import PrepareHook, Scheduler
+from .scope import NotebookScope
 from .store import Store, StoreError
-from .thinker import Policy, Thinker
+from .thinker import Thinker
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class SleeptimeEngine:
     def __init__(self, config: EngineConfig, prepare: PrepareHook | None = None) -> None:
         self.config = config
         self.store = Store(config.store_path)
+        self.scope = NotebookScope(self.store)
         self.gate = BusyGate()
         self.client = ModelClient(
             self.store,
@@ -62,16 +67,19 @@ class SleeptimeEngine:
             timeout=config.request_timeout,
             gate=self.gate,
         )
+        self.client.hidden = self.scope.hidden_values
         pause = config.pause_while_busy
         self.gate.enabled = is_local(self.client.sleep_model) if pause is None else pause
         warm = config.warm_kv if config.warm_kv is not None else is_local(self.client.model)
         self.thinker = Thinker(
             self.store,
             self.client,
+            self.scope,
             anticipate_k=config.anticipate_k,
             memory_tokens=config.memory_tokens,
         )
-        self.answerer = Answerer(self.store, self.client, self.thinker)
+        self.answerer = Answerer(self.store, self.client, self.scope)
+        self.answerer.prepare = prepare
         if warm:
             self.thinker.warm = self.answerer.warm
         self.scheduler = Scheduler(
@@ -214,13 +222,35 @@ class SleeptimeEngine:
         self._record(notebook, lambda: self.store.save_digest(notebook, kernel_id, digest))
 
     def set_policy(self, notebook: str, policy: Policy) -> None:
-        self.thinker.policies[notebook] = policy
+        self.scope.set_policy(notebook, policy)
+
+    def set_document(self, notebook: str, content: dict[str, Any] | None) -> Document:
+        """The notebook's JSON as the host read it: markdown, unexecuted cells, opt-outs."""
+        document = parse_document(content)
+        self.scope.set_document(notebook, document)
+        return document
+
+    def doc_targets(self, notebook: str, question: str | None = None) -> list[str]:
+        """Functions whose docstrings the host should read from the kernel (not read yet)."""
+        if not self.scope.enabled(notebook):
+            return []
+        known = set(self.store.docs(notebook))
+        return doc_targets(self.scope.view(notebook), question, known)
+
+    def record_docs(self, notebook: str, docs: dict[str, str]) -> None:
+        self._record(notebook, lambda: self.store.save_docs(notebook, docs))
+
+    def probe_targets(self, notebook: str) -> list[str]:
+        """What the next digest should probe in the kernel: the names on the newest failing
+        line (parameters of called functions, attributes, columns), for its error card."""
+        if not self.scope.enabled(notebook):
+            return []
+        return probe_requests(self.scope.view(notebook))
 
     def rename(self, old: str, new: str) -> None:
         self._record(new, lambda: self.store.rename_notebook(old, new))
         self.scheduler.rename(old, new)
-        if old in self.thinker.policies:
-            self.thinker.policies[new] = self.thinker.policies.pop(old)
+        self.scope.rename(old, new)
 
     def reconfigure(
         self, *, model: str, sleep_model: str, idle_seconds: float, enabled: bool
@@ -244,16 +274,23 @@ class SleeptimeEngine:
         on_token: TokenCallback | None = None,
         model: str | None = None,
         cold: bool = False,
+        fresh: bool = False,
     ) -> Answer:
-        answer = await self.answerer.ask(notebook, question, mode, on_token, model=model, cold=cold)
+        answer = await self.answerer.ask(
+            notebook, question, mode, on_token, model=model, cold=cold, fresh=fresh
+        )
         if answer.source == "anticipated":
             self.anticipated_hits += 1
         return answer
 
+    async def dry_run(self, notebook: str, question: str, mode: str = "sleep") -> dict[str, Any]:
+        """What an ask would send (redacted) or answer from prepared state; no model call."""
+        return await self.answerer.dry_run(notebook, question, mode)
+
     # -- views for the REST API -----------------------------------------------------------------
     def notebook_state(self, notebook: str) -> dict[str, Any]:
         executions = self.store.executions(notebook)
-        digest = self.store.digest(notebook)
+        digest = self.scope.digest(notebook)
         memory = self.store.memory(notebook)
         view = self.thinker.view(notebook)
         notes = self.store.cell_notes(ex.cell_hash() for ex in view)
@@ -291,6 +328,10 @@ class SleeptimeEngine:
                 "errors": errors,
             },
             "usage": {k: v.to_public() for k, v in usage.items()},
+            "facts": self.scope.facts(notebook).to_public()
+            if self.scope.enabled(notebook)
+            else None,
+            "enabled": self.scope.enabled(notebook),
             "pending": self.scheduler.pending(notebook),
             "thinking": self.scheduler.thinking(notebook),
             "last_run": self.store.last_run(notebook),

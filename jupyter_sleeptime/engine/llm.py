@@ -75,6 +75,8 @@ class ModelClient:
         self.timeout = timeout
         self.gate = gate or BusyGate()
         self.redacted_total = 0
+        # Values a notebook's skipped cells hold: hidden in every message about that notebook.
+        self.hidden: Callable[[str | None], set[str]] = lambda notebook: set()
         self.last_error: str | None = None
         self._local_listener = False
         self.set_models(model, sleep_model)
@@ -128,6 +130,27 @@ class ModelClient:
 
             local_model.reset_kv_cache()
 
+    # -- what leaves the machine ----------------------------------------------------------------
+    def outgoing(
+        self, messages: list[dict[str, Any]], notebook: str | None
+    ) -> list[dict[str, Any]]:
+        """The messages exactly as a model would receive them: values from skipped cells
+        hidden, then secrets redacted."""
+        return self._outgoing(messages, notebook)[0]
+
+    def _outgoing(
+        self, messages: list[dict[str, Any]], notebook: str | None
+    ) -> tuple[list[dict[str, Any]], int]:
+        hidden = sorted(self.hidden(notebook), key=len, reverse=True)
+        if hidden:
+            messages = [
+                {**m, "content": _hide(m["content"], hidden)}
+                if isinstance(m.get("content"), str)
+                else m
+                for m in messages
+            ]
+        return self.redactor.redact_messages(messages)
+
     # -- the call -----------------------------------------------------------------------------
     async def complete(
         self,
@@ -146,7 +169,7 @@ class ModelClient:
         if model:
             self.register(model)
         model = model or self.model_for(kind)
-        messages, redacted = self.redactor.redact_messages(messages)
+        messages, redacted = self._outgoing(messages, notebook)
         self.redacted_total += redacted
         background = kind == "sleep"
         kwargs: dict[str, Any] = {
@@ -222,6 +245,13 @@ class ModelClient:
             raise ModelError(self.last_error)
         self.last_error = None
         return CallResult(text, model, prompt_tokens, completion_tokens, cached, seconds, ttft)
+
+
+def _hide(text: str, values: list[str]) -> str:
+    for value in values:
+        if value in text:
+            text = text.replace(value, "[REDACTED:skipped_cell]")
+    return text
 
 
 class _ConsumerError(Exception):

@@ -91,14 +91,25 @@ class Digest:
     truncated: bool = False
     total: int = 0
     at: float = 0.0
+    # What a silent kernel probe read about the names on a failing line: parameters of the
+    # called functions, attributes and columns ({"train_test_split": {"params": [...]}}).
+    probes: dict[str, Any] = field(default_factory=dict)
+    # Type and size of the newest displayed results, by execution count ({"17": "…Series, len 1"}).
+    results: dict[str, str] = field(default_factory=dict)
 
     def to_public(self) -> dict[str, Any]:
-        return {
+        public = {
             "variables": self.variables,
             "took_ms": self.took_ms,
             "truncated": self.truncated,
             "total": self.total,
+            "at": self.at,
         }
+        if self.probes:
+            public["probes"] = self.probes
+        if self.results:
+            public["results"] = self.results
+        return public
 
 
 @dataclass

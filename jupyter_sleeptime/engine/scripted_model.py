@@ -94,17 +94,14 @@ def reply(prompt: str, model: str) -> str:
         what = f"{error.group(1)}: {error.group(2)}" if error else "an exception"
         return f"Cause: the cell raised {what}.\nFix:\n```python\n# correct the failing line\n```"
     if task == "rewrite_memory":
-        data = [f"- {n}: {t} = {s}" for n, t, s in variables if "DataFrame" in t or "ndarray" in t]
-        others = [f"- {n} = {s}" for n, t, s in variables if s and "DataFrame" not in t][:8]
+        data = [n for n, t, _ in variables if t != "module"][:12]
         labels = LABEL.findall(prompt)
         return "\n".join(
             [
-                "Purpose: analysis in a Jupyter notebook.",
-                "Data:",
-                *(data or ["- none"]),
-                "Pipeline so far: cells " + ", ".join(labels[:40]),
-                "Results:",
-                *(others or ["- none"]),
+                "Purpose: analysis in a Jupyter notebook of "
+                + (", ".join(data) or "its data")
+                + ".",
+                "Pipeline: cells " + ", ".join(f"[{n}]" for n in labels[:40]),
                 "Open problems: none",
             ]
         )
@@ -138,12 +135,13 @@ def reply(prompt: str, model: str) -> str:
     # Query time: answer from the lines of the prompt that share the most words with the question.
     question = prompt.rsplit("Question:", 1)[-1].strip()
     asked = {w.lower() for w in WORD.findall(question) if len(w) > 1}
-    blocks = re.findall(r"<(memory|variables|notebook)>\n(.*?)</\1>", prompt, re.S)
+    blocks = re.findall(r"<(memory|variables|notebook|facts)>\n(.*?)</\1>", prompt, re.S)
     data = "\n".join(body for _, body in blocks)  # the notebook's data, not the instructions
-    best, best_score = "", 0
+    best, best_score = "", (0, 0)
     for line in data.splitlines():
-        score = len(asked & {w.lower() for w in WORD.findall(line)})
-        if score > best_score:
+        words = {w.lower() for w in WORD.findall(line)}
+        score = (len(asked & words), len(words))  # most shared words, then most content
+        if score[0] and score > best_score:
             best, best_score = line.strip(), score
     return f"From the notebook: {best}" if best else "I could not find that in the notebook."
 

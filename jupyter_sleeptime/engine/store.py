@@ -40,6 +40,15 @@ CREATE INDEX IF NOT EXISTS executions_notebook ON executions (notebook, id);
 CREATE TABLE IF NOT EXISTS digests (
     notebook TEXT PRIMARY KEY, kernel_id TEXT, data TEXT NOT NULL, at REAL
 );
+CREATE TABLE IF NOT EXISTS digest_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, notebook TEXT NOT NULL, after INTEGER NOT NULL,
+    data TEXT NOT NULL, at REAL
+);
+CREATE INDEX IF NOT EXISTS digest_log_notebook ON digest_log (notebook, id);
+CREATE TABLE IF NOT EXISTS docs (
+    notebook TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, at REAL,
+    PRIMARY KEY (notebook, name)
+);
 CREATE TABLE IF NOT EXISTS memory (
     notebook TEXT PRIMARY KEY, text TEXT NOT NULL, version INTEGER NOT NULL,
     state_version INTEGER NOT NULL, covered INTEGER NOT NULL, at REAL
@@ -71,6 +80,7 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 BUSY_SECONDS = 2.0
+DIGEST_LOG_KEEP = 200  # digests kept per notebook for earlier values (a few KB each)
 
 
 def _corrupt(exc: sqlite3.DatabaseError) -> bool:
@@ -238,29 +248,60 @@ class Store:
             return
         with self._lock:
             self._exec("UPDATE executions SET notebook=? WHERE notebook=?", (new, old))
-            for table in ("digests", "memory", "insights", "cursors"):
+            for table in ("digests", "memory", "insights", "cursors", "digest_log", "docs"):
                 self._exec(f"UPDATE OR REPLACE {table} SET notebook=? WHERE notebook=?", (new, old))
 
     # -- digests ------------------------------------------------------------------------------
     def save_digest(self, notebook: str, kernel_id: str, digest: Digest) -> None:
-        data = dumps({**digest.to_public(), "at": digest.at or time.time()})
-        self._exec(
-            "INSERT OR REPLACE INTO digests (notebook, kernel_id, data, at) VALUES (?,?,?,?)",
-            (notebook, kernel_id, data, time.time()),
-        )
+        """The newest digest, and a log entry tagged with the newest complete execution it
+        follows: the facts read earlier values of a name from the log."""
+        data = dumps({**digest.to_public(), "at": digest.at or time.time()})  # when it was read
+        with self._lock:
+            self._exec(
+                "INSERT OR REPLACE INTO digests (notebook, kernel_id, data, at) VALUES (?,?,?,?)",
+                (notebook, kernel_id, data, time.time()),
+            )
+            after = self.state_version(notebook)
+            last = self._exec(
+                "SELECT id, after FROM digest_log WHERE notebook=? ORDER BY id DESC LIMIT 1",
+                (notebook,),
+            ).fetchone()
+            if last is not None and last["after"] == after:  # same state: keep the newest
+                self._exec("DELETE FROM digest_log WHERE id=?", (last["id"],))
+            self._exec(
+                "INSERT INTO digest_log (notebook, after, data, at) VALUES (?,?,?,?)",
+                (notebook, after, data, time.time()),
+            )
+            self._exec(
+                "DELETE FROM digest_log WHERE notebook=? AND id NOT IN (SELECT id FROM "
+                "digest_log WHERE notebook=? ORDER BY id DESC LIMIT ?)",
+                (notebook, notebook, DIGEST_LOG_KEEP),
+            )
 
     def digest(self, notebook: str) -> Digest | None:
         row = self._exec("SELECT data FROM digests WHERE notebook=?", (notebook,)).fetchone()
-        if not row:
-            return None
-        data = json.loads(row[0])
-        return Digest(
-            variables=data.get("variables", []),
-            took_ms=float(data.get("took_ms", 0.0)),
-            truncated=bool(data.get("truncated")),
-            total=int(data.get("total", 0)),
-            at=float(data.get("at", 0.0)),
-        )
+        return _digest(row[0]) if row else None
+
+    def digest_log(self, notebook: str) -> list[tuple[int, Digest]]:
+        """(newest complete execution id before it, digest), oldest first."""
+        rows = self._exec(
+            "SELECT after, data FROM digest_log WHERE notebook=? ORDER BY id", (notebook,)
+        ).fetchall()
+        return [(int(r["after"]), _digest(r["data"])) for r in rows]
+
+    # -- library documentation read from the kernel ----------------------------------------------
+    def save_docs(self, notebook: str, docs: dict[str, str]) -> None:
+        """Docstrings by dotted name; an empty text records that there is none to read."""
+        with self._lock:
+            for name, text in docs.items():
+                self._exec(
+                    "INSERT OR REPLACE INTO docs (notebook, name, text, at) VALUES (?,?,?,?)",
+                    (notebook, name, text, time.time()),
+                )
+
+    def docs(self, notebook: str) -> dict[str, str]:
+        rows = self._exec("SELECT name, text FROM docs WHERE notebook=?", (notebook,)).fetchall()
+        return {r["name"]: r["text"] for r in rows}
 
     # -- thinking results ------------------------------------------------------------------------
     def memory(self, notebook: str) -> dict[str, Any] | None:
@@ -422,6 +463,19 @@ class Store:
             "error": row["error"],
             "seconds": row["seconds"],
         }
+
+
+def _digest(text: str) -> Digest:
+    data = json.loads(text)
+    return Digest(
+        variables=data.get("variables", []),
+        took_ms=float(data.get("took_ms", 0.0)),
+        truncated=bool(data.get("truncated")),
+        total=int(data.get("total", 0)),
+        at=float(data.get("at", 0.0)),
+        probes=data.get("probes") or {},
+        results=data.get("results") or {},
+    )
 
 
 def _execution(row: sqlite3.Row) -> Execution:

@@ -16,20 +16,23 @@ from typing import Any
 from . import parsing, prompts
 from .context import (
     approx_tokens,
-    current_view,
     identifiers,
     label,
     render_digest,
     render_executions,
     words,
 )
+from .document import Policy
+from .facts.memory_check import check_memory
 from .llm import ModelClient, ModelError
 from .records import Execution
+from .scope import NotebookScope
 from .store import Store
 
 log = logging.getLogger(__name__)
 
 PRIORITY = {
+    "compute_facts": -1,  # no model: exact facts first, the model tasks read them
     "diagnose_error": 0,
     "explain_cells": 1,
     "rewrite_memory": 2,
@@ -40,6 +43,9 @@ PRIORITY = {
 EXPLAIN_BATCH_TOKENS = (
     1800  # cell text per explanation call: big enough to amortise the instructions
 )
+MEMORY_MIN_WORDS = 60
+MEMORY_MAX_WORDS = 150
+MEMORY_OUTPUT_CAP = 400  # the memory tells the story; exact outputs are in the facts
 REVISE_MAX_CELLS = 4  # up to this many changed cells, anticipated Q&A and next steps are revised
 RECENT_CELLS = 3
 
@@ -58,22 +64,12 @@ class Task:
         return PRIORITY[self.name]
 
 
-@dataclass
-class Policy:
-    """What the notebook itself allows: opt-out metadata and cells tagged `sleeptime-skip`."""
-
-    enabled: bool = True
-    skip_sources: frozenset[str] = frozenset()
-
-    def allows(self, ex: Execution) -> bool:
-        return ex.source.strip() not in self.skip_sources
-
-
 class Thinker:
     def __init__(
         self,
         store: Store,
         client: ModelClient,
+        scope: NotebookScope,
         *,
         anticipate_k: int = 5,
         memory_tokens: int = 1200,
@@ -81,10 +77,10 @@ class Thinker:
     ) -> None:
         self.store = store
         self.client = client
+        self.scope = scope
         self.anticipate_k = anticipate_k
         self.memory_tokens = memory_tokens
         self.warm = warm
-        self.policies: dict[str, Policy] = {}
         # Tasks that kept failing for a notebook state: at temperature 0 the same prompt gives
         # the same unreadable answer, so retrying them forever only burns the CPU.
         self.given_up: dict[str, set[tuple[str, int]]] = {}
@@ -92,11 +88,10 @@ class Thinker:
 
     # -- the view the model may see -------------------------------------------------------------
     def policy(self, notebook: str) -> Policy:
-        return self.policies.get(notebook, Policy())
+        return self.scope.policy(notebook)
 
     def view(self, notebook: str) -> list[Execution]:
-        policy = self.policy(notebook)
-        return [ex for ex in current_view(self.store.executions(notebook)) if policy.allows(ex)]
+        return self.scope.view(notebook)
 
     # -- planning ---------------------------------------------------------------------------------
     def plan(self, notebook: str) -> list[Task]:
@@ -107,6 +102,9 @@ class Thinker:
             return []
         version = self.store.state_version(notebook)
         tasks: list[Task] = []
+        facts = self.store.insight(notebook, "facts")
+        if facts is None or facts[1] < version:
+            tasks.append(Task("compute_facts"))
 
         failing = [ex for ex in view if ex.status == "error"]
         if failing and self.store.diagnosis(failing[-1].cell_hash()) is None:
@@ -188,16 +186,23 @@ class Thinker:
         )
         return parse(result.text)
 
+    async def _compute_facts(self, notebook: str, task: Task) -> None:
+        facts = self.scope.facts(notebook)
+        version = self.store.state_version(notebook)
+        self.store.save_insight(notebook, "facts", facts.to_public(), version)
+
     async def _diagnose_error(self, notebook: str, task: Task) -> None:
         failing = task.cells[0]
         view = self.view(notebook)
         asked = words(failing.source)
         context = [ex for ex in view if ex.id != failing.id and asked & words(ex.source)][-3:]
+        card = self.scope.facts(notebook).card_for(failing.execution_count)
         user = prompts.render(
             "diagnose_error",
             label=label(failing),
+            card=card.render() if card else "(none)",
             digest=render_digest(
-                self.store.digest(notebook), 1500, prefer=identifiers(failing.source)
+                self.scope.digest(notebook), 1500, prefer=identifiers(failing.source)
             ),
             context=render_executions(context, output_cap=500) or "(no related cells)",
             failing=render_executions([failing], output_cap=2500),
@@ -236,10 +241,16 @@ class Thinker:
         view = self.view(notebook)
         version = self.store.state_version(notebook)
         previous = self.store.memory(notebook)
+        # Narrative only: short, and shorter for small notebooks (numbers live in the facts).
         max_words = max(
-            120, min(self.memory_tokens, approx_tokens(render_executions(view)) // 4) * 3 // 4
+            MEMORY_MIN_WORDS,
+            min(
+                self.memory_tokens * 3 // 4,
+                MEMORY_MAX_WORDS,
+                approx_tokens(render_executions(view)) // 15,
+            ),
         )
-        digest = self.store.digest(notebook)
+        digest = self.scope.digest(notebook)
         if previous:
             delta = [ex for ex in view if ex.id > previous["covered"]]
             mode = (
@@ -259,17 +270,22 @@ class Thinker:
             max_words=max_words,
             memory=memory_text,
             digest=digest_text,
-            cells=render_executions(delta) or "(no changed cells)",
+            cells=render_executions(delta, output_cap=MEMORY_OUTPUT_CAP) or "(no changed cells)",
         )
         memory = await self._call_parsed(
             notebook,
             "rewrite_memory",
             user,
-            min(1400, max_words * 2),
+            max_words * 2 + 40,
             lambda text: parsing.parse_memory(text, self.memory_tokens * 4),
         )
         if memory is None:
             raise ThinkError("the model returned no usable memory")
+        memory, dropped = check_memory(memory, self.scope.facts(notebook))
+        if dropped:
+            log.info("sleeptime: memory lines the facts contradict were dropped: %s", dropped)
+        if not memory:
+            raise ThinkError("the memory contradicted the notebook's facts")
         self.store.save_memory(notebook, memory, version, covered=max(ex.id for ex in view))
 
     def _delta_since(self, notebook: str, kind: str) -> tuple[list[dict], list[Execution] | None]:
@@ -286,7 +302,7 @@ class Thinker:
     async def _anticipate(self, notebook: str, task: Task) -> None:
         view = self.view(notebook)
         version = self.store.state_version(notebook)
-        digest = self.store.digest(notebook)
+        digest = self.scope.digest(notebook)
         previous, delta = self._delta_since(notebook, "anticipated")
         if delta is not None:
             user = prompts.render(
@@ -337,7 +353,7 @@ class Thinker:
             user = prompts.render(
                 "next_steps",
                 memory=memory["text"] if memory else "(none)",
-                digest=render_digest(self.store.digest(notebook), 1200),
+                digest=render_digest(self.scope.digest(notebook), 1200),
                 cells=render_executions(view[-RECENT_CELLS:], output_cap=500),
             )
         steps = await self._call_parsed(

@@ -245,15 +245,18 @@ class SleeptimeClient:
             return json.loads(response.read().decode("utf-8"))
 
     def ask(
-        self, question: str, mode: str = "sleep", model: str | None = None
+        self, question: str, mode: str = "sleep", model: str | None = None, fresh: bool = False
     ) -> Iterator[dict[str, Any]]:
         """Stream the answer: ``token`` events, then one ``done`` or ``error`` event.
+        ``fresh=True`` has the server skip prepared answers and ask the model.
 
         Failures arrive as an ``error`` event too, never as an exception (except
         KeyboardInterrupt, which closes the connection: the server stops streaming)."""
         body: dict[str, Any] = {"question": question, "mode": mode}
         if model:
             body["model"] = model
+        if fresh:
+            body["fresh"] = True
         try:
             response = _open(
                 self.endpoint, "POST", self.endpoint.url("ask"), body, timeout=self.timeout
@@ -313,7 +316,7 @@ def footer(done: dict[str, Any], inprocess: bool = False, markdown: bool = True)
     if inprocess:
         parts.append("in-process (no server): query time only")
     if done.get("source") == "anticipated":
-        parts += ["⚡ anticipated", f"{prompt + completion} tokens"]
+        parts += [prepared_label(done, markdown), f"{prompt + completion} tokens"]
     else:
         model = str(done.get("model") or "?")
         parts.append(f"model {_md_escape(model) if markdown else model}")
@@ -326,6 +329,40 @@ def footer(done: dict[str, Any], inprocess: bool = False, markdown: bool = True)
     parts.append(format_ms(done.get("latency_ms")))
     line = " · ".join(parts)
     return f"_{line}_" if markdown else line
+
+
+def prepared_label(done: dict[str, Any], markdown: bool = True) -> str:
+    """Which prepared question the server matched: the user's wording may differ from it."""
+    matched = " ".join(str(done.get("matched") or "").split())
+    if not matched:
+        return "⚡ prepared answer"
+    return f"⚡ prepared answer to: '{_md_escape(matched) if markdown else matched}'"
+
+
+def fresh_command(question: str) -> str:
+    """The `%ask` that asks the same question of the model, skipping prepared answers."""
+    question = question.strip()
+    if "\n" in question:  # a %%ask cell: the question stays the cell body
+        return f"%%ask --fresh\n{question}"
+    # `--` keeps a question that starts with a dash from being read as an option.
+    return f"%ask --fresh {'-- ' if question.startswith('-') else ''}{question}"
+
+
+def fresh_hint(question: str, markdown: bool = True) -> str:
+    """The line under a prepared answer that offers the model's answer instead."""
+    command = fresh_command(question)
+    if not markdown:
+        return f"ask the model instead: {command}"
+    if "\n" in command:
+        fence = "```"
+        while fence in command:
+            fence += "`"
+        return f"_Ask the model instead:_\n\n{fence}\n{command}\n{fence}"
+    ticks = "`"
+    while ticks in command:
+        ticks += "`"
+    pad = " " if command.startswith("`") or command.endswith("`") else ""
+    return f"_Ask the model instead:_ {ticks}{pad}{command}{pad}{ticks}"
 
 
 def error_text(message: str) -> str:
@@ -341,7 +378,10 @@ __all__ = [
     "error_text",
     "footer",
     "format_ms",
+    "fresh_command",
+    "fresh_hint",
     "is_ask_cell",
     "kernel_id_from_connection_file",
+    "prepared_label",
     "running_servers",
 ]

@@ -317,6 +317,8 @@ def _kind(t):
         k = "npscalar"
     elif _SAFE_REPR.get(id(t)) is t:
         k = "safe"
+    elif _trusted(t, "sklearn", "scipy", "statsmodels") and not issubclass(t, type):
+        k = "lib"
     elif issubclass(t, type):
         k = "class"
     elif issubclass(t, _MT):
@@ -555,6 +557,189 @@ def _sum_str(v, rec, base):
     rec["summary"] = s
 
 
+# -- well-known library objects: read by attribute from the instance dict, never repr ---------
+_LIB_CHARS = 600
+_SMALL_ARRAY = 8
+
+
+def _idict(v):
+    try:
+        d = object.__getattribute__(v, "__dict__")
+    except Exception:
+        return None
+    return d if type(d) is dict else None
+
+
+def _value(x, depth=0):
+    """A short, exact rendering of an attribute value: scalars, small arrays, counts."""
+    t = type(x)
+    if _NP and t is _NP["ndarray"]:
+        shape = _NP["ndarray"].__dict__["shape"].__get__(x)
+        size = 1
+        for n in shape:
+            size *= n
+        dt = x.dtype
+        if dt.kind == "b" and len(shape) == 1:
+            hits = int(sys.modules["numpy"].count_nonzero(x))
+            return "bool array: %d of %d True" % (hits, size)
+        if size <= _SMALL_ARRAY and dt.kind in "biuf":
+            flat = x.ravel().tolist()
+            return "[" + ", ".join(_fmt(y) for y in flat) + "]" + (
+                " shape %s" % (tuple(shape),) if len(shape) > 1 else "")
+        if size <= 2 * _SMALL_ARRAY and dt.kind in "OU" and len(shape) == 1:
+            flat = x.tolist()
+            if all(type(y) is str for y in flat):
+                return "[" + ", ".join(_short(y, 30, 1) for y in flat) + "]"
+        return "array shape %s, dtype %s" % (tuple(shape), _dtype_str(dt))
+    if (t is list or t is tuple) and depth < 3:
+        base = list if t is list else tuple
+        n = base.__len__(x)
+        m = n if n < 6 else 5
+        items = [_short(base.__getitem__(x, i), 30, 1) for i in range(m)]
+        return "[" + ", ".join(items) + (", …] (%d)" % n if n > m else "]")
+    if t is dict and depth < 2:
+        n = dict.__len__(x)
+        items = []
+        for kv in dict.items(x):
+            if len(items) >= 6:
+                break
+            items.append(_short(kv[0], 30, 1) + ": " + _value(kv[1], depth + 1))
+        return "{" + ", ".join(items) + (", …" if n > len(items) else "") + "}"
+    if _trusted(t, "sklearn") and depth < 2:
+        return _estimator_text(x, depth + 1)
+    if _PD and (t is _PD["Series"] or t is _PD["DataFrame"]):
+        return "%s of length %d" % (_tname(t).rpartition(".")[2], len(x))
+    if _trusted(t, "scipy") and tuple in _T_MRO.__get__(t) and depth < 1:
+        return _fields_text(x, t, depth + 1)
+    return _short(x, 60, 1)
+
+
+def _init_params(t):
+    """(names, defaults) of an estimator class's __init__ (sklearn's get_params reads the
+    same signature), read from the function's code object: no call, no import."""
+    for c in _T_MRO.__get__(t):
+        f = c.__dict__.get("__init__")
+        if f is not None:
+            break
+    if type(f) is not types.FunctionType:
+        return [], {}
+    code = f.__code__
+    names = list(code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount])
+    defaults = {}
+    pos = f.__defaults__ or ()
+    if pos:
+        for name, dv in zip(names[code.co_argcount - 1 - len(pos):code.co_argcount - 1], pos):
+            defaults[name] = dv
+    kw = f.__kwdefaults__
+    if type(kw) is dict:
+        defaults.update(kw)
+    return names, defaults
+
+
+def _same(a, b):
+    ta = type(a)
+    if a is b:
+        return True
+    if ta is not type(b) or ta not in (int, float, str, bool, type(None)):
+        return False
+    return a == b
+
+
+def _estimator_text(v, depth=0):
+    t = type(v)
+    d = _idict(v)
+    name = _T_QUALNAME.__get__(t)
+    if d is None:
+        return name
+    names, defaults = _init_params(t)
+    params = []
+    for p in names:
+        if p in d and not (p in defaults and _same(d[p], defaults[p])):
+            params.append("%s=%s" % (p, _value(d[p], depth + 1)))
+    text = "%s(%s)" % (name, ", ".join(params))
+    fitted = [k for k in d if type(k) is str and k.endswith("_") and not k.startswith("_")]
+    if depth:
+        return text + (" fitted" if fitted else "")
+    if not fitted:
+        return text + "; not fitted"
+    parts = []
+    cv = d.get("cv_results_")
+    if type(cv) is dict and type(cv.get("params")) is list:
+        n = list.__len__(cv["params"])
+        splits = d.get("n_splits_")
+        if type(splits) is int:
+            parts.append("%d candidates × %d folds = %d fits" % (n, splits, n * splits))
+        else:
+            parts.append("%d candidates" % n)
+    for k in fitted:
+        if k in ("cv_results_",) or len(", ".join(parts)) > _LIB_CHARS:
+            continue
+        parts.append("%s=%s" % (k, _value(d[k])))
+    return _clip(text + "; fitted: " + ", ".join(parts), _LIB_CHARS)
+
+
+def _fields_text(v, t, depth=0):
+    fields = t.__dict__.get("_fields") if "_fields" in t.__dict__ else None
+    if fields is None:
+        for c in _T_MRO.__get__(t):
+            if "_fields" in c.__dict__:
+                fields = c.__dict__["_fields"]
+                break
+    parts = []
+    if type(fields) is tuple:
+        n = tuple.__len__(v)
+        for i, f in enumerate(fields):
+            if i < n and type(f) is str:
+                parts.append("%s=%s" % (f, _value(tuple.__getitem__(v, i), depth + 1)))
+    d = _idict(v)
+    for k, x in (dict.items(d) if d is not None else ()):
+        if type(k) is str and not k.startswith("_"):
+            parts.append("%s=%s" % (k, _value(x, depth + 1)))
+    return "(" + ", ".join(parts) + ")"
+
+
+def _sum_lib(v, rec):
+    t = type(v)
+    mod = _T_MODULE.__get__(t)
+    d = _idict(v)
+    s = rec["type"]
+    if mod.startswith("sklearn"):
+        s = _estimator_text(v)
+    elif mod.startswith("scipy"):
+        mro = _T_MRO.__get__(t)
+        names = [_T_QUALNAME.__get__(c) for c in mro]
+        if tuple in mro:
+            s = _T_QUALNAME.__get__(t) + _fields_text(v, t)
+        elif "rv_frozen" in names and d is not None:
+            dist = _idict(d.get("dist"))
+            label = dist.get("name") if dist is not None else None
+            s = "frozen distribution %s, args=%s, kwds=%s" % (
+                _short(label, 40), _short(d.get("args"), 60), _value(d.get("kwds")))
+        elif "rv_generic" in names and d is not None:
+            s = "scipy.stats distribution %s (not fitted: a family)" % _short(d.get("name"), 40)
+        elif "__dataclass_fields__" in t.__dict__ or d is not None:
+            keys = list(t.__dict__.get("__dataclass_fields__") or ()) or [
+                k for k in (d or {}) if type(k) is str and not k.startswith("_")]
+            parts = []
+            for k in keys[:12]:
+                if d is not None and k in d:
+                    parts.append("%s=%s" % (k, _value(d[k])))
+            s = "%s(%s)" % (_T_QUALNAME.__get__(t), ", ".join(parts))
+    elif mod.startswith("statsmodels") and d is not None:
+        inner = _idict(d.get("_results")) if "_results" in d else d
+        if inner is not None and "params" in inner:
+            parts = ["params=" + _value(inner["params"])]
+            model = _idict(inner.get("model"))
+            if model is not None and "nobs" in model:
+                parts.append("nobs=" + _short(model["nobs"]))
+            cache = inner.get("_cache")
+            for k in ("rsquared", "aic", "bic", "llf"):
+                if type(cache) is dict and k in cache:
+                    parts.append("%s=%s" % (k, _value(cache[k])))
+            s = "%s: %s" % (_T_QUALNAME.__get__(t), ", ".join(parts))
+    rec["summary"] = _clip(s, _LIB_CHARS)
+
+
 def _summarize(name, v, k, max_cols):
     t = type(v)
     rec = {"name": name, "type": _tname(t), "summary": ""}
@@ -585,6 +770,8 @@ def _summarize(name, v, k, max_cols):
         rec["summary"] = "len %d, %s" % (rec["len"], _index_desc(v))
     elif k == "ndarray":
         _sum_ndarray(v, rec)
+    elif k == "lib":
+        _sum_lib(v, rec)
     elif k == "npscalar":
         G = _NP["generic"]
         rec["dtype"] = _dtype_str(G.__dict__["dtype"].__get__(v))
@@ -627,6 +814,36 @@ def _hidden_names():
     except Exception:
         return None
     return hidden if type(hidden) is dict else None
+
+
+_RESULTS_MAX = 30
+
+
+def _results(ns, deadline):
+    """Type and size of the newest displayed results (IPython's `Out`), so "what does this
+    expression return" has an exact answer: {"17": "pandas.Series, len 1"}."""
+    cache = dict.get(ns, "Out") if type(ns) is dict else None
+    if type(cache) is not dict:
+        return {}
+    keys = [k for k in dict.keys(cache) if type(k) is int]
+    keys.sort()
+    found = {}
+    for key in keys[-_RESULTS_MAX:]:
+        if perf_counter() > deadline:
+            break
+        v = dict.__getitem__(cache, key)
+        try:
+            k = _kind(type(v))
+            rec = _summarize("", v, k, 0)
+        except Exception:
+            continue
+        size = ""
+        if "shape" in rec:
+            size = ", shape %s" % (tuple(rec["shape"]),)
+        elif "len" in rec:
+            size = ", len %d" % rec["len"]
+        found[str(key)] = rec["type"] + size
+    return found
 
 
 def run(ns, t0, budget_ms, max_vars, max_cols):
@@ -673,9 +890,11 @@ def run(ns, t0, budget_ms, max_vars, max_cols):
                 break
         total = len(cands) + unclassified
         del cands
+        results = _results(ns, deadline)
         took = (perf_counter() - t0) * 1000.0
         return json.dumps({"v": 1, "variables": out, "took_ms": round(took, 3),
-                           "truncated": truncated, "total": total}, separators=(",", ":"))
+                           "truncated": truncated, "total": total, "results": results},
+                          separators=(",", ":"))
     except Exception as e:
         return json.dumps({"v": 1, "error": _tname(type(e)) + ": " + _clip(str(e), 300)})
 '''
@@ -697,7 +916,7 @@ def _b64z(data: bytes) -> str:
 _UNPACK = "__import__('zlib').decompress(__import__('binascii').a2b_base64({}))"
 
 
-def _code_expression() -> str:
+def _code_expression(source_text: str = "", filename: str = "<sleeptime-digest>") -> str:
     """An expression, evaluated in the kernel, giving what to ``exec`` there.
 
     Fast path: the kernel-side code pre-compiled by this interpreter and marshalled.
@@ -709,7 +928,8 @@ def _code_expression() -> str:
     request small (~29 KB instead of ~67 KB; message size dominates the round trip).
     Nothing is cached in the kernel.
     """
-    source = _UNPACK.format(_b64z(_KERNEL_SOURCE.encode("utf-8"))) + ".decode('utf-8')"
+    source_text = source_text or _KERNEL_SOURCE
+    source = _UNPACK.format(_b64z(source_text.encode("utf-8"))) + ".decode('utf-8')"
     tag = sys.implementation.cache_tag
     if sys.implementation.name != "cpython" or not tag:
         return source
@@ -717,7 +937,7 @@ def _code_expression() -> str:
         from importlib.util import MAGIC_NUMBER
     except ImportError:  # pragma: no cover
         return source
-    code = compile(_KERNEL_SOURCE, "<sleeptime-digest>", "exec", dont_inherit=True)
+    code = compile(source_text, filename, "exec", dont_inherit=True)
     loader = "__import__('marshal').loads(" + _UNPACK.format(_b64z(marshal.dumps(code))) + ")"
     cond = (
         f"__import__('sys').implementation.cache_tag == {tag!r} and "
@@ -833,9 +1053,11 @@ def parse_reply(user_expressions: dict, key: str = USER_EXPRESSION_KEY) -> dict:
     total = payload.get("total", len(variables))
     if isinstance(total, bool) or not isinstance(total, int):
         raise _fail("payload 'total' is not an int")
+    results = payload.get("results")
     return {
         "variables": variables,
         "took_ms": float(took_ms),
         "truncated": bool(payload.get("truncated", False)),
         "total": total,
+        "results": results if isinstance(results, dict) else {},
     }

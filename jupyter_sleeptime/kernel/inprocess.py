@@ -185,10 +185,11 @@ class InProcessBackend:
         }
 
     def ask(
-        self, question: str, mode: str = "sleep", model: str | None = None
+        self, question: str, mode: str = "sleep", model: str | None = None, fresh: bool = False
     ) -> Iterator[dict[str, Any]]:
         """Stream ``token`` events then ``done`` or ``error``, as the server does. Without
-        idle time there is nothing prepared: `sleep` is answered as `baseline`."""
+        idle time there is nothing prepared: `sleep` is answered as `baseline`. `fresh`
+        (skip prepared answers) is passed on as the server would."""
         mode = "baseline-budget" if mode == "baseline-budget" else "baseline"
         events: queue.Queue[dict[str, Any]] = queue.Queue()
         try:
@@ -210,6 +211,7 @@ class InProcessBackend:
                         mode,
                         lambda text: events.put({"type": "token", "text": text}),
                         model=model or None,
+                        fresh=fresh,
                     )
                 except ModelError as exc:
                     events.put({"type": "error", "message": str(exc)})

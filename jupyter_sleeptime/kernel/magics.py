@@ -4,11 +4,14 @@
     %ask What is the test score of the model?
     %%ask --baseline
     Why did the merge in cell 7 drop rows?
+    %ask --fresh What is the test score of the model?   # skip prepared answers
     %ask                      # no question: the ask widget
 
 The answer streams into the cell's output as Markdown, updated in place, and ends with a
 footer: where it came from (prepared while idle, or the model at query time), the tokens
-spent now, time to first token and latency. A kernel run by a Jupyter server with the
+spent now, time to first token and latency. A prepared answer names the prepared question
+the server matched (it may be worded differently from yours) and offers the `--fresh`
+command that asks the model instead. A kernel run by a Jupyter server with the
 sleeptime extension asks the server (which thought about the notebook while it was idle);
 elsewhere the engine runs in the kernel at query time only (see `inprocess.py`).
 
@@ -136,8 +139,11 @@ def _bundle(markdown: str) -> dict[str, str]:
     return {"text/markdown": markdown, "text/plain": markdown}
 
 
-def render(events: Iterable[dict[str, Any]], view: CellAnswer, inprocess: bool) -> dict | None:
-    """Feed a backend's event stream into a view; returns the `done` event (None on error)."""
+def render(
+    events: Iterable[dict[str, Any]], view: CellAnswer, inprocess: bool, question: str = ""
+) -> dict | None:
+    """Feed a backend's event stream into a view; returns the `done` event (None on error).
+    A prepared answer ends with the command that asks `question` of the model instead."""
     view.start()
     for event in events:
         kind = event.get("type")
@@ -145,6 +151,9 @@ def render(events: Iterable[dict[str, Any]], view: CellAnswer, inprocess: bool) 
             view.token(str(event.get("text", "")))
         elif kind == "done":
             line = _client.footer(event, inprocess=inprocess, markdown=view.rich)
+            if event.get("source") == "anticipated" and question.strip():
+                hint = _client.fresh_hint(question, markdown=view.rich)
+                line += ("\n\n" if view.rich else "\n") + hint
             view.finish(str(event.get("answer") or view.text), line)
             return event
         elif kind == "error":
@@ -160,8 +169,10 @@ def ask(
     model: str | None = None,
     raw: bool = False,
     shell: Any = None,
+    fresh: bool = False,
 ) -> dict[str, Any] | None:
-    """Ask and render the answer in the current output; returns the `done` event."""
+    """Ask and render the answer in the current output; returns the `done` event.
+    `fresh=True` skips prepared answers: the model answers."""
     global last_answer
     from IPython import get_ipython
 
@@ -174,9 +185,9 @@ def ask(
         view.start()
         view.fail(f"could not set up: {type(exc).__name__}: {exc}")
         return None
-    events = backend.ask(question, mode=mode, model=model)
+    events = backend.ask(question, mode=mode, model=model, fresh=fresh)
     try:
-        done = render(_watch(events, backend), view, inprocess=backend.inprocess)
+        done = render(_watch(events, backend), view, inprocess=backend.inprocess, question=question)
     except KeyboardInterrupt:
         view.fail("interrupted.")
         raise
@@ -239,6 +250,12 @@ class SleeptimeMagics(Magics):
         action="store_true",
         help="Query time only, but with the prompt held to the sleep-mode prompt's size.",
     )
+    @argument(
+        "--fresh",
+        action="store_true",
+        help="Skip the answers prepared while idle and ask the model (a prepared answer's "
+        "footer offers this).",
+    )
     @argument("--model", "-m", default=None, help="A LiteLLM model id for this question only.")
     @argument("--raw", action="store_true", help="Plain text streamed to stdout, no Markdown.")
     @argument("question", nargs="*", help="The question (for %%ask: the cell body).")
@@ -265,7 +282,14 @@ class SleeptimeMagics(Magics):
 
             show()
             return
-        ask(question, mode=mode, model=args.model, raw=args.raw, shell=self.shell)
+        ask(
+            question,
+            mode=mode,
+            model=args.model,
+            raw=args.raw,
+            shell=self.shell,
+            fresh=args.fresh,
+        )
 
 
 _ASK_LINE = re.compile(r"^(?P<indent>[ \t]*)%ask(?![\w%])(?P<rest>.*?)(?P<nl>\r?\n?)$")

@@ -1,8 +1,10 @@
 """The ask widget (ipywidgets 8): `%ask` with no question, or `jupyter_sleeptime.ask_widget()`.
 
 A question box with an Ask button, one button per anticipated question (its answer was
-prepared while the kernel was idle and shows at once), the streamed answer, and the
-next-step suggestions. The state is fetched once, when the widget is built; ↻ fetches it
+prepared while the kernel was idle: the server answers it at once while the notebook is
+unchanged), the streamed answer, and the next-step suggestions. A prepared answer names the
+prepared question the server matched and offers "Ask the model instead", which asks the
+same question again with prepared answers skipped. The state is fetched once, when the widget is built; ↻ fetches it
 again. Button callbacks run as comm messages in the kernel, between cells, so they make
 the same outgoing HTTP call as the magic and stream into the answer area.
 """
@@ -37,7 +39,7 @@ class AskWidget(widgets.VBox):
         self.answer_text = ""
         self.last_done: dict[str, Any] | None = None
         self._anticipated: list[dict[str, str]] = []
-        self._fresh = False
+        self._asked = ""  # the last question asked, for "Ask the model instead"
 
         self.status = widgets.HTML(value="<b>sleeptime</b>")
         self.refresh_button = widgets.Button(
@@ -60,9 +62,16 @@ class AskWidget(widgets.VBox):
         )
         self.suggested = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.answer = widgets.Output(layout=widgets.Layout(min_height="1.5em"))
+        self.fresh_button = widgets.Button(
+            description="Ask the model instead",
+            icon="redo",
+            tooltip="Skip the prepared answer and have the model answer this question now",
+            layout=widgets.Layout(width="auto", display="none"),
+        )
         self.steps = widgets.VBox()
 
         self.ask_button.on_click(lambda _: self.ask(self.question.value))
+        self.fresh_button.on_click(lambda _: self.ask_model_instead())
         self.refresh_button.on_click(lambda _: self.refresh())
 
         super().__init__(
@@ -74,6 +83,7 @@ class AskWidget(widgets.VBox):
                 widgets.HBox([self.question, self.mode, self.ask_button]),
                 self.suggested,
                 self.answer,
+                self.fresh_button,
                 self.steps,
             ],
             **kwargs,
@@ -102,7 +112,6 @@ class AskWidget(widgets.VBox):
             for item in insights.get("anticipated") or []
             if isinstance(item, dict) and item.get("question")
         ]
-        self._fresh = bool(insights.get("anticipated_fresh", True))
         self.suggested.children = tuple(self._question_button(i) for i in self._anticipated)
         self.steps.children = self._step_widgets(insights.get("next_steps") or [])
         self.status.value = "<b>sleeptime</b> · " + html.escape(self._summary(state, backend))
@@ -151,36 +160,38 @@ class AskWidget(widgets.VBox):
         self.answer.outputs = (_markdown_output(markdown),)
 
     def show_anticipated(self, item: dict[str, str]) -> None:
-        """A foreseen question: its prepared answer at once — if nothing changed since it was
-        prepared; otherwise ask (the server answers from memory, or the model)."""
+        """A foreseen question: asked like any other. The server decides whether its
+        prepared answer still holds (nothing changed since) and then answers in
+        milliseconds, without a model call."""
         self.question.value = str(item["question"])
-        if not self._fresh or self.mode.value != "sleep":
-            self.ask(str(item["question"]))
-            return
-        self.answer_text = str(item.get("answer") or "")
-        self.last_done = {
-            "type": "done",
-            "answer": self.answer_text,
-            "source": "anticipated",
-            "mode": "sleep",
-            "usage": {},
-            "latency_ms": 0,
-        }
-        self._set(f"{self.answer_text}\n\n_⚡ anticipated (prepared while idle) · 0 tokens_")
+        self.ask(str(item["question"]))
 
-    def ask(self, question: str, mode: str | None = None, model: str | None = None) -> dict | None:
-        """Ask and stream the answer into the answer area; returns the `done` event."""
+    def ask_model_instead(self) -> dict | None:
+        """Ask the last question again, skipping prepared answers: the model answers."""
+        return self.ask(self._asked, mode="sleep", fresh=True)
+
+    def ask(
+        self,
+        question: str,
+        mode: str | None = None,
+        model: str | None = None,
+        fresh: bool = False,
+    ) -> dict | None:
+        """Ask and stream the answer into the answer area; returns the `done` event.
+        `fresh=True` skips prepared answers."""
         question = (question or "").strip()
+        self.fresh_button.layout.display = "none"
         if not question:
             self._set("_Type a question first._")
             return None
+        self._asked = question
         self.answer_text = ""
         self.last_done = None
         self._set("_⏳ asking sleeptime…_")
         throttle = Throttle()
         try:
             backend = self._backend()
-            events = backend.ask(question, mode=mode or self.mode.value, model=model)
+            events = backend.ask(question, mode=mode or self.mode.value, model=model, fresh=fresh)
             for event in events:
                 kind = event.get("type")
                 if kind == "token":
@@ -192,6 +203,8 @@ class AskWidget(widgets.VBox):
                     self.last_done = event
                     line = _client.footer(event, inprocess=backend.inprocess)
                     self._set(f"{self.answer_text}\n\n{line}")
+                    if event.get("source") == "anticipated":
+                        self.fresh_button.layout.display = None  # shown
                     return event
                 elif kind == "error":
                     self._fail(str(event.get("message") or "the answer failed."))

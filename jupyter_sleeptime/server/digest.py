@@ -13,6 +13,7 @@ from jupyter_client.session import Session
 
 from ..engine.records import Digest
 from ..kernel.digest import USER_EXPRESSION_KEY, DigestError, build_expression, parse_reply
+from ..kernel.probe import PROBE_EXPRESSION_KEY, build_probe_expression, parse_probe
 
 log = logging.getLogger(__name__)
 
@@ -50,45 +51,74 @@ class DigestTaker:
             return False
         return language == "python"
 
-    async def take(self, kernel_id: str, kernel: Any) -> Digest | None:
-        """The digest, or None for a kernel that cannot give one (not Python, busy, gone)."""
-        if not self.supports(kernel):
-            return None
+    async def docs(self, kernel_id: str, kernel: Any, names: list[str]) -> dict[str, str]:
+        """Docstrings of these dotted names as the kernel's libraries have them ({} when the
+        kernel cannot answer); one silent request, like the digest."""
+        expression = build_probe_expression(names, budget_ms=50.0, mode="docs", limit=60)
+        if expression is None or not self.supports(kernel):
+            return {}
+        reply = await self._silent(kernel_id, kernel, {PROBE_EXPRESSION_KEY: expression})
+        found = parse_probe((reply or {}).get("user_expressions") or {})
+        return {
+            name: str(entry.get("doc") or "")
+            for name, entry in found.items()
+            if isinstance(entry, dict)
+        }
+
+    async def _silent(self, kernel_id: str, kernel: Any, expressions: dict[str, str]) -> Any:
+        """One silent execute request with these user expressions; its reply content, or
+        None on timeout."""
         lock = self.locks.setdefault(kernel_id, asyncio.Lock())
         async with lock:
             client = self._client(kernel_id, kernel)
-            expression = build_expression(budget_ms=self.budget_ms)
             msg_id = client.execute(
                 "",
                 silent=True,
                 store_history=False,
                 allow_stdin=False,
-                user_expressions={USER_EXPRESSION_KEY: expression},
+                user_expressions=expressions,
             )
             self.sent.add(msg_id)
             deadline = time.monotonic() + self.timeout
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    log.info("sleeptime: digest of %s timed out", kernel_id)
+                    log.info("sleeptime: a silent request to %s timed out", kernel_id)
                     self.forget(kernel_id)  # a late reply must not be read as the next one
                     return None
                 try:
                     reply = await client.get_shell_msg(timeout=remaining)
                 except Exception:
                     continue
-                if reply.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                content = reply.get("content", {})
-                try:
-                    data = parse_reply(content.get("user_expressions") or {})
-                except DigestError as exc:
-                    log.warning("sleeptime: digest of %s failed: %s", kernel_id, exc)
-                    return None
-                return Digest(
-                    variables=data.get("variables", []),
-                    took_ms=float(data.get("took_ms", 0.0)),
-                    truncated=bool(data.get("truncated")),
-                    total=int(data.get("total", 0)),
-                    at=time.time(),
-                )
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return reply.get("content", {})
+
+    async def take(
+        self, kernel_id: str, kernel: Any, probe: list[str] | None = None
+    ) -> Digest | None:
+        """The digest, or None for a kernel that cannot give one (not Python, busy, gone).
+        `probe`: dotted names on a failing line, read in the same request (`kernel/probe.py`)."""
+        if not self.supports(kernel):
+            return None
+        expressions = {USER_EXPRESSION_KEY: build_expression(budget_ms=self.budget_ms)}
+        probe_expression = build_probe_expression(probe or [])
+        if probe_expression is not None:
+            expressions[PROBE_EXPRESSION_KEY] = probe_expression
+        content = await self._silent(kernel_id, kernel, expressions)
+        if content is None:
+            return None
+        user_expressions = content.get("user_expressions") or {}
+        try:
+            data = parse_reply(user_expressions)
+        except DigestError as exc:
+            log.warning("sleeptime: digest of %s failed: %s", kernel_id, exc)
+            return None
+        return Digest(
+            variables=data.get("variables", []),
+            took_ms=float(data.get("took_ms", 0.0)),
+            truncated=bool(data.get("truncated")),
+            total=int(data.get("total", 0)),
+            at=time.time(),
+            probes=parse_probe(user_expressions),
+            results=data.get("results") or {},
+        )

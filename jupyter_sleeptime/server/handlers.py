@@ -16,6 +16,7 @@ from tornado.iostream import StreamClosedError
 
 from .. import __version__
 from ..engine.answerer import MODES
+from ..engine.document import OptedOut
 from ..engine.llm import ModelError
 from ..engine.store import StoreError
 from . import tokens
@@ -94,6 +95,7 @@ class KernelHandler(SleeptimeHandler):
     async def get(self, kernel_id: str) -> None:
         self.kernel(kernel_id)
         await self.service.refresh_paths()
+        await self.service.load_document(self.service.notebook_for(kernel_id))
         self.finish(self.service.kernel_view(kernel_id))
 
 
@@ -133,6 +135,11 @@ class AskHandler(SleeptimeHandler):
         cold = body.get("cold", False)  # benchmark: start a local model from an empty KV cache
         if not isinstance(cold, bool):
             raise web.HTTPError(400, "'cold' must be true or false.")
+        fresh = body.get("fresh", False)  # skip prepared answers: "ask the model instead"
+        dry_run = body.get("dry_run", False)  # show what would be sent; no model call
+        for flag, value in (("fresh", fresh), ("dry_run", dry_run)):
+            if not isinstance(value, bool):
+                raise web.HTTPError(400, f"'{flag}' must be true or false.")
         if not isinstance(question, str) or not question.strip():
             raise web.HTTPError(400, "'question' must be a non-empty string.")
         if mode not in MODES:
@@ -150,6 +157,10 @@ class AskHandler(SleeptimeHandler):
 
         started = time.perf_counter()
         try:
+            if dry_run:
+                await emit(await self.service.engine.dry_run(notebook, question.strip(), mode))
+                self.finish()
+                return
             answer = await self.service.engine.ask(
                 notebook,
                 question.strip(),
@@ -157,13 +168,16 @@ class AskHandler(SleeptimeHandler):
                 lambda text: emit({"type": "token", "text": text}),
                 model=model,
                 cold=cold,
+                fresh=fresh,
             )
             event = answer.to_event()
         except StreamClosedError:
             return  # the asker went away; the usage is recorded all the same
-        except ModelError as exc:
+        except (ModelError, OptedOut) as exc:
             elapsed = round((time.perf_counter() - started) * 1000, 1)
             event = {"type": "error", "message": str(exc), "latency_ms": elapsed}
+            if isinstance(exc, OptedOut):
+                event["reason"] = "opted_out"
         except Exception as exc:
             self.log.exception("sleeptime ask failed")
             event = {"type": "error", "message": f"Answering failed: {type(exc).__name__}: {exc}"}

@@ -1,31 +1,13 @@
-"""What the notebook document says about sleeptime: opt-out metadata and skipped cells.
-
-Read from the live shared document when jupyter-collaboration runs, else from the saved
-file through the contents manager. A notebook that cannot be read keeps the defaults."""
+"""Read a notebook document for the engine (markdown, opt-out metadata, skipped cells):
+from the live shared document when jupyter-collaboration runs, else the saved file through
+the contents manager. A notebook that cannot be read keeps what the engine had."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from ..engine.thinker import Policy
-
 log = logging.getLogger(__name__)
-
-SKIP_TAG = "sleeptime-skip"
-
-
-def policy_from_notebook(content: dict[str, Any]) -> Policy:
-    metadata = content.get("metadata") or {}
-    settings = metadata.get("sleeptime") or {}
-    enabled = not (isinstance(settings, dict) and settings.get("enabled") is False)
-    skipped = set()
-    for cell in content.get("cells") or []:
-        tags = (cell.get("metadata") or {}).get("tags") or []
-        if SKIP_TAG in tags:
-            source = cell.get("source") or ""
-            skipped.add(("".join(source) if isinstance(source, list) else source).strip())
-    return Policy(enabled=enabled, skip_sources=frozenset(skipped))
 
 
 async def read_notebook(settings: dict[str, Any], path: str) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..engine.core import EngineConfig, SleeptimeEngine
 from .digest import DigestTaker
-from .notebooks import policy_from_notebook, read_notebook
+from .notebooks import read_notebook
 from .observer import KernelWatcher
 
 log = logging.getLogger(__name__)
@@ -174,24 +174,55 @@ class SleeptimeService:
             or self.engine.gate.is_busy(kernel_id)
         ):
             return  # never queue work behind the user's code; the next idle retries
+        notebook = self.notebook_for(kernel_id)
         try:
-            digest = await self.digests.take(kernel_id, watcher.kernel)
+            probe = self.engine.probe_targets(notebook)
+            digest = await self.digests.take(kernel_id, watcher.kernel, probe=probe)
         except Exception as exc:
             log.warning("sleeptime: digest of %s failed: %s", kernel_id, exc)
             return
         if digest is not None:
             self._stale_digest.discard(kernel_id)
-            self.engine.record_digest(kernel_id, self.notebook_for(kernel_id), digest)
+            self.engine.record_digest(kernel_id, notebook, digest)
 
-    async def _prepare(self, notebook: str) -> None:
-        """Before thinking: a fresh digest and the notebook's own opt-outs."""
+    async def _prepare(self, notebook: str, question: str | None = None) -> None:
+        """Before thinking and before answering: the notebook's document (markdown, opt-outs,
+        skipped cells) as saved or live; then, unless it opted out, a fresh digest and the
+        docstrings of the functions it calls (or the question names) not read yet."""
+        await self.load_document(notebook)
+        if not self.engine.scope.enabled(notebook):
+            return
         for kernel_id in list(self.watchers):
-            if self.notebook_for(kernel_id) == notebook and kernel_id in self._stale_digest:
+            if self.notebook_for(kernel_id) != notebook:
+                continue
+            if kernel_id in self._stale_digest:
                 await self.refresh_digest(kernel_id)
-        if not notebook.startswith("kernel:"):
-            content = await read_notebook(self.settings, notebook)
-            if content is not None:
-                self.engine.set_policy(notebook, policy_from_notebook(content))
+            await self.refresh_docs(kernel_id, notebook, question)
+
+    async def load_document(self, notebook: str) -> None:
+        """The notebook as saved (or live): markdown, unexecuted cells, opt-outs."""
+        if notebook.startswith("kernel:"):
+            return
+        content = await read_notebook(self.settings, notebook)
+        if content is not None:
+            self.engine.set_document(notebook, content)
+
+    async def refresh_docs(self, kernel_id: str, notebook: str, question: str | None) -> None:
+        watcher = self.watchers.get(kernel_id)
+        if watcher is None or watcher.execution_state != "idle":
+            return  # never queue work behind the user's code
+        if self.engine.gate.is_busy(kernel_id):
+            return
+        names = self.engine.doc_targets(notebook, question)
+        if not names:
+            return
+        try:
+            docs = await self.digests.docs(kernel_id, watcher.kernel, names)
+        except Exception as exc:
+            log.warning("sleeptime: reading docstrings from %s failed: %s", kernel_id, exc)
+            return
+        if docs:
+            self.engine.record_docs(notebook, docs)
 
     # -- views ----------------------------------------------------------------------------------
     def kernel_view(self, kernel_id: str) -> dict[str, Any]:

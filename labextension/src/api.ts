@@ -7,10 +7,10 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { readNdjson, toAskEvent } from './logic';
+import { askRequestBody, readNdjson, toAskEvent } from './logic';
 import {
   AskEvent,
-  AskMode,
+  IAskRequest,
   IKernelState,
   IServerSettings,
   ISleeptimeClient,
@@ -101,8 +101,7 @@ export async function requestAPI<T>(
  */
 export async function askStream(
   kernelId: string,
-  question: string,
-  mode: AskMode,
+  request: IAskRequest,
   onEvent: (event: AskEvent) => void,
   signal?: AbortSignal,
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
@@ -112,7 +111,7 @@ export async function askStream(
     url,
     {
       method: 'POST',
-      body: JSON.stringify({ question, mode }),
+      body: JSON.stringify(askRequestBody(request)),
       headers: {
         'Content-Type': 'application/json',
         Accept: 'application/x-ndjson, application/json'
@@ -179,19 +178,11 @@ export class SleeptimeClient implements ISleeptimeClient {
 
   ask(
     kernelId: string,
-    question: string,
-    mode: AskMode,
+    request: IAskRequest,
     onEvent: (event: AskEvent) => void,
     signal?: AbortSignal
   ): Promise<void> {
-    return askStream(
-      kernelId,
-      question,
-      mode,
-      onEvent,
-      signal,
-      this.serverSettings
-    );
+    return askStream(kernelId, request, onEvent, signal, this.serverSettings);
   }
 
   think(kernelId: string): Promise<IThinkResult> {

@@ -137,13 +137,15 @@ const plugin: JupyterFrontEndPlugin<SleeptimeModel> = {
     });
     app.commands.addCommand(CommandIDs.ask, {
       label: 'Sleeptime: Ask About This Notebook',
-      caption: 'Ask a question (args: question, mode)',
+      caption: 'Ask a question (args: question, mode, fresh)',
       describedBy: {
         args: {
           type: 'object',
           properties: {
             question: { type: 'string' },
-            mode: { type: 'string', enum: ['sleep', 'baseline'] }
+            mode: { type: 'string', enum: ['sleep', 'baseline'] },
+            /** Skip prepared answers: the model answers. */
+            fresh: { type: 'boolean' }
           }
         }
       },
@@ -151,7 +153,8 @@ const plugin: JupyterFrontEndPlugin<SleeptimeModel> = {
         openSidebar();
         const question = typeof args.question === 'string' ? args.question : '';
         const mode: AskMode = args.mode === 'baseline' ? 'baseline' : 'sleep';
-        return question ? model.ask(question, mode) : null;
+        const fresh = args.fresh === true;
+        return question ? model.ask(question, mode, { fresh }) : null;
       }
     });
     if (palette) {

@@ -4,7 +4,7 @@
  */
 import type {
   AskEvent,
-  IAnticipated,
+  IAskRequest,
   IKernelState,
   IKernelStatus,
   IServerSettings,
@@ -13,57 +13,68 @@ import type {
 } from './types';
 
 // ---------------------------------------------------------------------------
-// Questions
+// Questions and where their answers came from
 // ---------------------------------------------------------------------------
+// Whether a question hits a prepared ("anticipated") answer is decided by the
+// server alone: it knows whether the notebook changed since the answer was
+// prepared, and matches questions its own way. The frontend only shows what
+// the server says it matched.
 
-/**
- * Normalise a question for matching against anticipated questions:
- * Unicode NFKC, lower case, apostrophes dropped ("what's" == "whats"), every
- * other punctuation/symbol run turned into one space, whitespace collapsed.
- */
-export function normalizeQuestion(question: string): string {
-  return (question ?? '')
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/['\u2018\u2019\u02bc`]/g, '')
-    .replace(/[^\p{L}\p{N}\s]+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+/** The JSON body of `POST kernels/{id}/ask`; `fresh` only when set. */
+export function askRequestBody(request: IAskRequest): IAskRequest {
+  const body: IAskRequest = {
+    question: request.question,
+    mode: request.mode
+  };
+  if (request.fresh) {
+    body.fresh = true;
+  }
+  return body;
 }
 
-/** The anticipated question equal to `question` after normalisation, if any. */
-export function matchAnticipated(
-  question: string,
-  anticipated: readonly IAnticipated[] | null | undefined
-): IAnticipated | null {
-  const wanted = normalizeQuestion(question);
-  if (!wanted || !anticipated) {
-    return null;
+/** What the answer view needs to say where an answer came from. */
+export interface IProvenanceInput {
+  source: 'anticipated' | 'model' | null;
+  /** The prepared question the server matched (prepared answers only). */
+  matched?: string | null;
+  /** Prepared answers were skipped at the user's request. */
+  fresh?: boolean;
+}
+
+/**
+ * One line on an answer's origin: "prepared answer to: '<matched question>'"
+ * for a prepared answer, so the user sees which question was really answered;
+ * null while the origin is unknown.
+ */
+export function provenanceLabel(input: IProvenanceInput): string | null {
+  if (input.source === 'anticipated') {
+    const matched = (input.matched ?? '').replace(/\s+/g, ' ').trim();
+    return matched ? `prepared answer to: '${matched}'` : 'prepared answer';
   }
-  for (const item of anticipated) {
-    if (item && normalizeQuestion(item.question) === wanted) {
-      return item;
-    }
+  if (input.source === 'model') {
+    return input.fresh
+      ? 'answered by the model (prepared answers skipped)'
+      : 'answered by the model';
   }
   return null;
 }
 
-/**
- * Whether prepared insights of a kernel may be shown as an instant answer:
- * the kernel is idle and no sleep-time work is planned or running, so the
- * stored answers describe the current state. When unsure, ask the server (it
- * checks the state version itself).
- */
-export function isPreparedStateFresh(
-  entry: IKernelStatus | null | undefined
+/** Whether to offer "ask the model instead" for a finished answer. */
+export function canAskModelInstead(
+  answer:
+    | {
+        source: 'anticipated' | 'model' | null;
+        streaming: boolean;
+        error: string | null;
+      }
+    | null
+    | undefined
 ): boolean {
-  if (!entry) {
-    return false;
-  }
   return (
-    entry.execution_state === 'idle' &&
-    !entry.thinking &&
-    (entry.pending ?? 0) === 0
+    !!answer &&
+    !answer.streaming &&
+    !answer.error &&
+    answer.source === 'anticipated'
   );
 }
 

@@ -10,6 +10,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
+  canAskModelInstead,
   derivePanelView,
   findCellNote,
   findKernelStatus,
@@ -18,11 +19,9 @@ import {
   IFailedRun,
   IPanelView,
   isKernelActive,
-  isPreparedStateFresh,
   IStatusSummary,
   kernelSignature,
   lastFailedExecution,
-  matchAnticipated,
   nextPollDelay,
   settingsToPayload,
   summarizeStatus
@@ -53,10 +52,12 @@ export interface IAnswer {
   /** Markdown text so far. */
   text: string;
   streaming: boolean;
-  /** Where the answer came from (null until known). */
+  /** Where the answer came from, as the server says (null until known). */
   source: 'anticipated' | 'model' | null;
-  /** Answered in the browser from a prepared answer, without a request. */
-  local: boolean;
+  /** For a prepared answer: the prepared question the server matched. */
+  matched: string | null;
+  /** Asked with prepared answers skipped ("ask the model instead"). */
+  fresh: boolean;
   usage: { prompt_tokens: number; completion_tokens: number } | null;
   ttftMs: number | null;
   latencyMs: number | null;
@@ -304,14 +305,17 @@ export class SleeptimeModel implements IDisposable {
   // -- actions ---------------------------------------------------------------
 
   /**
-   * Ask a question about the followed notebook. A question matching an
-   * anticipated one is answered at once (when the prepared state is current);
-   * otherwise the answer is streamed from the server.
+   * Ask a question about the followed notebook; the answer is streamed from
+   * the server. The server alone decides whether a prepared answer fits (it
+   * answers those in milliseconds, with the prepared question it matched);
+   * `fresh` skips prepared answers.
    */
   async ask(
     question: string,
-    mode: AskMode = 'sleep'
+    mode: AskMode = 'sleep',
+    options: { fresh?: boolean } = {}
   ): Promise<IAnswer | null> {
+    const fresh = !!options.fresh;
     const q = (question ?? '').trim();
     if (!q || this._isDisposed) {
       return null;
@@ -326,7 +330,8 @@ export class SleeptimeModel implements IDisposable {
       text: '',
       streaming: true,
       source: null,
-      local: false,
+      matched: null,
+      fresh,
       usage: null,
       ttftMs: null,
       latencyMs: null,
@@ -344,23 +349,6 @@ export class SleeptimeModel implements IDisposable {
       });
     }
 
-    if (mode === 'sleep' && this._kernel?.kernel_id === kernelId) {
-      const hit = matchAnticipated(q, this._kernel.insights?.anticipated);
-      if (hit && isPreparedStateFresh(this.kernelStatus)) {
-        const elapsed = this._now() - start;
-        return this._setAnswer({
-          ...base,
-          text: hit.answer,
-          streaming: false,
-          source: 'anticipated',
-          local: true,
-          usage: { prompt_tokens: 0, completion_tokens: 0 },
-          ttftMs: elapsed,
-          latencyMs: elapsed
-        });
-      }
-    }
-
     const controller = new AbortController();
     this._askAbort = controller;
     this._setAnswer(base);
@@ -368,8 +356,7 @@ export class SleeptimeModel implements IDisposable {
     try {
       await this._client.ask(
         kernelId,
-        q,
-        mode,
+        { question: q, mode, fresh },
         event => {
           if (!current() || !this._answer) {
             return;
@@ -390,6 +377,11 @@ export class SleeptimeModel implements IDisposable {
                   : a.text,
               streaming: false,
               source: event.source ?? 'model',
+              matched:
+                event.source === 'anticipated' &&
+                typeof event.matched === 'string'
+                  ? event.matched
+                  : null,
               usage: event.usage ?? null,
               ttftMs: event.ttft_ms ?? a.ttftMs,
               latencyMs: event.latency_ms ?? this._now() - start
@@ -435,6 +427,18 @@ export class SleeptimeModel implements IDisposable {
     // Usage changed on the server.
     this._pollSoon(500);
     return current() ? this._answer : null;
+  }
+
+  /**
+   * The current answer is a prepared one: ask the same question again with
+   * prepared answers skipped, so the model answers it.
+   */
+  askModelInstead(): Promise<IAnswer | null> {
+    const a = this._answer;
+    if (!a || !canAskModelInstead(a)) {
+      return Promise.resolve(null);
+    }
+    return this.ask(a.question, 'sleep', { fresh: true });
   }
 
   /** Stop the answer being streamed, keeping what arrived. */

@@ -130,6 +130,11 @@ export interface IAskDoneEvent {
   usage: { prompt_tokens: number; completion_tokens: number };
   ttft_ms: number | null;
   latency_ms: number | null;
+  /**
+   * For a prepared answer (`source: 'anticipated'`): the prepared question
+   * the server matched, which may be worded differently from the question.
+   */
+  matched?: string;
 }
 
 export interface IAskErrorEvent {
@@ -138,6 +143,14 @@ export interface IAskErrorEvent {
 }
 
 export type AskEvent = IAskTokenEvent | IAskDoneEvent | IAskErrorEvent;
+
+/** Body of `POST kernels/{kernel_id}/ask`. */
+export interface IAskRequest {
+  question: string;
+  mode: AskMode;
+  /** Skip prepared answers: the model answers ("ask the model instead"). */
+  fresh?: boolean;
+}
 
 /** `POST kernels/{kernel_id}/think`. */
 export interface IThinkResult {
@@ -171,12 +184,12 @@ export interface ISleeptimeClient {
   getKernel(kernelId: string): Promise<IKernelState>;
   /**
    * Stream an answer; `onEvent` is called for each NDJSON event in order.
-   * Resolves when the stream ends.
+   * Resolves when the stream ends. The server decides whether a prepared
+   * answer fits the question.
    */
   ask(
     kernelId: string,
-    question: string,
-    mode: AskMode,
+    request: IAskRequest,
     onEvent: (event: AskEvent) => void,
     signal?: AbortSignal
   ): Promise<void>;

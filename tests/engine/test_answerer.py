@@ -56,13 +56,13 @@ async def test_baseline_sends_far_more_prompt_tokens_than_sleep(make_engine):
     assert budget.prompt_tokens <= 1.3 * sleep.prompt_tokens
     # the sleep prompt carries the prepared memory and the relevant cell
     sent = control.calls[-3]["messages"]
-    assert "Pipeline so far" in sent[0]["content"] and "step_20" in sent[1]["content"]
+    assert "Pipeline" in sent[0]["content"] and "step_20" in sent[1]["content"]
 
 
 async def test_sleep_prompt_prefix_is_stable_across_questions(make_engine):
     engine = await prepared(make_engine, 6)
-    first = engine.answerer.sleep_messages(NB, "What is sales?")
-    second = engine.answerer.sleep_messages(NB, "How many regions are there?")
+    first = engine.answerer.sleep_prompt(NB, "What is sales?").messages
+    second = engine.answerer.sleep_prompt(NB, "How many regions are there?").messages
     assert first[0] == second[0]  # same system prefix: the KV cache can be reused
 
 

@@ -11,8 +11,28 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.inputtransformer2 import TransformerManager
 
+from jupyter_sleeptime.engine import scripted_model
 from jupyter_sleeptime.kernel import client
 from jupyter_sleeptime.kernel.magics import protect_questions, split_options
+
+from ..conftest import get_json, recorded, think, wait_for
+
+
+@pytest.fixture
+def sleeptime_config():
+    # No background thinking: the test that needs prepared answers thinks explicitly.
+    return {"enabled": False}
+
+
+async def _endpoint(jp_serverapp, jp_runtime_dir, kernel_id: str) -> client.Endpoint:
+    """This server's endpoint for a kernel, found the way a kernel finds it."""
+    jp_serverapp.write_server_info_file()
+    servers = client.running_servers(str(jp_runtime_dir))
+    endpoint = await asyncio.to_thread(
+        client.discover, {}, f"/tmp/kernel-{kernel_id}.json", servers
+    )
+    assert endpoint is not None
+    return endpoint
 
 
 def test_env_endpoint_uses_kernel_token_and_hides_it():
@@ -96,9 +116,50 @@ def test_question_mark_is_not_a_help_request():
     assert "run_cell_magic('ask'" in manager.transform_cell("%%ask\nWhat is x?")
 
 
+async def test_prepared_answer_names_its_question_and_fresh_asks_the_model(
+    jp_fetch, start_kernel, jp_serverapp, jp_runtime_dir
+):
+    kernel = await start_kernel()
+    await kernel.execute("revenue = 1234")
+    await recorded(jp_fetch, kernel.kernel_id, "revenue = 1234")
+    await think(jp_fetch, kernel.kernel_id, request_timeout=120)
+    state = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel.kernel_id)
+    item = next(a for a in state["insights"]["anticipated"] if "revenue" in a["question"])
+    ask = client.SleeptimeClient(await _endpoint(jp_serverapp, jp_runtime_dir, kernel.kernel_id))
+    reworded = item["question"].lower().rstrip("?")
+    assert reworded != item["question"]
+
+    # The server matched the reworded question to the prepared one and says which.
+    prepared = await asyncio.to_thread(lambda: list(ask.ask(reworded)))
+    done = prepared[-1]
+    assert done["type"] == "done" and done["source"] == "anticipated", prepared
+    assert done["matched"] == item["question"]
+    assert done["answer"] == item["answer"]
+    assert not [c for c in scripted_model.control.calls if c["task"] == "answer"]
+
+    # fresh=True: the same question goes to the model, streamed.
+    fresh = await asyncio.to_thread(lambda: list(ask.ask(reworded, fresh=True)))
+    done = fresh[-1]
+    assert done["type"] == "done" and done["source"] == "model", fresh
+    assert "matched" not in done and done["answer"] != item["answer"]
+    assert len([e for e in fresh if e["type"] == "token"]) >= 2
+    asked = [c for c in scripted_model.control.calls if c["task"] == "answer"]
+    assert len(asked) == 1 and reworded in asked[0]["messages"][-1]["content"]
+
+
 def test_footers():
-    hit = {"source": "anticipated", "usage": {}, "latency_ms": 12.4}
-    assert client.footer(hit) == "_⚡ anticipated · 0 tokens · 12 ms_"
+    hit = {"source": "anticipated", "usage": {}, "latency_ms": 12.4, "matched": "What is x?"}
+    assert client.footer(hit) == "_⚡ prepared answer to: 'What is x?' · 0 tokens · 12 ms_"
+    # Markdown in the matched question is escaped; plain text keeps it as it is.
+    odd = {**hit, "matched": "What is  df_sales\n[0]?"}
+    assert client.footer(odd) == (
+        "_⚡ prepared answer to: 'What is df\\_sales \\[0\\]?' · 0 tokens · 12 ms_"
+    )
+    assert client.footer(odd, markdown=False) == (
+        "⚡ prepared answer to: 'What is df_sales [0]?' · 0 tokens · 12 ms"
+    )
+    # A server that names no matched question still gets a prepared-answer footer.
+    assert client.footer({**hit, "matched": None}) == "_⚡ prepared answer · 0 tokens · 12 ms_"
     done = {
         "source": "model",
         "model": "sleeptime-local/qwen2.5_coder",
@@ -114,3 +175,19 @@ def test_footers():
     assert client.footer({**done, "mode": "baseline"}, inprocess=True, markdown=False).startswith(
         "in-process (no server): query time only · model sleeptime-local/qwen2.5_coder · 812"
     )
+
+
+def test_fresh_hint_repeats_the_question_as_a_command():
+    assert client.fresh_command("  What is x? ") == "%ask --fresh What is x?"
+    # a leading dash would be read as an option; a multi-line question stays a %%ask cell
+    assert client.fresh_command("-1 is odd?") == "%ask --fresh -- -1 is odd?"
+    assert client.fresh_command("Why?\nimport os") == "%%ask --fresh\nWhy?\nimport os"
+    assert split_options("--fresh -- -1 is odd?") == (["--fresh"], "-1 is odd?")
+
+    assert client.fresh_hint("What is x?") == "_Ask the model instead:_ `%ask --fresh What is x?`"
+    assert client.fresh_hint("What is x?", markdown=False) == (
+        "ask the model instead: %ask --fresh What is x?"
+    )
+    # backticks in the question: a longer code-span fence, so the command shows verbatim
+    assert client.fresh_hint("Why `df`?") == "_Ask the model instead:_ ``%ask --fresh Why `df`?``"
+    assert client.fresh_hint("a\nb") == "_Ask the model instead:_\n\n```\n%%ask --fresh\na\nb\n```"

@@ -123,12 +123,14 @@ def test_parse_reply_ok():
         "took_ms": 1.5,
         "truncated": False,
         "total": 1,
+        "results": {"3": "pandas.Series, len 2"},
     }
     assert parse_reply(_ok(payload)) == {
         "variables": [{"name": "x", "type": "int", "summary": "1"}],
         "took_ms": 1.5,
         "truncated": False,
         "total": 1,
+        "results": {"3": "pandas.Series, len 2"},
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 from jupyter_sleeptime.engine import scripted_model
 from jupyter_sleeptime.harness import execute_over
 
-from ..conftest import SCRIPTED, get_json, think, wait_for
+from ..conftest import SCRIPTED, get_json, recorded, think, wait_for
+from .test_client import recorded
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -69,6 +71,7 @@ def kernel_token(jp_serverapp, kernel_id: str) -> str | None:
 async def test_ask_line_and_cell_magics_stream_markdown(jp_fetch, start_kernel, jp_serverapp):
     kernel = await start_kernel()
     await kernel.execute("churn_rate = 0.93\nlabels = ['a', 'b']")
+    await recorded(jp_fetch, kernel.kernel_id, "labels = ")
     scripted_model.control.token_delay = 0.02  # a few tokens per update: the answer streams
 
     # In one cell with %load_ext: the line ending in "?" is still a question, not a help call.
@@ -94,7 +97,7 @@ async def test_ask_line_and_cell_magics_stream_markdown(jp_fetch, start_kernel, 
     assert len(asked) == 2
 
 
-async def test_ask_without_question_shows_widget(start_kernel):
+async def test_ask_without_question_shows_widget(jp_fetch, start_kernel):
     kernel = await start_kernel()
     result = await run(kernel, "%load_ext jupyter_sleeptime\n%ask")
     assert_clean(result)
@@ -103,6 +106,7 @@ async def test_ask_without_question_shows_widget(start_kernel):
     assert len(views) == 1
     # The widget asks too, from a callback: here called directly, as its button would.
     await kernel.execute("widget_count = 41")
+    await recorded(jp_fetch, kernel.kernel_id, "widget_count = 41")
     result = await run(
         kernel,
         (
@@ -125,6 +129,7 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
         "%load_ext jupyter_sleeptime\n"
         "import pandas as pd\nsales = pd.DataFrame({'units': range(50)})\ntotal = 1234"
     )
+    await recorded(jp_fetch, kernel.kernel_id, "total = 1234")
     await think(jp_fetch, kernel.kernel_id, request_timeout=120)
     state = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel.kernel_id)
     anticipated = state["insights"]["anticipated"]
@@ -132,14 +137,17 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     item = next((a for a in anticipated if "sales" in a["question"]), anticipated[0])
     before = await query_calls(jp_fetch)
 
+    # Verbatim and reworded: both are the prepared answer, which names the prepared question
+    # the server matched and offers the command that asks the model instead.
     reworded = item["question"].upper().replace("?", "") + " !!"
     both = await run(kernel, f"%ask {item['question']}\n%ask   {reworded}")
     assert_clean(both)
     assert len(both["final"]) == 2
-    for data in both["final"].values():
-        answer, _, footer = data["text/markdown"].rpartition("\n\n")
+    for data, asked in zip(both["final"].values(), (item["question"], reworded), strict=True):
+        answer, footer, hint = data["text/markdown"].split("\n\n")
         assert answer == item["answer"].strip()
-        assert footer.startswith("_⚡ anticipated · 0 tokens · ")
+        assert footer.startswith(f"_⚡ prepared answer to: '{item['question']}' · 0 tokens · ")
+        assert hint == f"_Ask the model instead:_ `%ask --fresh {asked}`"
     assert await query_calls(jp_fetch) == before
     assert not [c for c in scripted_model.control.calls if c["task"] == "answer"]
 
@@ -148,23 +156,60 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     after = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel.kernel_id)
     assert after["state_version"] == state["state_version"]
     assert all("%ask" not in e["source"] for e in after["executions"])
+
+    # --raw: the same provenance and hint, as plain text.
+    raw = await run(kernel, f"%ask --raw {reworded}")
+    assert_clean(raw)
+    assert re.fullmatch(
+        re.escape(item["answer"])
+        + re.escape(f"\n\n⚡ prepared answer to: '{item['question']}' · 0 tokens · ")
+        + r"\d+ ms\n"
+        + re.escape(f"ask the model instead: %ask --fresh {reworded}\n"),
+        raw["stdout"],
+    ), raw["stdout"]
+
+    # The command the hint offers (alone in its cell: other code would change the notebook
+    # and so retire the prepared answers): the same question, answered by the model.
+    fresh = await run(kernel, f"%ask --fresh {reworded}")
+    assert_clean(fresh)
+    answer, _, footer = fresh["markdown"].rpartition("\n\n")
+    assert answer.strip() != item["answer"].strip()
+    assert footer.startswith("_model sleeptime-scripted/test · ") and "completion tokens" in footer
+    assert "prepared answer" not in fresh["markdown"] and "--fresh" not in fresh["markdown"]
+    assert await query_calls(jp_fetch) == before + 1
+    asked = [c for c in scripted_model.control.calls if c["task"] == "answer"]
+    assert len(asked) == 1 and reworded in asked[0]["messages"][-1]["content"]
+
+    # And without --fresh the prepared answer is still there.
     again = await run(kernel, f"%ask {reworded}")
     assert_clean(again)
-    assert item["answer"].strip() in again["markdown"] and "⚡ anticipated" in again["markdown"]
+    assert item["answer"].strip() in again["markdown"]
+    assert f"prepared answer to: '{item['question']}'" in again["markdown"]
 
-    # The widget offers the same question as a button; a click shows the prepared answer.
+    # The widget offers the same question as a button: a click asks the server, which answers
+    # from the prepared answer; "Ask the model instead" asks again, fresh.
     clicked = await run(
         kernel,
         (
             "from jupyter_sleeptime.kernel.widget import AskWidget\n"
             "w = AskWidget()\n"
+            "print(w.fresh_button.layout.display)\n"
             f"[b for b in w.suggested.children if b.tooltip == {item['question']!r}][0].click()\n"
-            "print(w.last_done['source'], '|', w.answer_text)"
+            "print(w.last_done['source'], '|', w.last_done['matched'], '|', w.answer_text)\n"
+            "print(w.answer.outputs[0]['data']['text/markdown'].rpartition('\\n\\n')[2])\n"
+            "print(w.fresh_button.layout.display)\n"
+            "w.fresh_button.click()\n"
+            "print(w.last_done['source'], '|', w.question.value, '|', w.fresh_button.layout.display)\n"
         ),
     )
     assert_clean(clicked)
-    assert clicked["stdout"].strip() == f"anticipated | {item['answer'].strip()}"
-    assert await query_calls(jp_fetch) == before
+    hidden, prepared, shown, visible, model = clicked["stdout"].strip().splitlines()
+    assert hidden == "none"
+    assert prepared == f"anticipated | {item['question']} | {item['answer'].strip()}"
+    assert shown.startswith(f"_⚡ prepared answer to: '{item['question']}' · 0 tokens · ")
+    assert visible == "None"
+    assert model == f"model | {item['question']} | none"
+    assert await query_calls(jp_fetch) == before + 2
 
 
 async def test_model_error_is_a_readable_message(start_kernel):
@@ -183,6 +228,7 @@ async def test_model_error_is_a_readable_message(start_kernel):
 async def test_interrupt_stops_a_streaming_answer(jp_fetch, start_kernel):
     kernel = await start_kernel()
     await kernel.execute("%load_ext jupyter_sleeptime\nslow_value = 7")
+    await recorded(jp_fetch, kernel.kernel_id, "slow_value = 7")
     scripted_model.control.token_delay = 0.5
     cell = asyncio.ensure_future(run(kernel, "%ask slow_value?"))
     await wait_for(lambda: [c for c in scripted_model.control.calls if c["task"] == "answer"])
@@ -273,6 +319,10 @@ def test_inprocess_fallback_without_server(jp_environ, tmp_path):
         assert "0.93" in answer
         assert footer.startswith("_in-process (no server): query time only · model ")
         assert "completion tokens" in footer
+        # --fresh reaches the in-process engine too (nothing is prepared here anyway).
+        result = cell("%ask --fresh What is score?")
+        assert_clean(result)
+        assert "0.93" in result["markdown"] and "prepared answer" not in result["markdown"]
 
         # The history it read: no %ask cell, the error noted, the digest computed in-kernel.
         result = cell(

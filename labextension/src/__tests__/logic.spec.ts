@@ -1,20 +1,20 @@
 import {
+  askRequestBody,
+  canAskModelInstead,
   derivePanelView,
   findCellNote,
   formatMs,
   formatTokens,
   isKernelActive,
-  isPreparedStateFresh,
   kernelSignature,
   lastFailedExecution,
-  matchAnticipated,
   NdjsonParser,
   nextPollDelay,
-  normalizeQuestion,
   POLL_ERROR_MAX_MS,
   POLL_FAST_MS,
   POLL_IDLE_MAX_MS,
   POLL_IDLE_MS,
+  provenanceLabel,
   readNdjson,
   settingsToPayload,
   summarizeStatus,
@@ -107,76 +107,71 @@ function kernelState(patch: Partial<IKernelState> = {}): IKernelState {
 // questions
 // ---------------------------------------------------------------------------
 
-describe('normalizeQuestion', () => {
-  it('ignores case, punctuation and whitespace', () => {
-    expect(normalizeQuestion('  What is   the SHAPE of df?? ')).toBe(
-      'what is the shape of df'
-    );
-    expect(normalizeQuestion('What is the shape of df')).toBe(
-      normalizeQuestion('what is the shape of  df ?')
-    );
-  });
-
-  it('drops apostrophes so contractions match', () => {
-    expect(normalizeQuestion("What's wrong?")).toBe('whats wrong');
-    expect(normalizeQuestion('What\u2019s wrong')).toBe('whats wrong');
-    expect(normalizeQuestion('whats wrong')).toBe('whats wrong');
-  });
-
-  it('splits on punctuation inside words and handles tabs/newlines', () => {
-    expect(normalizeQuestion('df.shape\tand\ndf.columns')).toBe(
-      'df shape and df columns'
-    );
-  });
-
-  it('keeps non-ASCII letters and digits; NFKC folds width variants', () => {
-    expect(normalizeQuestion('Qu’est-ce que ÇA fait ?')).toBe(
-      'quest ce que ça fait'
-    );
-    expect(normalizeQuestion('ｄｆ　１')).toBe('df 1');
-  });
-
-  it('handles empty input', () => {
-    expect(normalizeQuestion('')).toBe('');
-    expect(normalizeQuestion('?!')).toBe('');
-    expect(normalizeQuestion(undefined as unknown as string)).toBe('');
-  });
-});
-
-describe('matchAnticipated', () => {
-  const anticipated = [
-    { question: "What's the shape of df?", answer: '(10, 3)' },
-    { question: 'Which columns have missing values?', answer: 'age' }
-  ];
-
-  it('matches after normalisation', () => {
-    expect(matchAnticipated('whats the shape of DF', anticipated)?.answer).toBe(
-      '(10, 3)'
-    );
+describe('askRequestBody', () => {
+  it('sends fresh only for "ask the model instead"', () => {
+    expect(askRequestBody({ question: 'What is x?', mode: 'sleep' })).toEqual({
+      question: 'What is x?',
+      mode: 'sleep'
+    });
     expect(
-      matchAnticipated('  which columns have missing values ', anticipated)
-        ?.answer
-    ).toBe('age');
-  });
-
-  it('does not match different questions or empty input', () => {
-    expect(matchAnticipated('shape of df', anticipated)).toBeNull();
-    expect(matchAnticipated('', anticipated)).toBeNull();
-    expect(matchAnticipated('???', anticipated)).toBeNull();
-    expect(matchAnticipated('anything', null)).toBeNull();
-    expect(matchAnticipated('anything', [])).toBeNull();
+      askRequestBody({ question: 'What is x?', mode: 'sleep', fresh: false })
+    ).toEqual({ question: 'What is x?', mode: 'sleep' });
+    expect(
+      JSON.parse(
+        JSON.stringify(
+          askRequestBody({ question: 'What is x?', mode: 'sleep', fresh: true })
+        )
+      )
+    ).toEqual({ question: 'What is x?', mode: 'sleep', fresh: true });
   });
 });
 
-describe('isPreparedStateFresh', () => {
-  it('requires an idle kernel with nothing planned or running', () => {
-    expect(isPreparedStateFresh(kernelEntry())).toBe(true);
-    expect(isPreparedStateFresh(kernelEntry({ pending: 2 }))).toBe(false);
-    expect(isPreparedStateFresh(kernelEntry({ thinking: true }))).toBe(false);
-    expect(isPreparedStateFresh(kernelEntry({ execution_state: 'busy' }))).toBe(
-      false
+describe('provenanceLabel', () => {
+  it('names the prepared question the server matched', () => {
+    expect(
+      provenanceLabel({
+        source: 'anticipated',
+        matched: 'How many rows does sales have?'
+      })
+    ).toBe("prepared answer to: 'How many rows does sales have?'");
+    // a multi-line prepared question stays on one line
+    expect(
+      provenanceLabel({ source: 'anticipated', matched: ' What is\n x? ' })
+    ).toBe("prepared answer to: 'What is x?'");
+  });
+
+  it('still says "prepared" when the server names no question', () => {
+    expect(provenanceLabel({ source: 'anticipated' })).toBe('prepared answer');
+    expect(provenanceLabel({ source: 'anticipated', matched: '  ' })).toBe(
+      'prepared answer'
     );
-    expect(isPreparedStateFresh(null)).toBe(false);
+  });
+
+  it('says when the model answered, and unknown origins get no label', () => {
+    expect(provenanceLabel({ source: 'model' })).toBe('answered by the model');
+    expect(provenanceLabel({ source: 'model', fresh: true })).toMatch(
+      /model \(prepared answers skipped\)/
+    );
+    // a model answer never claims to answer a prepared question
+    expect(
+      provenanceLabel({ source: 'model', matched: 'What is x?' })
+    ).not.toMatch(/prepared answer to/);
+    expect(provenanceLabel({ source: null })).toBeNull();
+  });
+});
+
+describe('canAskModelInstead', () => {
+  const done = {
+    source: 'anticipated' as const,
+    streaming: false,
+    error: null
+  };
+  it('is offered for a finished prepared answer only', () => {
+    expect(canAskModelInstead(done)).toBe(true);
+    expect(canAskModelInstead({ ...done, source: 'model' })).toBe(false);
+    expect(canAskModelInstead({ ...done, streaming: true })).toBe(false);
+    expect(canAskModelInstead({ ...done, error: 'failed' })).toBe(false);
+    expect(canAskModelInstead(null)).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 import { SleeptimeModel } from '../model';
 import {
   AskEvent,
-  AskMode,
+  IAskRequest,
   IKernelState,
   IKernelStatus,
   IServerSettings,
@@ -87,7 +87,7 @@ class FakeClient implements ISleeptimeClient {
   calls = {
     status: 0,
     kernel: 0,
-    ask: [] as [string, string, AskMode][],
+    ask: [] as [string, IAskRequest][],
     think: 0
   };
   puts: IServerSettings[] = [];
@@ -115,12 +115,11 @@ class FakeClient implements ISleeptimeClient {
 
   async ask(
     kernelId: string,
-    question: string,
-    mode: AskMode,
+    request: IAskRequest,
     onEvent: (event: AskEvent) => void,
     signal?: AbortSignal
   ): Promise<void> {
-    this.calls.ask.push([kernelId, question, mode]);
+    this.calls.ask.push([kernelId, request]);
     return this.askScript(onEvent, signal);
   }
 
@@ -311,7 +310,7 @@ describe('SleeptimeModel.ask', () => {
     });
     const answer = await model.ask('  explain the last cell ');
     expect(client.calls.ask).toEqual([
-      ['k1', 'explain the last cell', 'sleep']
+      ['k1', { question: 'explain the last cell', mode: 'sleep', fresh: false }]
     ]);
     expect(seen).toContain('Hel');
     expect(answer).toMatchObject({
@@ -319,7 +318,8 @@ describe('SleeptimeModel.ask', () => {
       text: 'Hello',
       streaming: false,
       source: 'model',
-      local: false,
+      matched: null,
+      fresh: false,
       usage: { prompt_tokens: 120, completion_tokens: 8 },
       ttftMs: 40,
       latencyMs: 90,
@@ -328,35 +328,97 @@ describe('SleeptimeModel.ask', () => {
     model.dispose();
   });
 
-  it('answers an anticipated question instantly when the state is fresh', async () => {
+  it('leaves the prepared-answer decision to the server and shows what it matched', async () => {
     const { client, model } = setup();
     model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
     model.setPanelVisible(true);
     await model.refresh();
+    client.askScript = async onEvent => {
+      onEvent({ type: 'token', text: 'x is **1**.' });
+      onEvent({
+        type: 'done',
+        answer: 'x is **1**.',
+        source: 'anticipated',
+        matched: 'What is x?',
+        mode: 'sleep',
+        usage: { prompt_tokens: 0, completion_tokens: 0 },
+        ttft_ms: 0.4,
+        latency_ms: 0.5
+      });
+    };
+    // Worded like the anticipated question, yet asked: only the server knows
+    // whether the prepared answer still holds.
     const answer = await model.ask('what is X');
-    expect(client.calls.ask).toHaveLength(0);
+    expect(client.calls.ask).toEqual([
+      ['k1', { question: 'what is X', mode: 'sleep', fresh: false }]
+    ]);
     expect(answer).toMatchObject({
+      question: 'what is X',
       text: 'x is **1**.',
       source: 'anticipated',
-      local: true,
+      matched: 'What is x?',
+      fresh: false,
       streaming: false,
-      usage: { prompt_tokens: 0, completion_tokens: 0 }
+      latencyMs: 0.5
     });
     model.dispose();
   });
 
-  it('asks the server when the prepared state may be stale, or in baseline mode', async () => {
+  it('askModelInstead re-asks the same question with fresh: true', async () => {
     const { client, model } = setup();
     model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
-    model.setPanelVisible(true);
-    await model.refresh();
-    await model.ask('What is x?', 'baseline');
-    expect(client.calls.ask).toEqual([['k1', 'What is x?', 'baseline']]);
-
-    client.status = makeStatus([entry({ pending: 2 })]);
-    await model.refresh();
-    await model.ask('What is x?');
+    client.askScript = async onEvent =>
+      onEvent({
+        type: 'done',
+        answer: 'x is **1**.',
+        source: 'anticipated',
+        matched: 'What is x?',
+        mode: 'sleep',
+        usage: { prompt_tokens: 0, completion_tokens: 0 },
+        ttft_ms: 0.4,
+        latency_ms: 0.5
+      });
+    await model.ask('What is x', 'sleep');
+    client.askScript = new FakeClient().askScript; // the model streams "Hello"
+    const fresh = await model.askModelInstead();
+    expect(client.calls.ask).toEqual([
+      ['k1', { question: 'What is x', mode: 'sleep', fresh: false }],
+      ['k1', { question: 'What is x', mode: 'sleep', fresh: true }]
+    ]);
+    expect(fresh).toMatchObject({
+      question: 'What is x',
+      text: 'Hello',
+      source: 'model',
+      matched: null,
+      fresh: true
+    });
+    // nothing to re-ask once the model answered
+    expect(await model.askModelInstead()).toBeNull();
     expect(client.calls.ask).toHaveLength(2);
+    model.dispose();
+  });
+
+  it('ignores a matched question on a model answer', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    client.askScript = async onEvent =>
+      onEvent({
+        type: 'done',
+        answer: 'Hello',
+        source: 'model',
+        matched: 'What is x?',
+        mode: 'baseline',
+        usage: { prompt_tokens: 1, completion_tokens: 1 },
+        ttft_ms: 1,
+        latency_ms: 2
+      });
+    const answer = await model.ask('What is x?', 'baseline');
+    expect(client.calls.ask[0][1]).toEqual({
+      question: 'What is x?',
+      mode: 'baseline',
+      fresh: false
+    });
+    expect(answer?.matched).toBeNull();
     model.dispose();
   });
 

@@ -1,7 +1,12 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import React from 'react';
 
-import { formatMs, formatTokens } from '../logic';
+import {
+  canAskModelInstead,
+  formatMs,
+  formatTokens,
+  provenanceLabel
+} from '../logic';
 import type { IAnswer } from '../model';
 import { Markdown } from './Markdown';
 
@@ -9,6 +14,8 @@ export interface IAnswerViewProps {
   answer: IAnswer;
   rendermime: IRenderMimeRegistry;
   onClear: () => void;
+  /** Ask the same question again, prepared answers skipped. */
+  onAskModel: () => void;
 }
 
 function answerState(answer: IAnswer): string {
@@ -21,9 +28,13 @@ function answerState(answer: IAnswer): string {
   return answer.stopped ? 'stopped' : 'done';
 }
 
-/** The question, the streamed Markdown answer and its provenance footer. */
+/**
+ * The question, the streamed Markdown answer, where it came from (for a
+ * prepared answer: which prepared question the server matched, and "Ask the
+ * model instead") and its footer.
+ */
 export function AnswerView(props: IAnswerViewProps): JSX.Element {
-  const { answer, rendermime, onClear } = props;
+  const { answer, rendermime, onClear, onAskModel } = props;
   const tokens = answer.usage
     ? (answer.usage.prompt_tokens || 0) + (answer.usage.completion_tokens || 0)
     : null;
@@ -32,6 +43,8 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
       ? 'anticipated'
       : 'model'
     : null;
+  const provenance =
+    !answer.streaming && !answer.error ? provenanceLabel(answer) : null;
 
   return (
     <section
@@ -54,6 +67,26 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
           ×
         </button>
       </div>
+      {provenance ? (
+        <div
+          className={`jp-sleeptime-answer-provenance jp-sleeptime-provenance-${source}`}
+          data-testid="jp-sleeptime-answer-provenance"
+          data-matched={answer.matched ?? ''}
+        >
+          <span className="jp-sleeptime-provenance-label">{provenance}</span>
+          {canAskModelInstead(answer) ? (
+            <button
+              type="button"
+              className="jp-sleeptime-button jp-sleeptime-ask-model"
+              data-testid="jp-sleeptime-ask-model"
+              title="Skip the prepared answer and have the model answer your question now"
+              onClick={onAskModel}
+            >
+              Ask the model instead
+            </button>
+          ) : null}
+        </div>
+      ) : null}
       {answer.text ? (
         <Markdown
           rendermime={rendermime}
@@ -115,7 +148,7 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
             data-testid="jp-sleeptime-answer-latency"
             title="total latency"
           >
-            {answer.local ? 'instant' : formatMs(answer.latencyMs)}
+            {formatMs(answer.latencyMs)}
           </span>
           {answer.stopped ? <span>stopped</span> : null}
         </div>

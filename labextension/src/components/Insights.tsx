@@ -9,7 +9,10 @@ function countLabel(count: number | null): string {
   return count === null || count === undefined ? '[ ]' : `[${count}]`;
 }
 
-/** Anticipated questions: click for the prepared answer. */
+/**
+ * Anticipated questions: a click asks the server, which answers from the
+ * prepared answer at once while the notebook is unchanged.
+ */
 export function Chips(props: {
   anticipated: IAnticipated[];
   disabled: boolean;
@@ -30,7 +33,7 @@ export function Chips(props: {
             className="jp-sleeptime-chip"
             data-testid="jp-sleeptime-chip"
             disabled={disabled}
-            title="Prepared while the kernel was idle — answered instantly"
+            title="Prepared while the kernel was idle — answered at once while the notebook is unchanged"
             onClick={() => onPick(item.question)}
           >
             {item.question}

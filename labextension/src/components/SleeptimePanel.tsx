@@ -179,6 +179,7 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
           answer={answer}
           rendermime={rendermime}
           onClear={() => model.clearAnswer()}
+          onAskModel={() => void model.askModelInstead()}
         />
       ) : null}
 

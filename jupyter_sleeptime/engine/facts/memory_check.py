@@ -1,0 +1,74 @@
+"""Keep the model-written memory from contradicting the facts.
+
+The memory is narrative (purpose, pipeline, open problems); numbers live in the facts. A
+line of memory that gives a number is kept only when the facts back it: a number next to a
+name must match that name's current value (so a score rebound by a later loop cannot stay
+"the test accuracy"), and any other number must appear somewhere in the notebook's
+sources, outputs or variables. Everything else of the memory is kept as written.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from ..context import render_outputs
+from ..question import mentioned_names
+from .sheet import NotebookFacts
+
+NUMBER = re.compile(r"(?<![\w.\[])-?\d+(?:\.\d+)?(?![\w\]])")
+LABEL = re.compile(r"\[\s*#?\d+\s*\]")
+
+
+def check_memory(text: str, facts: NotebookFacts) -> tuple[str, list[str]]:
+    """(memory with unsupported lines dropped, the dropped lines)."""
+    known = [n for n, f in facts.names.items() if not f.module]
+    corpus = _corpus(facts)
+    kept: list[str] = []
+    dropped: list[str] = []
+    for line in text.splitlines():
+        numbers = NUMBER.findall(LABEL.sub(" ", line))
+        if not numbers:
+            kept.append(line)
+            continue
+        names = mentioned_names(line, known)
+        valued = [facts.names[n] for n in names if facts.names[n].summary]
+        if valued:
+            evidence = " ".join(
+                f"{f.summary} {f.last.effect.text if f.last else ''}" for f in valued
+            )
+            ok = all(_supported(n, evidence) for n in numbers)
+        else:
+            ok = all(_supported(n, corpus) for n in numbers)
+        (kept if ok else dropped).append(line)
+    return "\n".join(kept).strip(), dropped
+
+
+def _corpus(facts: NotebookFacts) -> str:
+    parts = [ex.source + "\n" + render_outputs(ex, 4000) for ex in facts.view]
+    if facts.digest is not None:
+        parts.extend(str(v.get("summary", "")) for v in facts.digest.variables)
+    parts.extend(c.source for c in facts.document.markdown)
+    return "\n".join(parts)
+
+
+def _supported(claim: str, evidence: str) -> bool:
+    """The claimed number occurs in the evidence, exactly or as its rounding."""
+    try:
+        wanted = Decimal(claim)
+    except InvalidOperation:
+        return True
+    places = -wanted.as_tuple().exponent if isinstance(wanted.as_tuple().exponent, int) else 0
+    for found in NUMBER.findall(evidence):
+        try:
+            value = Decimal(found)
+        except InvalidOperation:
+            continue
+        if value == wanted:
+            return True
+        try:
+            if places >= 0 and value.quantize(Decimal(1).scaleb(-places)) == wanted:
+                return True
+        except InvalidOperation:  # too many digits to round that way
+            continue
+    return False

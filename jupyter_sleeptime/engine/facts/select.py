@@ -1,0 +1,200 @@
+"""What a question needs from the fact sheet: the facts of the names it mentions, the error
+card it is about, and the one or two cells (and markdown) that rank best for it by BM25
+over their source and output text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..context import render_outputs, strip_ansi
+from ..question import cell_numbers, mentioned_names
+from ..records import Execution
+from .defuse import analyse
+from .docs import passages
+from .search import BM25
+from .sheet import NotebookFacts, cell_text
+
+MAX_NAMES = 4
+FIRST_OUTPUT_CHARS = 1200
+OTHER_OUTPUT_CHARS = 600
+MARKDOWN_CHARS = 700
+MARKDOWN_ABOVE_CHARS = 300  # the heading or first lines above a chosen cell
+SEARCH_OUTPUT_CHARS = 3000
+
+
+@dataclass
+class Selection:
+    facts: list[str] = field(default_factory=list)  # fact blocks, most relevant first
+    cells: list[Execution] = field(default_factory=list)
+    markdown: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    card: object | None = None  # ErrorCard, when the question is about a failure
+    best: int = 0  # position (in `cells`) of the best-ranked cell: it gets the most output
+
+    def cells_text(self, notes: dict[str, str], facts: NotebookFacts) -> str:
+        pieces = []
+        for position, ex in enumerate(self.cells):
+            cap = FIRST_OUTPUT_CHARS if position == self.best else OTHER_OUTPUT_CHARS
+            markdown = _clip(facts.document.markdown_before(ex.source), MARKDOWN_ABOVE_CHARS)
+            text = cell_text(ex, cap, facts.result_type(ex), markdown)
+            note = notes.get(ex.cell_hash())
+            if note:
+                text += f"\nNote: {note}"
+            pieces.append(text)
+        pieces.extend(f"Markdown:\n{m}" for m in self.markdown)
+        return "\n\n".join(pieces)
+
+    def facts_text(self) -> str:
+        return "\n".join(self.facts)
+
+
+def select(
+    facts: NotebookFacts,
+    question: str,
+    kind: str,
+    notes: dict[str, str],
+    recent: set[int] = frozenset(),  # type: ignore[assignment]
+    max_cells: int = 2,
+    docs: dict[str, str] | None = None,
+) -> Selection:
+    """`recent`: ids of executions the memory does not cover yet (ranked a little higher)."""
+    chosen = Selection()
+    known = [n for n, f in facts.names.items() if not f.module]
+    chosen.names = mentioned_names(question, known)[:MAX_NAMES]
+    numbers = cell_numbers(question)
+
+    if kind == "error" or numbers:
+        card = None
+        for number in sorted(numbers):
+            card = card or facts.card_for(number)
+        if card is None and kind == "error" and not _names_other_cell(chosen.names, facts):
+            card = facts.card_for()
+        if card is not None:
+            chosen.card = card
+            chosen.facts.append(card.render())
+
+    texts, items = _documents(facts, notes)
+    scores = BM25(texts).scores(question) if texts else []
+    ranked: list[tuple[float, int]] = []
+    for position, (item, score) in enumerate(zip(items, scores, strict=True)):
+        if isinstance(item, Execution):
+            bound = {e.name for e in analyse(item.source).effects}  # set or changed here
+            if item.execution_count in numbers:
+                score += 10.0
+            score += 3.0 * len(bound & set(chosen.names))
+            if chosen.card is not None and item.id == chosen.card.execution_id:
+                score += 6.0
+            if item.id in recent:
+                score += 0.5
+        if score > 0:
+            ranked.append((score, position))
+    ranked.sort(key=lambda pair: -pair[0])
+    top = ranked[0][0] if ranked else 0.0
+    for score, position in ranked:
+        if score < top * 0.4:
+            break
+        item = items[position]
+        if isinstance(item, Execution):
+            if len(chosen.cells) < max_cells:
+                chosen.cells.append(item)
+        elif not chosen.markdown and score >= top * 0.6:
+            chosen.markdown.append(item)
+        if len(chosen.cells) >= max_cells and chosen.markdown:
+            break
+
+    names = list(chosen.names)
+    if not names and chosen.cells:  # "how many models did the grid search fit?"
+        names = [
+            n for n in _bound_in(chosen.cells[0]) if n in facts.names and not facts.names[n].module
+        ][:2]
+    rounding = rounding_asked(question)
+    for name in names:
+        text = facts.name_text(name)
+        if text and rounding:
+            text += rounded_line(facts.names[name].summary or "", rounding)
+        if text:
+            chosen.facts.append(text)
+    if docs and kind != "next":
+        for name, passage in passages(docs, question):
+            chosen.facts.append(f"From the documentation of `{name}` (as installed):\n{passage}")
+    best = chosen.cells[0] if chosen.cells else None
+    chosen.cells.sort(key=lambda ex: ex.id)
+    chosen.best = chosen.cells.index(best) if best is not None else 0
+    return chosen
+
+
+_SIGNIFICANT = re.compile(r"(\d+)\s*(?:significant|sig\.?)\s*(?:figures|digits|figs?)", re.I)
+_DECIMALS = re.compile(r"(\d+)\s*decimal(?:s|\s+places|\s+digits)?|(\d+)\s*dp\b", re.I)
+_FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d+(?:e[-+]?\d+)?(?![\w.])")
+
+
+def rounding_asked(question: str) -> tuple[str, int] | None:
+    """("sig", 3) for "3 significant figures", ("dec", 2) for "2 decimals"."""
+    match = _SIGNIFICANT.search(question)
+    if match:
+        return ("sig", int(match.group(1)))
+    match = _DECIMALS.search(question)
+    if match:
+        return ("dec", int(match.group(1) or match.group(2)))
+    return None
+
+
+def rounded_line(summary: str, rounding: tuple[str, int]) -> str:
+    """The value's numbers rounded as the question asks: a small model rounds badly."""
+    how, digits = rounding
+    digits = max(0, min(digits, 12))
+    values = []
+    for text in _FLOAT.findall(summary)[:12]:
+        number = float(text)
+        values.append(f"{number:.{max(digits, 1)}g}" if how == "sig" else f"{number:.{digits}f}")
+    if not values:
+        return ""
+    label = f"{digits} significant figures" if how == "sig" else f"{digits} decimals"
+    return f"\n  rounded to {label}: " + ", ".join(values)
+
+
+def _names_other_cell(names: list[str], facts: NotebookFacts) -> bool:
+    """The question names things none of the failing lines uses: it is about another
+    failure (one the user describes) than the recorded ones."""
+    if not names or not facts.errors:
+        return False
+    on_lines = set()
+    for card in facts.errors:
+        on_lines |= {n["name"] for n in card.names}
+        on_lines |= set(card.line_text.replace(".", " ").replace("(", " ").split())
+    return not (set(names) & on_lines)
+
+
+def _documents(facts: NotebookFacts, notes: dict[str, str]) -> tuple[list[str], list[object]]:
+    """One search document per executed cell (the markdown above it, its source, outputs and
+    note) and one per markdown cell that sits above no executed cell."""
+    docs: list[str] = []
+    items: list[object] = []
+    attached: set[str] = set()
+    for ex in facts.view:
+        markdown = facts.document.markdown_before(ex.source)
+        if markdown:
+            attached.add(markdown)
+        text = (
+            markdown + "\n" + ex.source + "\n" + strip_ansi(render_outputs(ex, SEARCH_OUTPUT_CHARS))
+        )
+        note = notes.get(ex.cell_hash())
+        docs.append(text + ("\n" + note if note else ""))
+        items.append(ex)
+    attached_text = "\n\n".join(attached)
+    for cell in facts.document.markdown:
+        text = cell.source.strip()
+        if text and text not in attached_text:
+            docs.append(text[:MARKDOWN_CHARS])
+            items.append(text[:MARKDOWN_CHARS])
+    return docs, items
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _bound_in(ex: Execution) -> list[str]:
+    return [e.name for e in analyse(ex.source).effects if e.binds]

@@ -1,0 +1,102 @@
+"""What a question asks about: its kind, the cell numbers and the notebook's names in it.
+
+Kinds decide what an answer is built from and how long it may be: `state` (values,
+shapes, where something was set), `explain` (why / what a cell does), `error` (why
+something failed or warned), `next` (what to do next).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .facts.search import STOPWORDS
+
+KINDS = ("state", "explain", "error", "next")
+
+_NEXT = re.compile(
+    r"\b(?:what\s+(?:should|could|can|do)\s+i\s+(?:do|try|use|change|look at)"
+    r"|what(?:'s|\s+is)?\s+next|next\s+steps?|do\s+next|(?:how|what)\s+(?:should|could|can|do)\s+i"
+    r"\s+(?:improve|make|fix|choose|evaluate|report|get|compare|test|validate|tune|select)"
+    r"|recommend|suggest)",
+    re.I,
+)
+_ERROR = re.compile(
+    r"\b(?:fail(?:s|ed|ing|ure)?|errors?|exceptions?|raise[sd]?|raising|traceback|crash(?:es|ed)?"
+    r"|warn(?:s|ed|ing|ings)?|broke|broken|(?:does\s*n[o']t|does\s+not|doesn't)\s+work"
+    r"|\w+(?:Error|Exception|Warning))\b",
+    re.I,
+)
+_EXPLAIN = re.compile(
+    r"\b(?:why|explain|how\s+come|what\s+does\s+.+\s+(?:do|return|mean|compute|show)"
+    r"|how\s+does|what\s+is\s+the\s+(?:difference|purpose|meaning)|does\s+that\s+mean"
+    r"|is\s+it\s+(?:correct|right|still)|is\s+\S+\s+the\s+model|which\s+.+\s+better)\b",
+    re.I,
+)
+_CELL = re.compile(r"(?:\b(?:cell|in|out|execution)\s*\[?\s*#?(\d+)\s*\]?)|\[\s*(\d+)\s*\]", re.I)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Answer length per kind (tokens): a value is short, a diagnosis a few sentences.
+MAX_TOKENS = {"state": 140, "explain": 240, "error": 220, "next": 320}
+
+
+def classify(question: str) -> str:
+    if _NEXT.search(question):
+        return "next"
+    if _ERROR.search(question):
+        return "error"
+    if _EXPLAIN.search(question):
+        return "explain"
+    return "state"
+
+
+def cell_numbers(question: str) -> set[int]:
+    """`[7]`, `cell 7`, `In [7]`, `Out[7]` → {7}."""
+    found: set[int] = set()
+    for match in _CELL.finditer(question):
+        number = match.group(1) or match.group(2)
+        if number:
+            found.add(int(number))
+    return found
+
+
+def mentioned_names(question: str, known: Iterable[str]) -> list[str]:
+    """The notebook's names written in the question, in order (`huber.outliers_` counts
+    for `huber`); exact case, except a name of 4+ characters written in another case. A name
+    that is also an English word ("data" is not, "a", "in", "it" are) counts only in
+    backticks."""
+    names = set(known)
+    lower = {n.lower(): n for n in names if len(n) >= 4}
+    quoted = set()
+    for chunk in re.findall(r"`([^`]+)`", question):
+        quoted |= set(_IDENT.findall(chunk))
+    found: list[str] = []
+    for word in _IDENT.findall(question):
+        name = word if word in names else lower.get(word.lower())
+        if not name or name in found:
+            continue
+        if name.lower() in ENGLISH and name not in quoted:
+            continue
+        found.append(name)
+    return found
+
+
+ENGLISH = STOPWORDS | {"i", "a", "up", "us", "go", "he", "we", "so", "me", "no", "all", "any"}
+
+
+def identifiers(question: str) -> list[str]:
+    """Identifier-like words of a question that are code, not English: they contain `_` or a
+    digit or inner capitals, or are written in backticks."""
+    quoted = re.findall(r"`([^`]+)`", question)
+    words = set()
+    for chunk in quoted:
+        words |= set(_IDENT.findall(chunk))
+    for word in _IDENT.findall(question):
+        if (
+            "_" in word.strip("_")
+            or word.endswith("_")
+            or re.search(r"\d", word)
+            or re.search(r"[a-z][A-Z]", word)
+        ):
+            words.add(word)
+    return sorted(words)

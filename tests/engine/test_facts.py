@@ -1,0 +1,298 @@
+"""Notebook facts without a server: def-use analysis, provenance joined with digests, error
+cards, the memory check, and what a question's prompt is built from."""
+
+from __future__ import annotations
+
+from jupyter_sleeptime.engine.document import parse_document
+from jupyter_sleeptime.engine.facts.defuse import analyse
+from jupyter_sleeptime.engine.facts.docs import passages
+from jupyter_sleeptime.engine.facts.memory_check import check_memory
+from jupyter_sleeptime.engine.facts.select import rounded_line, rounding_asked
+from jupyter_sleeptime.engine.question import classify, mentioned_names
+from jupyter_sleeptime.engine.records import Digest, Output
+
+from .notebooks import run_cell
+
+NB = "facts.ipynb"
+
+
+def digest(**values: tuple[str, str]) -> Digest:
+    return Digest(
+        variables=[{"name": n, "type": t, "summary": s} for n, (t, s) in values.items()],
+        took_ms=1.0,
+    )
+
+
+def traceback(count: int, line: int, ename: str, evalue: str) -> list[str]:
+    """What ipykernel sends (colours included)."""
+    return [
+        "\x1b[0;31m---------------------------------------------------------------\x1b[0m",
+        f"\x1b[0;31m{ename}\x1b[0m                     Traceback (most recent call last)",
+        f"Cell \x1b[0;32mIn[{count}], line {line}\x1b[0m",
+        f"\x1b[1;32m----> {line}\x1b[0m ...",
+        f"\x1b[0;31m{ename}\x1b[0m: {evalue}",
+    ]
+
+
+def fail(engine, source, count, line, ename, evalue):
+    msg_id = f"fail{count}"
+    engine.execution_started("k1", NB, msg_id, count, source)
+    engine.add_output(
+        "k1",
+        msg_id,
+        Output(
+            "error", ename=ename, evalue=evalue, traceback=traceback(count, line, ename, evalue)
+        ),
+    )
+    engine.execution_finished("k1", NB, msg_id)
+
+
+# -- def-use ----------------------------------------------------------------------------------
+def test_effects_of_loops_comprehensions_del_except_and_in_place_changes():
+    cell = analyse(
+        "%matplotlib inline\n"
+        "total = 0\n"
+        "for fold, (a, b) in enumerate(pairs):\n"
+        "    total += a\n"
+        "squares = [k * k for k in range(3)]\n"
+        "df['y'] = df.x * 2\n"
+        "df.set_index('y', inplace=True)\n"
+        "del tmp\n"
+        "try:\n"
+        "    risky()\n"
+        "except ValueError as err:\n"
+        "    print(err)\n"
+        "if (n := len(squares)) > 2:\n"
+        "    pass\n"
+        "df\n"
+    )
+    assert cell.parsed
+    kinds = [(e.name, e.kind, e.line) for e in cell.effects]
+    assert ("total", "assign", 2) in kinds and ("total", "augment", 4) in kinds
+    assert ("fold", "loop", 3) in kinds and ("a", "loop", 3) and ("b", "loop", 3) in kinds
+    assert "k" not in {e.name for e in cell.effects}  # comprehension variables are local
+    assert ("df", "mutate", 6) in kinds and ("df", "mutate", 7) in kinds
+    assert ("tmp", "delete", 8) in kinds
+    assert ("err", "except", 11) in kinds and ("err", "unbind", 12) in kinds
+    assert ("n", "assign", 13) in kinds
+    loop_total = next(e for e in cell.effects if e.kind == "augment")
+    assert loop_total.loop == "for fold, (a, b) in enumerate(pairs)"
+    assert cell.last_expression == "df"
+    assert cell.reads["pairs"] == (3,) and "k" in cell.reads
+
+
+def test_a_cell_magic_is_opaque_and_a_syntax_error_does_not_raise():
+    assert not analyse("%%bash\necho hi").parsed
+    assert not analyse("x = (1,\n").parsed
+
+
+# -- provenance -------------------------------------------------------------------------------
+async def test_provenance_keeps_earlier_values_from_digests_outputs_and_literals(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "n_samples = 200", count=1)
+    run_cell(engine, NB, "score = clf.score(X_test, y_test)\nprint(score)", "0.9667\n", count=2)
+    engine.record_digest("k1", NB, digest(score=("float", "0.9667"), n_samples=("int", "200")))
+    run_cell(engine, NB, "for train, test in kf.split(X):\n    score = fit(train, test)", count=3)
+    engine.record_digest("k1", NB, digest(score=("float", "0.8333"), n_samples=("int", "200")))
+    facts = engine.scope.facts(NB)
+    score = facts.names["score"]
+    assert score.set_in == 3 and score.line == 2 and score.summary == "float = 0.8333"
+    assert score.history() == [
+        {
+            "execution_count": 2,
+            "summary": "float = 0.9667",
+            "source": "score = clf.score(X_test, y_test)",
+        }
+    ]
+    assert facts.names["n_samples"].bindings[0].value == "int = 200"  # the digest saw it
+    text = facts.name_text("score")
+    assert "loop's last iteration" in text and "[2] `score = clf.score(X_test, y_test)`" in text
+
+
+async def test_values_not_observed_during_run_all_are_said_to_be_unknown(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "data = load()", count=1)
+    run_cell(engine, NB, "data = data[data.ok == 1]", count=2)
+    engine.record_digest("k1", NB, digest(data=("pandas.DataFrame", "45 rows × 3 columns")))
+    fact = engine.scope.facts(NB).names["data"]
+    assert fact.history()[0]["summary"] == "value not observed"
+    assert "value not observed" not in engine.scope.facts(NB).name_text("data")
+
+
+async def test_a_failed_cell_binds_only_what_ran_before_the_failing_line(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "score = 0.5", count=1)
+    fail(engine, "ready = True\nscore = clf.score(X_test, y_train)", 2, 2, "ValueError", "bad")
+    facts = engine.scope.facts(NB)
+    assert facts.names["score"].set_in == 1 and facts.names["ready"].set_in == 2
+
+
+async def test_a_name_the_digest_no_longer_has_is_not_defined(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "a = 1\nb = 2", count=1)
+    engine.record_digest("k1", NB, digest(b=("int", "2")))
+    facts = engine.scope.facts(NB)
+    assert facts.names["a"].defined is False and "not in the kernel now" in facts.names["a"].removed
+    assert facts.names["b"].defined is True
+
+
+# -- error cards ------------------------------------------------------------------------------
+async def test_error_card_for_a_misspelt_attribute_names_the_column(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "data = heart()", count=1)
+    fail(
+        engine,
+        "data = data[data.censor == 1]",
+        2,
+        1,
+        "AttributeError",
+        "'DataFrame' object has no attribute 'censor'",
+    )
+    engine.record_digest(
+        "k1",
+        NB,
+        Digest(
+            variables=[
+                {
+                    "name": "data",
+                    "type": "pandas.DataFrame",
+                    "summary": "69 rows × 3 columns",
+                    "shape": [69, 3],
+                    "columns": [{"name": "survival"}, {"name": "censors"}, {"name": "age"}],
+                }
+            ],
+            took_ms=1.0,
+        ),
+    )
+    card = engine.scope.facts(NB).card_for()
+    assert card.ename == "AttributeError" and card.suggestions == ["censors"]
+    assert "data.censors" in card.fix and card.line == 1
+    text = card.render()
+    assert "AttributeError" in text and "'DataFrame' object has no attribute 'censor'" in text
+
+
+async def test_error_card_for_inconsistent_samples_points_at_the_sibling_array(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "X_train, X_test, y_train, y_test = split(X, y)", count=1)
+    fail(
+        engine,
+        "clf.score(X_test, y_train)",
+        2,
+        1,
+        "ValueError",
+        "Found input variables with inconsistent numbers of samples: [30, 120]",
+    )
+    shapes = {"X_train": [120, 4], "X_test": [30, 4], "y_train": [120], "y_test": [30]}
+    engine.record_digest(
+        "k1",
+        NB,
+        Digest(
+            variables=[
+                {"name": n, "type": "numpy.ndarray", "summary": f"shape {tuple(s)}", "shape": s}
+                for n, s in shapes.items()
+            ],
+            took_ms=1.0,
+        ),
+    )
+    card = engine.scope.facts(NB).card_for()
+    assert "`X_test` has 30 rows" in card.cause and "`y_train` has 120 rows" in card.cause
+    assert "y_test" in card.suggestions and "`y_test` (30 rows) instead of `y_train`" in card.fix
+
+
+# -- the memory never contradicts the facts ----------------------------------------------------
+async def test_memory_lines_that_contradict_a_fact_are_dropped(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "score = clf.score(X_test, y_test)", count=1)
+    run_cell(engine, NB, "for a, b in folds:\n    score = fit(a, b)", count=2)
+    engine.record_digest("k1", NB, digest(score=("float", "0.8333333333333334")))
+    memory = (
+        "Purpose: classify iris flowers.\n"
+        "- `score` is the test-set accuracy, 0.9667.\n"
+        "- `score` is now 0.83, from the last fold.\n"
+        "- The data has 150 rows."
+    )
+    kept, dropped = check_memory(memory, engine.scope.facts(NB))
+    assert dropped == ["- `score` is the test-set accuracy, 0.9667.", "- The data has 150 rows."]
+    assert "0.83" in kept and "Purpose" in kept
+
+
+# -- questions ---------------------------------------------------------------------------------
+def test_question_kinds_and_names():
+    assert classify("Why did the last cell fail?") == "error"
+    assert classify("Running grid.predict(x) gives a UserWarning. What does it mean?") == "error"
+    assert classify("What should I do next to evaluate this properly?") == "next"
+    assert classify("Why does st.expon.fit return (1.0, 222.29)?") == "explain"
+    assert classify("What are the shapes of X_train and X_test?") == "state"
+    known = ["data", "a", "X_train", "score", "in"]
+    assert mentioned_names("Is `a` in data, and what is X_train's score?", known) == [
+        "a",
+        "data",
+        "X_train",
+        "score",
+    ]
+
+
+def test_rounding_as_asked():
+    assert rounding_asked("values of smean and rate (3 significant figures)?") == ("sig", 3)
+    assert rounding_asked("Give 2 decimals.") == ("dec", 2)
+    line = rounded_line("numpy.float64 = 0.004478503184713376; 223.2888", ("sig", 3))
+    assert line.endswith("0.00448, 223")
+
+
+async def test_the_prompt_picks_the_cell_whose_output_answers(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "grid = GridSearchCV(model, param_grid=params, cv=5)", count=1)
+    run_cell(
+        engine,
+        NB,
+        "grid.fit(X_train, y_train)",
+        "Fitting 5 folds for each of 28 candidates, totalling 140 fits\n",
+        count=2,
+    )
+    run_cell(engine, NB, "best = grid.best_estimator_", count=3)
+    prompt = engine.answerer.sleep_prompt(NB, "How many models did the grid search fit?")
+    assert "totalling 140 fits" in prompt.messages[1]["content"]
+    assert prompt.kind == "state" and prompt.max_tokens <= 160
+
+
+def test_docstring_passages_for_a_function_the_question_names():
+    doc = (
+        "Evaluate a score by cross-validation.\n\n"
+        "Parameters\n----------\n"
+        "estimator : estimator object\n    The object to use to fit the data.\n"
+        "cv : int, cross-validation generator or an iterable, default=None\n"
+        "    Determines the cross-validation splitting strategy. For int/None inputs, if the\n"
+        "    estimator is a classifier and y is binary or multiclass, StratifiedKFold is used.\n"
+    )
+    found = passages(
+        {"cross_val_score": doc, "print_table": "Print a table."},
+        "Why do my KFold folds look worse than `cross_val_score(clf, X, y, cv=5)`?",
+    )
+    assert found and found[0][0] == "cross_val_score" and "StratifiedKFold" in found[0][1]
+
+
+# -- the document --------------------------------------------------------------------------------
+async def test_skipped_cells_hide_their_names_and_values(make_engine):
+    content = {
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "token = 'abc123secret'",
+                "metadata": {"tags": ["sleeptime-skip"]},
+            },
+            {"cell_type": "markdown", "source": "## Results", "metadata": {}},
+            {"cell_type": "code", "source": "shown = 1", "metadata": {}},
+        ],
+    }
+    document = parse_document(content)
+    assert document.policy.skip_names == frozenset({"token"})
+    assert [c.source for c in document.markdown] == ["## Results"]
+    engine = make_engine(idle_seconds=600)
+    engine.set_document(NB, content)
+    run_cell(engine, NB, "token = 'abc123secret'", count=1)
+    run_cell(engine, NB, "shown = 1", count=2)
+    engine.record_digest("k1", NB, digest(token=("str", "'abc123secret'"), shown=("int", "1")))
+    assert [v["name"] for v in engine.scope.digest(NB).variables] == ["shown"]
+    assert "token" not in engine.scope.facts(NB).names
+    assert "abc123secret" in engine.scope.hidden_values(NB)

@@ -135,6 +135,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in the prompt (fact_coverage)",
     )
     parser.add_argument(
+        "--facts-only",
+        action="store_true",
+        help="fast loop: no idle-time model work (no memory, no anticipated answers); every "
+        "question answered from the facts alone (writes answers.json)",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="keep the notebooks already in DIR/results.json (same model and modes) and run "
@@ -265,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
         keep_work=args.keep_work,
         incremental=args.incremental,
         coverage_only=args.coverage_only,
+        facts_only=args.facts_only,
     )
     return asyncio.run(_main(args, settings, paths, questions, parts))
 
@@ -302,6 +309,17 @@ async def _main(
             failed |= "error" in record
             if record.get("model"):
                 meta["model"], meta["sleep_model"] = record["model"], record["sleep_model"]
+            if settings.facts_only:
+                scored = [r for r in rows if r.get("correct") is not None]
+                progress.note(
+                    f"{path.name}: {record.get('error') or 'answered'}; correct "
+                    + ", ".join(
+                        f"{m} {sum(1 for r in scored if r['mode'] == m and r['correct'])}/"
+                        f"{sum(1 for r in scored if r['mode'] == m)}"
+                        for m in settings.modes
+                    )
+                )
+                continue
             if settings.coverage_only:
                 covered = [r for r in rows if r.get("covered") is not None]
                 progress.note(
@@ -322,6 +340,8 @@ async def _main(
             )
         if settings.coverage_only:
             return _write_coverage(args.out, meta, records, notebooks, list(settings.modes))
+        if settings.facts_only:
+            return _write_answers(args.out, meta, records, notebooks, list(settings.modes))
         micro = None
         if parts:
             micro = await run_micro(
@@ -372,6 +392,34 @@ def _write_coverage(
             + (f" ({share:.0%})" if share is not None else "")
             + f", median prompt ≈ {row['median_approx_prompt_tokens'] or 0:.0f} tokens"
             + (f"; missed {', '.join(row['missed'])}" if row["missed"] else "")
+        )
+    return 1 if any("error" in n for n in notebooks) else 0
+
+
+def _write_answers(
+    out: Path,
+    meta: dict[str, Any],
+    records: list[dict[str, Any]],
+    notebooks: list[dict[str, Any]],
+    modes: list[str],
+) -> int:
+    results = {
+        "meta": {**meta, "facts_only": True, "complete": True},
+        "summary": {m: summary_module.summarise_mode(m, records, []) for m in modes},
+        "accuracy_by_kind": summary_module.accuracy_by_kind(records, modes),
+        "notebooks": notebooks,
+        "questions": records,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "answers.json").write_text(
+        json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"Wrote {out / 'answers.json'}")
+    for mode, row in results["summary"].items():
+        print(
+            f"  {mode}: accuracy {row['accuracy'] or 0:.0%} of {row['n_scored']}, median latency "
+            f"{(row['median_latency_ms'] or 0) / 1000:.1f} s, fact coverage "
+            f"{row['fact_coverage'] or 0:.0%}"
         )
     return 1 if any("error" in n for n in notebooks) else 0
 

@@ -49,11 +49,12 @@ class Settings:
     keep_work: bool = False
     incremental: bool = False
     coverage_only: bool = False  # facts and prompts only: no thinking, no answers
+    facts_only: bool = False  # answers from the facts alone: no idle-time model work
 
     def traits(self) -> dict[str, Any]:
         traits: dict[str, Any] = {"idle_seconds": self.idle_seconds, "max_tokens_per_hour": 0}
-        if self.coverage_only:
-            traits["enabled"] = False  # no model runs; facts are computed when asked
+        if self.coverage_only or self.facts_only:
+            traits["enabled"] = False  # no idle-time model runs; facts are computed when asked
         if self.model:
             traits["model"] = self.model
         if self.sleep_model:
@@ -331,6 +332,17 @@ async def run_notebook(
                 progress.phase(f"prompt {position + 1} [{mode}] {q.id}", key="ask")
                 prompt = await client.ask(kernel_id, q.question, mode, dry_run=True)
                 rows.append(coverage_record(path.name, q, mode, position, prompt))
+            return record, rows
+
+        if settings.facts_only:
+            await wait_digest(client, kernel_id)
+            plan = ask_plan(questions, settings.modes, settings.repeat, settings.order)
+            for position, (rep, q, mode) in enumerate(plan):
+                progress.phase(f"asking {position + 1}/{len(plan)} [{mode}] {q.id}", key="ask")
+                prompt = await client.ask(kernel_id, q.question, mode, dry_run=True)
+                event = await client.ask(kernel_id, q.question, mode, cold=mode != "sleep")
+                rows.append(question_record(path.name, q, mode, rep, position, event))
+                rows[-1]["covered"] = coverage(q, prompt)
             return record, rows
 
         # Idle time: nothing is asked of the server; it notices the idle kernel and thinks.

@@ -21,7 +21,8 @@ from . import prompts
 from .context import approx_tokens, render_digest, render_execution, render_executions
 from .facts.select import select
 from .llm import ModelClient, TokenCallback
-from .parsing import normalise_question
+from .matcher import Match
+from .prepared import Prepared
 from .question import MAX_TOKENS, classify
 from .records import Execution
 from .scope import NotebookScope
@@ -67,6 +68,7 @@ class Answer:
         }
         if self.matched is not None:
             event["matched"] = self.matched
+            event.update(self.extra)
         return event
 
 
@@ -92,16 +94,26 @@ class Answerer:
         self.scope = scope
         self.max_tokens = max_tokens
         self.prepare: PrepareHook | None = None
+        self.prepared = Prepared()
 
     # -- prepared answers -----------------------------------------------------------------------
-    def anticipated(self, notebook: str, question: str) -> dict[str, str] | None:
-        """The stored answer when this question was foreseen for the current state."""
+    def prepared_match(self, notebook: str, question: str) -> Match | None:
+        """The prepared answer this question asks for, if the matcher is sure enough."""
+        facts = self.scope.facts(notebook)
+        notes = self.store.cell_notes(ex.cell_hash() for ex in facts.view)
+        return self.prepared.match(facts, question, notes, self.model_anticipated(notebook))
+
+    def model_anticipated(self, notebook: str) -> list[dict[str, Any]]:
+        """The model's anticipated Q&A, when written for the current state."""
         saved = self.store.insight(notebook, "anticipated")
         if not saved or saved[1] != self.store.state_version(notebook):
-            return None
-        wanted = normalise_question(question)
-        items = saved[0].get("items", []) if isinstance(saved[0], dict) else []
-        return next((item for item in items if item.get("norm") == wanted), None)
+            return []
+        return list(saved[0].get("items", [])) if isinstance(saved[0], dict) else []
+
+    def prepared_list(self, notebook: str) -> list[dict[str, str]]:
+        facts = self.scope.facts(notebook)
+        notes = self.store.cell_notes(ex.cell_hash() for ex in facts.view)
+        return self.prepared.listed(facts, notes, self.model_anticipated(notebook))
 
     # -- prompts ----------------------------------------------------------------------------------
     def sleep_prefix(self, notebook: str) -> str:
@@ -237,21 +249,25 @@ class Answerer:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         await self.ready(notebook, question)
         if mode == "sleep" and not fresh:
-            hit = self.anticipated(notebook, question)
+            hit = self.prepared_match(notebook, question)
             if hit is not None:
                 if on_token is not None:
-                    maybe = on_token(hit["answer"])
+                    maybe = on_token(hit.candidate.answer)
                     if hasattr(maybe, "__await__"):
                         await maybe
                 elapsed = (time.perf_counter() - started) * 1000
                 return Answer(
-                    hit["answer"],
+                    hit.candidate.answer,
                     "anticipated",
                     mode,
                     ttft_ms=elapsed,
                     latency_ms=elapsed,
-                    matched=hit["question"],
-                    kind=classify(question),
+                    matched=hit.candidate.question,
+                    kind=hit.candidate.kind,
+                    extra={
+                        "prepared_from": hit.candidate.source,
+                        "similarity": round(hit.score, 3),
+                    },
                 )
         prompt = self.prompt(notebook, question, mode)
         if cold:
@@ -285,14 +301,14 @@ class Answerer:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         await self.ready(notebook, question)
         if mode == "sleep":
-            hit = self.anticipated(notebook, question)
+            hit = self.prepared_match(notebook, question)
             if hit is not None:
                 return {
                     "type": "prompt",
                     "source": "anticipated",
-                    "answer": hit["answer"],
-                    "matched": hit["question"],
-                    "kind": classify(question),
+                    "answer": hit.candidate.answer,
+                    "matched": hit.candidate.question,
+                    "kind": hit.candidate.kind,
                     "messages": [],
                 }
         prompt = self.prompt(notebook, question, mode)

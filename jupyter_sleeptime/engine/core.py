@@ -320,9 +320,9 @@ class SleeptimeEngine:
             },
             "insights": {
                 "cells": cells,
-                "anticipated": [
-                    {"question": i["question"], "answer": i["answer"]} for i in _items(anticipated)
-                ],
+                "anticipated": self.answerer.prepared_list(notebook)
+                if self.scope.enabled(notebook)
+                else [],
                 "anticipated_fresh": bool(anticipated and anticipated[1] == version),
                 "next_steps": [{"title": i["title"], "code": i["code"]} for i in _items(steps)],
                 "errors": errors,

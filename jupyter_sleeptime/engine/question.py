@@ -14,23 +14,31 @@ from .facts.search import STOPWORDS
 
 KINDS = ("state", "explain", "error", "next")
 
+_NEXT_STEP = re.compile(
+    r"\b(?:what(?:'s|\s+is)?\s+next|next\s+steps?|do\s+next|then\s+next)\b", re.I
+)
 _NEXT = re.compile(
     r"\b(?:what\s+(?:should|could|can|do)\s+i\s+(?:do|try|use|change|look at)"
-    r"|what(?:'s|\s+is)?\s+next|next\s+steps?|do\s+next|(?:how|what)\s+(?:should|could|can|do)\s+i"
-    r"\s+(?:improve|make|fix|choose|evaluate|report|get|compare|test|validate|tune|select)"
-    r"|recommend|suggest)",
+    r"|(?:how|what)\s+(?:should|could|can|do)\s+i\s+(?:improve|make|choose|evaluate|report"
+    r"|get|compare|test|validate|tune|select)|recommend|suggest)",
     re.I,
 )
 _ERROR = re.compile(
     r"\b(?:fail(?:s|ed|ing|ure)?|errors?|exceptions?|raise[sd]?|raising|traceback|crash(?:es|ed)?"
-    r"|warn(?:s|ed|ing|ings)?|broke|broken|(?:does\s*n[o']t|does\s+not|doesn't)\s+work"
+    r"|warn(?:s|ed|ing|ings)?|broke|broken|wrong|bug|(?:does\s*n[o']t|does\s+not|doesn't)\s+work"
     r"|\w+(?:Error|Exception|Warning))\b",
     re.I,
 )
 _EXPLAIN = re.compile(
-    r"\b(?:why|explain|how\s+come|what\s+does\s+.+\s+(?:do|return|mean|compute|show)"
+    r"\b(?:why|explain\w*|how\s+come|what\s+does\s+.+\s+(?:do|return|mean|compute|show)"
     r"|how\s+does|what\s+is\s+the\s+(?:difference|purpose|meaning)|does\s+that\s+mean"
-    r"|is\s+it\s+(?:correct|right|still)|is\s+\S+\s+the\s+model|which\s+.+\s+better)\b",
+    r"|what\s+happens|walk\s+me\s+through|is\s+it\s+(?:correct|right)"
+    r"|is\s+\S+\s+the\s+model|which\s+.+\s+better)\b",
+    re.I,
+)
+_OVERVIEW = re.compile(
+    r"\b(?:summar(?:y|ise|ize)|overview|main (?:result|finding|point)s?|tl;?dr"
+    r"|what (?:is|does) (?:this|the) notebook)\b",
     re.I,
 )
 _CELL = re.compile(r"(?:\b(?:cell|in|out|execution)\s*\[?\s*#?(\d+)\s*\]?)|\[\s*(\d+)\s*\]", re.I)
@@ -41,13 +49,20 @@ MAX_TOKENS = {"state": 140, "explain": 240, "error": 220, "next": 320}
 
 
 def classify(question: str) -> str:
-    if _NEXT.search(question):
+    if _NEXT_STEP.search(question):
         return "next"
     if _ERROR.search(question):
-        return "error"
+        return "error"  # "how do I fix this error?" is about the error
+    if _NEXT.search(question):
+        return "next"
     if _EXPLAIN.search(question):
         return "explain"
     return "state"
+
+
+def wants_overview(question: str) -> bool:
+    """ "Summarise this notebook", "what are the main results": the whole story, not a cell."""
+    return bool(_OVERVIEW.search(question))
 
 
 def cell_numbers(question: str) -> set[int]:

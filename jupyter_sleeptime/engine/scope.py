@@ -9,6 +9,7 @@ the model boundary).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from .context import current_view
@@ -16,6 +17,8 @@ from .document import Document, OptedOut, Policy, summary_literal
 from .facts import NotebookFacts, build_facts
 from .records import Digest, Execution
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 
 class NotebookScope:
@@ -116,13 +119,14 @@ class NotebookScope:
         cached = self._facts.get(notebook)
         if cached and cached[0] == key:
             return cached[1]
-        facts = build_facts(
-            self.session(notebook),
-            self.view(notebook),
-            digest,
-            self.digest_log(notebook),
-            document,
-        )
+        view = self.view(notebook)
+        try:
+            facts = build_facts(
+                self.session(notebook), view, digest, self.digest_log(notebook), document
+            )
+        except Exception:  # a cell the analysis trips on must not stop thinking or answering
+            log.exception("sleeptime: computing the facts of %s failed", notebook)
+            facts = NotebookFacts({}, [], {}, view, document, digest, False)
         self._facts[notebook] = (key, facts)
         return facts
 

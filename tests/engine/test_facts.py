@@ -296,3 +296,22 @@ async def test_skipped_cells_hide_their_names_and_values(make_engine):
     assert [v["name"] for v in engine.scope.digest(NB).variables] == ["shown"]
     assert "token" not in engine.scope.facts(NB).names
     assert "abc123secret" in engine.scope.hidden_values(NB)
+
+
+async def test_facts_that_cannot_be_computed_do_not_stop_answers(make_engine, monkeypatch):
+    """A cell the analysis trips on (a bug of ours) leaves the facts empty, not the user
+    without answers or the REST view without a state."""
+    from jupyter_sleeptime.engine import scope
+
+    def broken(*args, **kwargs):
+        raise RecursionError("a cell too deep to analyse")
+
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "total = 41 + 1\nprint(total)", "42\n", count=1)
+    monkeypatch.setattr(scope, "build_facts", broken)
+    state = engine.notebook_state(NB)
+    assert state["facts"]["names"] == [] and len(state["executions"]) == 1
+    answer = await engine.ask(NB, "What is total?", "sleep")
+    assert answer.source == "model" and "total" in answer.answer
+    sent = engine.answerer.sleep_prompt(NB, "What is total?").messages[1]["content"]
+    assert "Out [1]:\n42" in sent  # the cells still reach the model

@@ -26,8 +26,25 @@ MAX_LINE_CHARS = 160
 
 # Methods that change their object even when their result is displayed.
 MUTATING = frozenset(
-    "fit partial_fit fit_transform fit_predict append extend insert remove pop popitem clear "
-    "update add discard setdefault sort reverse".split()
+    [
+        "fit",
+        "partial_fit",
+        "fit_transform",
+        "fit_predict",
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "popitem",
+        "clear",
+        "update",
+        "add",
+        "discard",
+        "setdefault",
+        "sort",
+        "reverse",
+    ]
 )
 _IPY_LINE = re.compile(r"^(\s*)(?:[%!].*|\w[\w.]*\s*=\s*[%!].*|[\w.]+\?{1,2}\s*)$")
 
@@ -54,6 +71,7 @@ class CellAnalysis:
     effects: tuple[Effect, ...] = ()
     reads: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> lines reading it
     last_expression: str | None = None  # the displayed expression (its value is Out[n])
+    last_lines: tuple[int, int] = (0, 0)  # first and last line of that expression
     lines: tuple[str, ...] = ()
 
     def bound(self) -> set[str]:
@@ -88,13 +106,17 @@ def analyse(source: str) -> CellAnalysis:
     walker = _Walker(lines, tree.body[-1] if tree.body else None)
     walker.block(tree.body, loop=None, conditional=False)
     last = None
+    last_lines = (0, 0)
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.get_source_segment(code, tree.body[-1].value)
+        node = tree.body[-1]
+        last = ast.get_source_segment(code, node.value)
+        last_lines = (node.lineno, node.end_lineno or node.lineno)
     return CellAnalysis(
         parsed=True,
         effects=tuple(walker.effects),
         reads=_reads(tree),
         last_expression=last,
+        last_lines=last_lines,
         lines=lines,
     )
 

@@ -18,6 +18,7 @@ from ..records import Digest, Execution
 from .defuse import CellAnalysis, Effect, analyse
 
 MAX_USES = 3
+USE_RESULT_CHARS = 80
 MAX_HISTORY = 4
 VALUE_CHARS = 500
 
@@ -153,6 +154,8 @@ def build_names(
 def _record_uses(ex: Execution, analysis: CellAnalysis, facts: dict[str, NameFact]) -> None:
     """Lines that read a name after its last binding (`cross_val_score(clf, …)` after
     `clf = …`): what the notebook did with the value since it was set."""
+    result = next((o.text for o in ex.outputs if o.output_type == "execute_result"), None)
+    first, last = analysis.last_lines
     for name, lines in analysis.reads.items():
         fact = facts.get(name)
         if fact is None or fact.module or fact.last is None:
@@ -160,6 +163,8 @@ def _record_uses(ex: Execution, analysis: CellAnalysis, facts: dict[str, NameFac
         since = fact.last.effect.line if fact.last.execution_id == ex.id else 0
         for line in lines:
             text = analysis.line(line)
+            if result and first <= line <= last:  # `statistic(x, y)` as the last line: its value
+                text += " → " + _clip(result.strip().splitlines()[0], USE_RESULT_CHARS)
             entry = (ex.execution_count, text)
             if line > since and text and entry not in fact.uses and len(fact.uses) < MAX_USES:
                 fact.uses.append(entry)
@@ -250,9 +255,9 @@ def _value_text(var: dict[str, Any]) -> str:
     return f"{kind} = {summary}" if summary and summary != kind else kind
 
 
-def _clip(text: str) -> str:
+def _clip(text: str, limit: int = VALUE_CHARS) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _label(ex: Execution) -> str:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..context import render_outputs, strip_ansi
-from ..question import cell_numbers, mentioned_names
+from ..question import cell_numbers, mentioned_names, wants_overview
 from ..records import Execution
 from .defuse import analyse
 from .docs import passages
@@ -108,6 +108,8 @@ def select(
         names = [
             n for n in _bound_in(chosen.cells[0]) if n in facts.names and not facts.names[n].module
         ][:2]
+    if wants_overview(question):
+        chosen.facts.append(overview(facts))
     rounding = rounding_asked(question)
     for name in names:
         text = facts.name_text(name)
@@ -152,6 +154,40 @@ def rounded_line(summary: str, rounding: tuple[str, int]) -> str:
         return ""
     label = f"{digits} significant figures" if how == "sig" else f"{digits} decimals"
     return f"\n  rounded to {label}: " + ", ".join(values)
+
+
+OVERVIEW_RESULTS = 6
+RESULT_CHARS = 240
+
+
+def overview(facts: NotebookFacts) -> str:
+    """The notebook at a glance, exactly: its headings, its data objects with their sizes,
+    and the newest short results it displayed or printed."""
+    lines = []
+    headings = [
+        c.source.strip().splitlines()[0].lstrip("#").strip()
+        for c in facts.document.markdown
+        if c.source.strip()
+    ]
+    if headings:
+        lines.append("Headings: " + " / ".join(h[:80] for h in headings[:8]))
+    data = [
+        f"`{n}` {f.summary.split(';')[0]}"
+        for n, f in facts.names.items()
+        if f.summary and f.defined and any(k in (f.type or "") for k in ("DataFrame", "ndarray"))
+    ]
+    if data:
+        lines.append("Data: " + "; ".join(data[:6]))
+    results = []
+    for ex in reversed(facts.view):
+        text = strip_ansi(render_outputs(ex, RESULT_CHARS)).strip()
+        if text and ex.status == "ok" and len(text) < RESULT_CHARS and "[" not in text[:1]:
+            results.append(f"[{ex.execution_count}] {' / '.join(text.splitlines()[:6])}")
+        if len(results) >= OVERVIEW_RESULTS:
+            break
+    if results:
+        lines.append("Newest results:\n" + "\n".join(reversed(results)))
+    return "Overview of the notebook:\n" + "\n".join(lines)
 
 
 def _names_other_cell(names: list[str], facts: NotebookFacts) -> bool:

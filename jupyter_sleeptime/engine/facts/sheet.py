@@ -19,7 +19,7 @@ from .provenance import NameFact, build_names, failing_line
 WARNING = re.compile(r"\b(\w*Warning)\b:?\s*(.*)")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 MAX_ERRORS = 5
-USE_CHARS = 110
+USE_CHARS = 200
 
 
 @dataclass

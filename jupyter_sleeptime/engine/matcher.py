@@ -1,0 +1,184 @@
+"""Is an asked question one we prepared an answer for? Semantic matching with guard rails.
+
+A false hit is worse than a miss: a prepared answer to another question is a wrong answer
+given with confidence. So a prepared answer is used only when
+
+1. **identity agrees** — the notebook names written in the question are exactly those of the
+   prepared question, the cell numbers are the same, exception types named agree, and no
+   code identifier in the question is unknown to the notebook (`X_val` never hits an answer
+   about `X_train`; "[7]" never hits "[8]");
+2. **the kind agrees** (state / explain / error / next, `question.classify`);
+3. **the intent is close**: the question, with names and cell numbers masked, is similar to
+   one of the prepared question's phrasings by static word embeddings (`wordllama`, 256-d,
+   weights inside its wheel, ~0.3 ms a question on a CPU), at or above a threshold
+   calibrated on the labelled pairs in `tests/data/prepared/pairs.jsonl` (precision first).
+
+Without wordllama (not installed, unreadable weights) only normalised exact matches hit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .parsing import normalise_question
+from .question import cell_numbers, classify, identifiers, mentioned_names
+
+log = logging.getLogger(__name__)
+
+# Calibrated on tests/data/prepared/pairs.jsonl (see tests/engine/test_matcher.py): the
+# lowest threshold at which no near miss of that set is a hit (precision ≥ 99 %), plus a
+# margin of 0.02 for questions unlike those of the set.
+THRESHOLD = 0.62
+# A question that asks for a computation (a statistic, a plot, a transformation) is not
+# answered by a stored value, however close its wording: only the model answers it.
+NEEDS_WORK = re.compile(
+    r"\b(?:mean|average|median|max(?:imum)?|min(?:imum)?|sum|std|standard deviation|variance|"
+    r"unique|distinct|missing|nulls?|nans?|correlat\w*|distribut\w*|percentile|quantile|"
+    r"histogram|plot\w*|chart|graph|sort\w*|normali[sz]\w*|convert\w*|save|write|improve|"
+    r"compare|differ\w*|expected|why|how (?:do|can|should) i)\b",
+    re.I,
+)
+_EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Warning))\b")
+_CELL_REF = re.compile(r"(?:\b(?:cell|in|out|execution)\s*\[?\s*#?\d+\s*\]?)|\[\s*\d+\s*\]", re.I)
+
+
+@dataclass
+class Candidate:
+    """A prepared answer and the ways its question may be asked."""
+
+    question: str  # shown to the user as what was matched
+    answer: str
+    kind: str
+    names: frozenset[str] = frozenset()
+    cells: frozenset[int] = frozenset()
+    exceptions: frozenset[str] = frozenset()
+    phrasings: tuple[str, ...] = ()  # masked phrasings (NAME, cell N); default: the question
+    source: str = "facts"  # facts | model
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Match:
+    candidate: Candidate
+    score: float
+
+
+class Embedder:
+    """wordllama, loaded once on first use from the weights inside its wheel."""
+
+    def __init__(self) -> None:
+        self._model = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def load(self):
+        if self._model is not None or self._failed:
+            return self._model
+        with self._lock:
+            if self._model is None and not self._failed:
+                try:
+                    import wordllama
+                    from wordllama import WordLlama
+
+                    folder = Path(wordllama.__file__).parent
+                    self._model = WordLlama.load(cache_dir=folder, disable_download=True)
+                except Exception as exc:  # matching falls back to exact questions
+                    log.warning("sleeptime: semantic matching is off (%s)", exc)
+                    self._failed = True
+        return self._model
+
+    def similarities(self, text: str, others: Sequence[str]) -> list[float]:
+        model = self.load()
+        if model is None or not others:
+            return [
+                1.0 if normalise_question(text) == normalise_question(o) else 0.0 for o in others
+            ]
+        vectors = model.embed([text, *others], norm=True)
+        query, rest = vectors[0], vectors[1:]
+        return [float(v @ query) for v in rest]
+
+
+EMBEDDER = Embedder()
+
+
+def mask(question: str, names: Iterable[str]) -> str:
+    """Names → NAME, cell references → "cell N", code quotes dropped: what is left is the
+    intent, which is what the embeddings compare."""
+    text = _CELL_REF.sub(" cell N ", question)
+    text = _EXCEPTION.sub(lambda m: "warning" if m.group(1).endswith("Warning") else "error", text)
+    for name in sorted(set(names), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w.]){re.escape(name)}(?:\.\w+)*(?!\w)", "NAME", text)
+    text = text.replace("`", "")
+    return " ".join(text.split())
+
+
+@dataclass
+class Identity:
+    names: frozenset[str]
+    cells: frozenset[int]
+    exceptions: frozenset[str]
+    unknown: frozenset[str]  # code identifiers the notebook does not know
+    kind: str
+    masked: str
+
+
+def identity(question: str, names: Iterable[str], vocabulary: Iterable[str] = ()) -> Identity:
+    """`names`: the notebook's data names (what prepared answers are about); `vocabulary`:
+    every other name it knows (imports, functions) — code words outside both are unknown."""
+    named = frozenset(mentioned_names(question, list(names)))
+    masked = mask(question, named)
+    exceptions = frozenset(_EXCEPTION.findall(question))
+    known = set(names) | set(vocabulary) | {"NAME"}
+    unknown = frozenset(w for w in identifiers(masked) if w not in known and w not in exceptions)
+    return Identity(
+        named, frozenset(cell_numbers(question)), exceptions, unknown, classify(question), masked
+    )
+
+
+class Matcher:
+    def __init__(self, embedder: Embedder | None = None, threshold: float = THRESHOLD) -> None:
+        self.embedder = embedder or EMBEDDER
+        self.threshold = threshold
+
+    def score(self, asked: Identity, candidate: Candidate) -> float | None:
+        """Similarity of intent when the identity guard rails pass, else None."""
+        if asked.unknown or asked.kind != candidate.kind:
+            return None
+        if asked.names != candidate.names or asked.cells != candidate.cells:
+            return None
+        if asked.exceptions and asked.exceptions != candidate.exceptions:
+            return None
+        if (
+            candidate.source == "facts"
+            and candidate.kind == "state"
+            and NEEDS_WORK.search(asked.masked)
+        ):
+            return None
+        phrasings = candidate.phrasings or (mask(candidate.question, candidate.names),)
+        if any(normalise_question(asked.masked) == normalise_question(p) for p in phrasings):
+            return 1.0
+        return max(self.embedder.similarities(asked.masked, list(phrasings)))
+
+    def match(
+        self,
+        question: str,
+        candidates: Sequence[Candidate],
+        names: Iterable[str],
+        vocabulary: Iterable[str] = (),
+    ) -> Match | None:
+        asked = identity(question, names, vocabulary)
+        best: Match | None = None
+        for candidate in candidates:
+            score = self.score(asked, candidate)
+            if (
+                score is not None
+                and score >= self.threshold
+                and (best is None or score > best.score)
+            ):
+                best = Match(candidate, score)
+        return best

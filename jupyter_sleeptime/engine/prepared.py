@@ -1,0 +1,215 @@
+"""Prepared answers: what can be answered before anyone asks, and how each may be asked.
+
+From the facts, without a model: for each name, its value card (value, shape, where it was
+set, earlier values, whether it still exists); for each failed cell, its error card; for
+each explained cell, the explanation written while idle. From the model's idle-time work:
+its anticipated questions, kept only when every number in the answer is backed by the
+notebook. A question about several names gets the cards of all of them, each rounded as the
+question asks. Matching (`matcher.py`) decides whether an asked question is one of these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .facts import NotebookFacts
+from .facts.memory_check import check_memory
+from .facts.select import rounded_line, rounding_asked
+from .matcher import Candidate, Match, Matcher, identity, mask
+from .question import classify, mentioned_names
+
+# How people ask about a value; masked (NAME, cell N). The matcher compares the asked
+# question's intent with these; the labelled pairs it is calibrated on are separate.
+NAME_PHRASINGS = (
+    "What is NAME?",
+    "What is the value of NAME?",
+    "What does NAME hold now?",
+    "What is in NAME?",
+    "What is NAME now?",
+    "Show me NAME",
+    "What is the shape of NAME?",
+    "How big is NAME?",
+    "How many rows does NAME have?",
+    "What type is NAME?",
+    "What columns does NAME have?",
+    "Where was NAME set?",
+    "Which cell defined NAME?",
+    "Is NAME still defined?",
+    "What are the values of NAME?",
+)
+ERROR_PHRASINGS = (
+    "Why did the last cell fail?",
+    "Why did it fail?",
+    "What went wrong?",
+    "What does this error mean?",
+    "How do I fix this error?",
+    "Why do I get this error?",
+)
+CELL_ERROR_PHRASINGS = (
+    "Why did cell N fail?",
+    "What went wrong in cell N?",
+    "How do I fix the error in cell N?",
+)
+CELL_PHRASINGS = (
+    "What does cell N do?",
+    "Explain cell N",
+    "What happens in cell N?",
+)
+MAX_NAMES = 4
+
+
+class Prepared:
+    def __init__(self, matcher: Matcher | None = None) -> None:
+        self.matcher = matcher or Matcher()
+
+    def candidates(
+        self,
+        facts: NotebookFacts,
+        notes: dict[str, str],
+        anticipated: list[dict[str, Any]],
+    ) -> list[Candidate]:
+        """Everything prepared for this state, error cards first."""
+        out: list[Candidate] = []
+        newest = facts.card_for()
+        for card in facts.errors:
+            text = card.render()
+            exceptions = frozenset({card.ename})
+            if card is newest and facts.last_failed():
+                out.append(
+                    Candidate(
+                        "Why did the last cell fail?",
+                        text,
+                        "error",
+                        exceptions=exceptions,
+                        phrasings=ERROR_PHRASINGS,
+                    )
+                )
+            if card.execution_count is not None:
+                out.append(
+                    Candidate(
+                        f"Why did cell [{card.execution_count}] fail?",
+                        text,
+                        "error",
+                        cells=frozenset({card.execution_count}),
+                        exceptions=exceptions,
+                        phrasings=CELL_ERROR_PHRASINGS,
+                    )
+                )
+        for ex in facts.view:
+            note = notes.get(ex.cell_hash())
+            if note and ex.execution_count is not None:
+                out.append(
+                    Candidate(
+                        f"What does cell [{ex.execution_count}] do?",
+                        f"[{ex.execution_count}] {note}",
+                        "explain",
+                        cells=frozenset({ex.execution_count}),
+                        phrasings=CELL_PHRASINGS,
+                        source="model",
+                    )
+                )
+        known = self._names(facts)
+        for item in anticipated:
+            question, answer = item.get("question", ""), item.get("answer", "")
+            kept, dropped = check_memory(answer, facts)
+            if not question or not kept or dropped:
+                continue  # a prepared answer is never one the facts contradict
+            asked = identity(question, known)
+            out.append(
+                Candidate(
+                    question,
+                    answer,
+                    asked.kind,
+                    names=asked.names,
+                    cells=asked.cells,
+                    exceptions=asked.exceptions,
+                    phrasings=(asked.masked,),
+                    source="model",
+                )
+            )
+        return out
+
+    def name_candidate(self, facts: NotebookFacts, question: str) -> Candidate | None:
+        """The value cards of the names a state question is about (at most four)."""
+        names = mentioned_names(question, self._names(facts))
+        if not names or len(names) > MAX_NAMES or classify(question) != "state":
+            return None
+        rounding = rounding_asked(question)
+        cards = []
+        for name in names:
+            fact = facts.names[name]
+            if fact.defined and (not fact.summary or fact.digest_stale):
+                return None  # its value now was not read: a prepared answer might be stale
+            text = facts.name_text(name)
+            if not text:
+                return None
+            if rounding:
+                text += rounded_line(facts.names[name].summary or "", rounding)
+            cards.append(text)
+        listed = ", ".join(f"`{n}`" for n in names)
+        return Candidate(
+            f"What is {listed}?" if len(names) == 1 else f"What are {listed}?",
+            "\n".join(cards),
+            "state",
+            names=frozenset(names),
+            phrasings=NAME_PHRASINGS,
+        )
+
+    def match(
+        self,
+        facts: NotebookFacts,
+        question: str,
+        notes: dict[str, str],
+        anticipated: list[dict[str, Any]],
+    ) -> Match | None:
+        candidates = self.candidates(facts, notes, anticipated)
+        by_name = self.name_candidate(facts, question)
+        if by_name is not None:
+            candidates.append(by_name)
+        vocabulary = set(facts.names) | _digest_names(facts)
+        return self.matcher.match(question, candidates, self._names(facts), vocabulary)
+
+    def listed(
+        self, facts: NotebookFacts, notes: dict[str, str], anticipated: list[dict[str, Any]]
+    ) -> list[dict[str, str]]:
+        """Prepared questions to offer (the sidebar's chips): errors, the newest data names,
+        then the model's."""
+        items = [c for c in self.candidates(facts, notes, anticipated) if c.kind == "error"]
+        for name in self._recent_names(facts)[:3]:
+            card = self.name_candidate(facts, f"What is {name}?")
+            if card is not None:
+                items.append(card)
+        items += [c for c in self.candidates(facts, notes, anticipated) if c.source == "model"]
+        seen: set[str] = set()
+        out = []
+        for item in items:
+            if item.question not in seen:
+                seen.add(item.question)
+                out.append(
+                    {"question": item.question, "answer": item.answer, "source": item.source}
+                )
+        return out
+
+    @staticmethod
+    def _names(facts: NotebookFacts) -> list[str]:
+        return [n for n, f in facts.names.items() if not f.module]
+
+    @staticmethod
+    def _recent_names(facts: NotebookFacts) -> list[str]:
+        """Data names, most recently set first (what a user is likely to ask about)."""
+        names = [
+            f
+            for f in facts.names.values()
+            if not f.module and f.defined and f.last is not None and f.last.effect.kind == "assign"
+        ]
+        names.sort(key=lambda f: -f.last.execution_id)
+        return [f.name for f in names]
+
+
+def _digest_names(facts: NotebookFacts) -> set[str]:
+    if facts.digest is None:
+        return set()
+    return {str(v.get("name")) for v in facts.digest.variables}
+
+
+__all__ = ["Prepared", "mask"]

@@ -15,7 +15,7 @@ from jupyter_sleeptime.engine import scripted_model
 from jupyter_sleeptime.kernel import client
 from jupyter_sleeptime.kernel.magics import protect_questions, split_options
 
-from ..conftest import get_json, recorded, think, wait_for
+from ..conftest import get_json, recorded, think
 
 
 @pytest.fixture

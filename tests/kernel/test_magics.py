@@ -15,7 +15,6 @@ from jupyter_sleeptime.engine import scripted_model
 from jupyter_sleeptime.harness import execute_over
 
 from ..conftest import SCRIPTED, get_json, recorded, think, wait_for
-from .test_client import recorded
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 

@@ -18,20 +18,55 @@ from pathlib import Path
 
 # (context, data names, other vocabulary, error card (cell, exception), explained cell)
 CONTEXTS = [
-    ("iris_cv", ["df", "X_train", "X_test", "y_test", "clf", "score", "accuracy_list"],
-     ["KFold", "DecisionTreeClassifier", "cross_val_score", "train_test_split"], (19, "ValueError"), 8),
-    ("sales", ["sales", "monthly", "top_regions", "revenue", "churn_rate"],
-     ["pd", "read_csv"], (7, "KeyError"), 4),
-    ("survival", ["data", "survival", "smean", "rate", "dist", "args"],
-     ["st", "expon", "fatiguelife"], (4, "AttributeError"), 10),
-    ("robust_regression", ["huber", "linear", "coef", "X", "y", "outlier_mask"],
-     ["HuberRegressor", "LinearRegression", "make_regression"], (9, "ValueError"), 6),
-    ("bootstrap", ["x", "y", "res", "statistic", "samples", "ci_low"],
-     ["stats", "bootstrap"], (3, "TypeError"), 12),
-    ("text", ["docs", "vocab", "tfidf", "labels", "model", "pred_labels"],
-     ["TfidfVectorizer", "LogisticRegression"], (15, "NameError"), 11),
-    ("timeseries", ["ts", "rolling_mean", "forecast", "residuals", "train_end"],
-     ["ARIMA", "date_range"], (21, "IndexError"), 18),
+    (
+        "iris_cv",
+        ["df", "X_train", "X_test", "y_test", "clf", "score", "accuracy_list"],
+        ["KFold", "DecisionTreeClassifier", "cross_val_score", "train_test_split"],
+        (19, "ValueError"),
+        8,
+    ),
+    (
+        "sales",
+        ["sales", "monthly", "top_regions", "revenue", "churn_rate"],
+        ["pd", "read_csv"],
+        (7, "KeyError"),
+        4,
+    ),
+    (
+        "survival",
+        ["data", "survival", "smean", "rate", "dist", "args"],
+        ["st", "expon", "fatiguelife"],
+        (4, "AttributeError"),
+        10,
+    ),
+    (
+        "robust_regression",
+        ["huber", "linear", "coef", "X", "y", "outlier_mask"],
+        ["HuberRegressor", "LinearRegression", "make_regression"],
+        (9, "ValueError"),
+        6,
+    ),
+    (
+        "bootstrap",
+        ["x", "y", "res", "statistic", "samples", "ci_low"],
+        ["stats", "bootstrap"],
+        (3, "TypeError"),
+        12,
+    ),
+    (
+        "text",
+        ["docs", "vocab", "tfidf", "labels", "model", "pred_labels"],
+        ["TfidfVectorizer", "LogisticRegression"],
+        (15, "NameError"),
+        11,
+    ),
+    (
+        "timeseries",
+        ["ts", "rolling_mean", "forecast", "residuals", "train_end"],
+        ["ARIMA", "date_range"],
+        (21, "IndexError"),
+        18,
+    ),
 ]
 
 # -- asked questions that a value card answers (one name N, or two: N and M) ---------------------
@@ -195,7 +230,14 @@ def pairs() -> list[dict]:
         for template in rng.sample(CELL_POSITIVES, 2):
             add(context, names, vocabulary, cell, template.format(C=explained), True)
         for template in rng.sample(CELL_NEAR_MISSES, 2):
-            add(context, names, vocabulary, cell, template.format(C=explained, D=explained + 1), False)
+            add(
+                context,
+                names,
+                vocabulary,
+                cell,
+                template.format(C=explained, D=explained + 1),
+                False,
+            )
     return out
 
 

@@ -315,3 +315,35 @@ async def test_facts_that_cannot_be_computed_do_not_stop_answers(make_engine, mo
     assert answer.source == "model" and "total" in answer.answer
     sent = engine.answerer.sleep_prompt(NB, "What is total?").messages[1]["content"]
     assert "Out [1]:\n42" in sent  # the cells still reach the model
+
+
+async def test_an_error_the_user_describes_gets_a_card_from_the_same_rules(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "clf = Tree(max_depth=3)\nclf.fit(X_train, y_train)", count=1)
+    run_cell(engine, NB, "clf = Tree()\nscores = cross_validate(clf, X, y)", count=2)
+    engine.record_digest(
+        "k1",
+        NB,
+        Digest(
+            variables=[
+                {"name": "clf", "type": "sklearn.tree.Tree", "summary": "Tree(); not fitted"},
+                {"name": "X_test", "type": "numpy.ndarray", "summary": "", "shape": [30, 4]},
+                {
+                    "name": "army",
+                    "type": "pandas.DataFrame",
+                    "summary": "12 rows × 2 columns",
+                    "shape": [12, 2],
+                    "columns": [{"name": "deaths"}, {"name": "size"}],
+                    "index": "Index(dtype=str) name='origin'",
+                },
+            ],
+            took_ms=1.0,
+        ),
+    )
+    question = "I ran `clf.predict(X_test)` and got NotFittedError. Why?"
+    text = engine.answerer.sleep_prompt(NB, question).messages[1]["content"]
+    assert "`clf.predict(X_test)` raising NotFittedError (as you describe it)" in text
+    assert "`clf = Tree()` in [2]" in text and "cross_validate(clf, X, y)" in text
+    question = "Why does `army.loc[['TX'], 'origin']` raise `KeyError: 'origin'`?"
+    text = engine.answerer.sleep_prompt(NB, question).messages[1]["content"]
+    assert "'origin' is the name of the index of `army`" in text

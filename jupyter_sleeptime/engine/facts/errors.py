@@ -34,6 +34,7 @@ class ErrorCard:
     suggestions: list[str] = field(default_factory=list)
     cause: str = ""
     fix: str = ""
+    described: bool = False  # an error the question describes, not one that ran here
 
     @property
     def label(self) -> str:
@@ -54,8 +55,12 @@ class ErrorCard:
 
     def render(self) -> str:
         where = f" at line {self.line}" if self.line else ""
-        parts = [f"{self.label} raised {self.ename}{where}: {self.evalue}"]
-        if self.line_text:
+        if self.described:
+            message = f": {self.evalue}" if self.evalue else ""
+            parts = [f"`{self.line_text}` raising {self.ename}{message} (as you describe it)"]
+        else:
+            parts = [f"{self.label} raised {self.ename}{where}: {self.evalue}"]
+        if self.line_text and not self.described:
             parts.append(f"Failing line: {self.line_text}")
         if self.cause:
             parts.append(f"Cause: {self.cause}")
@@ -85,6 +90,40 @@ def build_card(
         line=number,
         line_text=text[:200],
     )
+    return _explain(card, text, names, digest)
+
+
+def described_card(
+    question: str, names: dict[str, NameFact], digest: Digest | None
+) -> ErrorCard | None:
+    """An error the user describes but did not run here ("I added `clf.predict(X_test)` and
+    got NotFittedError"): the same rules, on the code and exception the question quotes."""
+    exception = _EXCEPTION.search(question)
+    code = re.findall(r"`([^`]+)`", question)
+    line = next((c for c in code if "(" in c or "[" in c or "." in c), "")
+    if exception is None or not line:
+        return None
+    message = question[exception.end() :].lstrip(":").strip().split("`")[0].rstrip("?.! ")
+    message = message if message[:1] in "'\"" else ""
+    card = ErrorCard(
+        execution_id=0,
+        execution_count=None,
+        ename=exception.group(1),
+        evalue=message,
+        line=None,
+        line_text=line[:200],
+        described=True,
+    )
+    _explain(card, line, names, digest)
+    return card if card.cause else None
+
+
+_EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+
+
+def _explain(
+    card: ErrorCard, text: str, names: dict[str, NameFact], digest: Digest | None
+) -> ErrorCard:
     variables = {str(v.get("name")): v for v in digest.variables} if digest else {}
     probes = digest.probes if digest else {}
     on_line = [n for n in line_names(text) if n in variables or n in names] if text else []
@@ -409,8 +448,9 @@ def _not_fitted(ctx: _Context) -> bool:
         used = "; ".join(f"{_count(c)} `{t}`" for c, t in fact.uses) or "nothing"
         card.cause = (
             f"`{name}` was created again by `{fact.last.effect.text}` in {_where(fact)} and "
-            f"not fitted after that; since then it was only used by: {used}. Functions such "
-            "as cross_val_score fit copies (clones) of an estimator, never the object itself."
+            f"not fitted after that; since then it was only used by: {used}. scikit-learn's "
+            "model-selection helpers (cross-validation, grid search) fit clones of an "
+            "estimator, never the object passed in."
         )
         card.fix = f"fit it before predicting: `{name}.fit(X_train, y_train)`."
         return True

@@ -12,6 +12,7 @@ from ..question import cell_numbers, mentioned_names, wants_overview
 from ..records import Execution
 from .defuse import analyse
 from .docs import passages
+from .errors import described_card
 from .search import BM25
 from .sheet import NotebookFacts, cell_text
 
@@ -70,6 +71,8 @@ def select(
             card = card or facts.card_for(number)
         if card is None and kind == "error" and not _names_other_cell(chosen.names, facts):
             card = facts.card_for()
+        if card is None and kind == "error":
+            card = described_card(question, facts.names, facts.digest)
         if card is not None:
             chosen.card = card
             chosen.facts.append(card.render())

@@ -208,6 +208,20 @@ def render_name(fact: NameFact, between: bool) -> str:
     earlier = _earlier(fact)
     if earlier:
         lines.append("  before that: " + "; ".join(earlier))
+    shown = [b for b in fact.bindings[:-1] if b.observed == "output" and b.value]
+    if (
+        shown
+        and fact.defined
+        and fact.last is not None
+        and fact.last.execution_id != shown[-1].execution_id
+    ):
+        where = (
+            f"[{shown[-1].execution_count}]" if shown[-1].execution_count is not None else "a cell"
+        )
+        lines.append(
+            f"  note: what {where} showed ({shown[-1].value[:80]}) is an earlier value; "
+            f"`{fact.name}` was set again after it"
+        )
     elif len(fact.bindings) > 1 and not between:
         lines.append("  (earlier values were not read: the cells ran back to back)")
     if fact.uses:

@@ -116,7 +116,12 @@ def test_bench_end_to_end(bench_run):
         assert row["answer"]
         assert (row["anticipated_hit"] is None) is (row["mode"] != "sleep")
     for qid in ("03-q1", "03-q3"):
-        assert by[(qid, "baseline")]["prompt_tokens"] > by[(qid, "sleep")]["prompt_tokens"] > 0
+        sleep_row = by[(qid, "sleep")]
+        if sleep_row["anticipated_hit"]:  # a prepared answer: no prompt at all
+            assert sleep_row["prompt_tokens"] == 0 and sleep_row["covered"] is sleep_row["correct"]
+        else:
+            assert by[(qid, "baseline")]["prompt_tokens"] > sleep_row["prompt_tokens"] > 0
+        assert isinstance(sleep_row["covered"], bool)  # the facts were (or were not) there
 
     summary = results["summary"]
     assert list(summary) == MODES
@@ -131,6 +136,21 @@ def test_bench_end_to_end(bench_run):
     assert 0.0 <= summary["sleep"]["anticipated_hit_rate"] <= 1.0
     assert summary["sleep"]["anticipated_asked_hits"] == len(clicked)
     assert summary["sleep"]["max_anticipated_latency_ms"] is not None
+    for mode in MODES:
+        assert 0.0 <= summary[mode]["fact_coverage"] <= 1.0
+    hits = [r for r in rows if r["anticipated_hit"]]
+    assert summary["sleep"]["anticipated_hits"] == len(hits)
+    if hits:
+        assert summary["sleep"]["hit_accuracy"] == sum(r["correct"] for r in hits) / len(hits)
+    assert set(summary["sleep"]["completion_tokens_by_kind"]) <= {
+        "state",
+        "explain",
+        "error",
+        "next",
+    }
+    shown = {g["goal"]: g for g in results["goals"]}
+    assert shown["sleep-mode accuracy"]["measured"] == summary["sleep"]["accuracy"]
+    assert shown["fact coverage in sleep mode"]["fmt"] == "pct"
     ratios = results["ratios"]
     assert ratios["prompt_tokens"] == pytest.approx(
         summary["baseline"]["median_prompt_tokens"] / summary["sleep"]["median_prompt_tokens"]

@@ -72,16 +72,33 @@ def machine_line(meta: dict[str, Any]) -> str:
 
 def _measured(goal: dict[str, Any]) -> str:
     value = goal.get("measured")
-    name = goal["goal"]
     if value is None:
         return "–"
-    if "accuracy" in name:
+    fmt = goal.get("fmt") or _legacy_format(goal["goal"])
+    if fmt == "pcts":
         return f"sleep {pct(value[0])}, baseline {pct(value[1])}"
-    if "÷" in name:
+    if fmt == "hits":
+        return f"{pct(value[0])} of questions, {pct(value[1])} of them right"
+    if fmt == "ratio":
         return ratio(value)
-    if "CPU" in name:
+    if fmt == "pct":
+        return pct(value)
+    if fmt == "points":
+        return f"{100 * value:+.0f} points"
+    if fmt == "signed_pct":
         return f"{100 * value:+.1f} %"
+    if fmt == "tokens":
+        return f"{value:,.0f}"
     return ms(value)
+
+
+def _legacy_format(name: str) -> str:
+    """Results written before goals carried their format."""
+    if "accuracy" in name:
+        return "pcts"
+    if "÷" in name:
+        return "ratio"
+    return "signed_pct" if "CPU" in name else "ms"
 
 
 def _status(goal: dict[str, Any]) -> str:

@@ -11,6 +11,13 @@ from .data import KINDS
 
 GOALS = {
     "latency_ratio": 10.0,  # median latency baseline / sleep
+    "ttft_ratio": 20.0,  # median time to first token baseline / sleep
+    "sleep_accuracy": 0.60,  # share of scorable questions answered right in sleep mode
+    "fact_coverage": 0.90,  # share of scorable questions whose facts are in the sleep prompt
+    "over_budget_points": 0.15,  # sleep accuracy − baseline-budget accuracy
+    "sleep_prompt_tokens": 1268,  # median sleep prompt tokens, no more than before the facts
+    "hit_rate": 0.30,  # eval questions answered from prepared answers
+    "hit_accuracy": 0.90,  # share of those hits that are right
     "prompt_ratio": 5.0,  # median prompt tokens baseline / sleep
     "anticipated_ms": 50.0,  # every anticipated hit answered within
     "digest_p95_ms": 20.0,  # kernel digest p95
@@ -87,10 +94,25 @@ def summarise_mode(
         "sleep_seconds_per_notebook": 0.0,
         "fact_coverage": _share(r.get("covered") for r in mine),
     }
+    out["completion_tokens_by_kind"] = {
+        kind: median(
+            r["completion_tokens"] for r in ok if r["kind"] == kind and r["source"] == "model"
+        )
+        for kind in KINDS
+        if any(r["kind"] == kind for r in ok)
+    }
     if mode == "sleep":
         hits = [r for r in ok if r.get("anticipated_hit")]
         out["anticipated_hits"] = len(hits)
         out["anticipated_hit_rate"] = len(hits) / len(ok) if ok else None
+        scored_hits = [r for r in hits if r.get("correct") is not None]
+        out["hit_accuracy"] = (
+            sum(1 for r in scored_hits if r["correct"]) / len(scored_hits) if scored_hits else None
+        )
+        out["n_scored_hits"] = len(scored_hits)
+        out["median_latency_hits_ms"] = median(r["latency_ms"] for r in hits)
+        out["median_latency_model_ms"] = median(r["latency_ms"] for r in ok if r not in hits)
+        out["median_ttft_model_ms"] = median(r["ttft_ms"] for r in ok if r not in hits)
         # Also the prepared questions asked verbatim (the sidebar's buttons), per notebook.
         clicked = [a for n in notebooks for a in n.get("anticipated_asks") or []]
         clicked_hits = [a for a in clicked if a["source"] == "anticipated"]
@@ -235,9 +257,20 @@ def goals(
     sleep, base = summary.get("sleep", {}), summary.get("baseline", {})
     items: list[dict[str, Any]] = []
 
-    def add(name: str, target: str, measured: Any, met: bool | None, note: str = "") -> None:
+    def add(
+        name: str, target: str, measured: Any, met: bool | None, note: str = "", fmt: str = ""
+    ) -> None:
+        """`fmt` says how the report shows `measured`: ratio | pct | pcts | points | ms |
+        tokens | signed_pct | hits."""
         items.append(
-            {"goal": name, "target": target, "measured": measured, "met": met, "note": note}
+            {
+                "goal": name,
+                "target": target,
+                "measured": measured,
+                "met": met,
+                "note": note,
+                "fmt": fmt,
+            }
         )
 
     lat = ratio.get("latency")
@@ -247,6 +280,16 @@ def goals(
         lat,
         None if lat is None else lat >= GOALS["latency_ratio"],
         "" if lat is not None else "needs sleep and baseline answers",
+        fmt="ratio",
+    )
+    ttft = ratio.get("ttft")
+    add(
+        "median time to first token, baseline ÷ sleep",
+        f"≥ {GOALS['ttft_ratio']:g}×",
+        ttft,
+        None if ttft is None else ttft >= GOALS["ttft_ratio"],
+        "" if ttft is not None else "needs sleep and baseline answers",
+        fmt="ratio",
     )
     tok = ratio.get("prompt_tokens")
     add(
@@ -255,6 +298,7 @@ def goals(
         tok,
         None if tok is None else tok >= GOALS["prompt_ratio"],
         "" if tok is not None else "needs sleep and baseline answers",
+        fmt="ratio",
     )
     acc_s, acc_b = sleep.get("accuracy"), base.get("accuracy")
     add(
@@ -263,7 +307,9 @@ def goals(
         None if acc_s is None or acc_b is None else [acc_s, acc_b],
         None if acc_s is None or acc_b is None else acc_s >= acc_b,
         f"{sleep.get('n_scored', 0)} automatically scored questions per mode" if sleep else "",
+        fmt="pcts",
     )
+    _facts_goals(add, summary)
     hit_ms = sleep.get("max_anticipated_latency_ms")
     add(
         "anticipated hits answered",
@@ -277,6 +323,7 @@ def goals(
         )
         if hit_ms is not None
         else "not measured: no question was an anticipated hit",
+        fmt="ms",
     )
     digest = (micro or {}).get("digest") or {}
     p95 = digest.get("p95_took_ms")
@@ -286,6 +333,7 @@ def goals(
         p95,
         None if p95 is None else p95 <= GOALS["digest_p95_ms"],
         "" if p95 is not None else "not measured (run with --micro)",
+        fmt="ms",
     )
     cpu = (micro or {}).get("cpu") or {}
     over = cpu.get("overhead")
@@ -297,8 +345,61 @@ def goals(
         cpu.get("note", "")
         if over is not None
         else cpu.get("note", "not measured (run with --micro)"),
+        fmt="signed_pct",
     )
     return items
+
+
+def _facts_goals(add: Any, summary: dict[str, Any]) -> None:
+    """What the notebook facts and prepared answers were built for (accuracy first)."""
+    sleep, budget = summary.get("sleep", {}), summary.get("baseline-budget", {})
+    acc = sleep.get("accuracy")
+    add(
+        "sleep-mode accuracy",
+        f"≥ {GOALS['sleep_accuracy']:.0%}",
+        acc,
+        None if acc is None else acc >= GOALS["sleep_accuracy"],
+        f"{sleep.get('n_scored', 0)} automatically scored questions" if sleep else "",
+        fmt="pct",
+    )
+    coverage = sleep.get("fact_coverage")
+    add(
+        "fact coverage in sleep mode",
+        f"≥ {GOALS['fact_coverage']:.0%}",
+        coverage,
+        None if coverage is None else coverage >= GOALS["fact_coverage"],
+        "every expected token in the prompt or the prepared answer",
+        fmt="pct",
+    )
+    acc_b = budget.get("accuracy")
+    add(
+        "accuracy, sleep − baseline-budget",
+        f"≥ +{GOALS['over_budget_points'] * 100:.0f} points",
+        None if acc is None or acc_b is None else acc - acc_b,
+        None if acc is None or acc_b is None else acc - acc_b >= GOALS["over_budget_points"],
+        "" if acc_b is not None else "needs the baseline-budget mode",
+        fmt="points",
+    )
+    tokens = sleep.get("median_prompt_tokens")
+    add(
+        "median sleep prompt tokens",
+        f"≤ {GOALS['sleep_prompt_tokens']:,}",
+        tokens,
+        None if tokens is None else tokens <= GOALS["sleep_prompt_tokens"],
+        "prepared answers count as 0",
+        fmt="tokens",
+    )
+    rate, hit_acc = sleep.get("anticipated_hit_rate"), sleep.get("hit_accuracy")
+    add(
+        "eval questions answered from prepared answers",
+        f"≥ {GOALS['hit_rate']:.0%}, ≥ {GOALS['hit_accuracy']:.0%} of them right",
+        None if rate is None else [rate, hit_acc],
+        None
+        if rate is None
+        else rate >= GOALS["hit_rate"] and (hit_acc or 0) >= GOALS["hit_accuracy"],
+        f"{sleep.get('anticipated_hits', 0)} hits, {sleep.get('n_scored_hits', 0)} scorable",
+        fmt="hits",
+    )
 
 
 def build(

@@ -346,7 +346,7 @@ async def _maybe_await(value: Any) -> None:
 def code_cells(path: Path) -> list[str]:
     """The notebook's code cells, without cells that only ask (`%ask …`): the demo and the
     benchmark ask their questions themselves."""
-    from .kernel.client import is_ask_cell
+    from .protocol import is_ask_cell
 
     notebook = nbformat.read(path, as_version=4)
     return [

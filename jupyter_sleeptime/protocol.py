@@ -166,6 +166,25 @@ def done(
     return event
 
 
+def done_from(answer: Any, **extra: Any) -> DoneEvent:
+    """The `done` event of an answer object (the engine's `Answer`: same field names)."""
+    return done(
+        answer=answer.answer,
+        source=answer.source,
+        mode=answer.mode,
+        model=answer.model,
+        kind=answer.kind,
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
+        cached_tokens=answer.cached_tokens,
+        ttft_ms=answer.ttft_ms,
+        latency_ms=answer.latency_ms,
+        matched=answer.matched,
+        **(answer.extra if answer.matched is not None else {}),
+        **extra,
+    )
+
+
 def error(
     message: str, *, reason: str | None = None, latency_ms: float | None = None, **extra: Any
 ) -> ErrorEvent:

@@ -1,7 +1,7 @@
 """Micro-benchmarks (`--micro`): what the extension costs the user's kernel.
 
 * `digest`: the kernel digest the server sends after executions (the same silent execute
-  request, `jupyter_sleeptime.kernel.digest.execute_kwargs()`), on a namespace holding a
+  request, `jupyter_sleeptime.introspect.digest.execute_kwargs()`), on a namespace holding a
   1,000,000 × 50 float64 DataFrame and 1,000 small variables: kernel-side `took_ms` and the
   client round trip, p50/p95. The kernel is started with jupyter_client directly.
 * `cell`: wall time of a trivial cell (`x = 1`) executed over the kernel websocket, with the
@@ -91,7 +91,7 @@ def digest_micro(
 ) -> dict[str, Any]:
     from jupyter_client.manager import start_new_kernel
 
-    from ..kernel.digest import execute_kwargs, parse_reply
+    from ..introspect.digest import execute_kwargs, parse_reply
 
     progress.phase("digest: starting a kernel")
     km, kc = start_new_kernel(kernel_name="python3", startup_timeout=120)

@@ -12,6 +12,7 @@ whole notebook: markdown and every executed cell with outputs, + the digest);
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from . import prompts
 from .context import approx_tokens, render_digest, render_execution, render_executions
 from .facts.select import select
 from .llm import ModelClient, TokenCallback
-from .matcher import Match
+from .matcher import EMBEDDER, Match
 from .prepared import Prepared
 from .question import MAX_TOKENS, classify
 from .records import Execution
@@ -50,27 +51,6 @@ class Answer:
     kind: str | None = None  # state | explain | error | next
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_event(self) -> dict[str, Any]:
-        event = {
-            "type": "done",
-            "answer": self.answer,
-            "source": self.source,
-            "mode": self.mode,
-            "model": self.model,
-            "kind": self.kind,
-            "usage": {
-                "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens,
-                "cached_tokens": self.cached_tokens,
-            },
-            "ttft_ms": round(self.ttft_ms, 1),
-            "latency_ms": round(self.latency_ms, 1),
-        }
-        if self.matched is not None:
-            event["matched"] = self.matched
-            event.update(self.extra)
-        return event
-
 
 @dataclass
 class Prompt:
@@ -95,6 +75,8 @@ class Answerer:
         self.max_tokens = max_tokens
         self.prepare: PrepareHook | None = None
         self.prepared = Prepared()
+        # Load the embeddings now, off the event loop: the first match then takes ms.
+        threading.Thread(target=EMBEDDER.load, name="sleeptime-embeddings", daemon=True).start()
 
     # -- prepared answers -----------------------------------------------------------------------
     def prepared_match(self, notebook: str, question: str) -> Match | None:

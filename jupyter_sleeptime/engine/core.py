@@ -287,81 +287,10 @@ class SleeptimeEngine:
         """What an ask would send (redacted) or answer from prepared state; no model call."""
         return await self.answerer.dry_run(notebook, question, mode)
 
-    # -- views for the REST API -----------------------------------------------------------------
-    def notebook_state(self, notebook: str) -> dict[str, Any]:
-        executions = self.store.executions(notebook)
-        digest = self.scope.digest(notebook)
-        memory = self.store.memory(notebook)
-        view = self.thinker.view(notebook)
-        notes = self.store.cell_notes(ex.cell_hash() for ex in view)
-        cells = [
-            {"execution_count": ex.execution_count, "explanation": notes[ex.cell_hash()]}
-            for ex in view
-            if ex.cell_hash() in notes
-        ]
-        errors = []
-        for ex in view:
-            if ex.status == "error":
-                diagnosis = self.store.diagnosis(ex.cell_hash())
-                if diagnosis:
-                    errors.append({"execution_count": ex.execution_count, "diagnosis": diagnosis})
-        version = self.store.state_version(notebook)
-        anticipated = self.store.insight(notebook, "anticipated")
-        steps = self.store.insight(notebook, "next_steps")
-        usage = self.store.usage(notebook)
-        return {
-            "state_version": version,
-            "executions": [ex.to_public() for ex in executions],
-            "digest": digest.to_public() if digest else {"variables": [], "took_ms": None},
-            "memory": {
-                "text": memory["text"] if memory else "",
-                "version": memory["version"] if memory else 0,
-                "fresh": bool(memory and memory["state_version"] == version),
-            },
-            "insights": {
-                "cells": cells,
-                "anticipated": self.answerer.prepared_list(notebook)
-                if self.scope.enabled(notebook)
-                else [],
-                "anticipated_fresh": bool(anticipated and anticipated[1] == version),
-                "next_steps": [{"title": i["title"], "code": i["code"]} for i in _items(steps)],
-                "errors": errors,
-            },
-            "usage": {k: v.to_public() for k, v in usage.items()},
-            "facts": self.scope.facts(notebook).to_public()
-            if self.scope.enabled(notebook)
-            else None,
-            "enabled": self.scope.enabled(notebook),
-            "pending": self.scheduler.pending(notebook),
-            "thinking": self.scheduler.thinking(notebook),
-            "last_run": self.store.last_run(notebook),
-        }
-
-    def kernel_summary(self, notebook: str, kernel_id: str) -> dict[str, Any]:
-        state = self.scheduler.states.get(notebook)
-        return {
-            "pending": self.scheduler.pending(notebook),
-            "last_run": self.store.last_run(notebook),
-            "thinking": self.scheduler.thinking(notebook),
-            "current_task": state.current_task if state else None,
-            "paused": self.gate.paused and self.scheduler.thinking(notebook),
-            "last_error": state.last_error if state else None,
-        }
-
-    def status(self) -> dict[str, Any]:
-        usage = self.store.usage()
-        return {
-            "model": self.client.model,
-            "sleep_model": self.client.sleep_model,
-            "enabled": self.scheduler.enabled,
-            "usage": {k: v.to_public() for k, v in usage.items()},
-            "budget": self.client.budget_state(),
-            "model_error": self.client.last_error,
-            "store_error": self.store_error,
-            "records_waiting": self.records_waiting(),
-            "anticipated_hits": self.anticipated_hits,
-            "redacted": self.client.redacted_total,
-        }
+    # -- what the host shows ----------------------------------------------------------------------
+    def paused(self, notebook: str) -> bool:
+        """Background work of this notebook waits for the user's code to finish."""
+        return self.gate.paused and self.scheduler.thinking(notebook)
 
     def close(self) -> None:
         if self._flush_timer is not None:
@@ -375,12 +304,6 @@ class SleeptimeEngine:
                 state.run.cancel()
             self.scheduler.forget(state.notebook)
         self.store.close()
-
-
-def _items(saved: tuple[Any, int] | None) -> list[dict[str, Any]]:
-    if not saved or not isinstance(saved[0], dict):
-        return []
-    return list(saved[0].get("items", []))
 
 
 __all__ = ["DEFAULT_LOCAL_MODEL", "EngineConfig", "SleeptimeEngine"]

@@ -112,7 +112,8 @@ def mask(question: str, names: Iterable[str]) -> str:
     text = _CELL_REF.sub(" cell N ", question)
     text = _EXCEPTION.sub(lambda m: "warning" if m.group(1).endswith("Warning") else "error", text)
     for name in sorted(set(names), key=len, reverse=True):
-        text = re.sub(rf"(?<![\w.]){re.escape(name)}(?:\.\w+)*(?!\w)", "NAME", text)
+        pattern = rf"(?<![\w.]){re.escape(name)}(?:\.\w+)*(?!\w)"
+        text = re.sub(pattern, "NAME", text, flags=re.I if len(name) >= 4 else 0)
     text = text.replace("`", "")
     return " ".join(text.split())
 

@@ -56,6 +56,7 @@ CELL_PHRASINGS = (
     "What happens in cell N?",
 )
 MAX_NAMES = 4
+LISTED = 8  # prepared questions offered at once
 
 
 class Prepared:
@@ -179,7 +180,11 @@ class Prepared:
             card = self.name_candidate(facts, f"What is {name}?")
             if card is not None:
                 items.append(card)
-        items += [c for c in self.candidates(facts, notes, anticipated) if c.source == "model"]
+        items += [
+            c
+            for c in self.candidates(facts, notes, anticipated)
+            if c.source == "model" and not c.cells  # one chip per cell would crowd the list
+        ]
         seen: set[str] = set()
         out = []
         for item in items:

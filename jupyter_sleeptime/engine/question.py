@@ -45,7 +45,7 @@ _CELL = re.compile(r"(?:\b(?:cell|in|out|execution)\s*\[?\s*#?(\d+)\s*\]?)|\[\s*
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Answer length per kind (tokens): a value is short, a diagnosis a few sentences.
-MAX_TOKENS = {"state": 140, "explain": 240, "error": 220, "next": 320}
+MAX_TOKENS = {"state": 140, "explain": 220, "error": 200, "next": 260}
 
 
 def classify(question: str) -> str:

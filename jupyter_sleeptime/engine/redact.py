@@ -2222,7 +2222,7 @@ class Redactor:
     KNOWN_MIN_LENGTH = 8
     KNOWN_MAX = 5000
     KNOWN_OTHER_MAX = 64
-    DIGEST_CUTS = (20, 40, 80)  # where kernel/digest.py cuts strings it shows
+    DIGEST_CUTS = (20, 40, 80)  # where introspect/digest.py cuts strings it shows
 
     def __init__(self, enabled: bool = True, extra_patterns: list[str] | None = None):
         self.enabled = enabled

@@ -24,7 +24,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .client import is_ask_cell
+from .. import protocol
+from ..protocol import is_ask_cell
 
 MODEL_ENV = "JUPYTER_SLEEPTIME_MODEL"
 OUTPUT_CAP = 4000
@@ -147,7 +148,7 @@ class InProcessBackend:
     def _digest(self) -> Any:
         """The namespace digest, computed here with the server's own expression."""
         from ..engine.records import Digest
-        from .digest import USER_EXPRESSION_KEY, build_expression, parse_reply
+        from ..introspect.digest import USER_EXPRESSION_KEY, build_expression, parse_reply
 
         try:
             value = eval(build_expression(), self.shell.user_ns)  # user ns as globals
@@ -216,7 +217,7 @@ class InProcessBackend:
                 except ModelError as exc:
                     events.put({"type": "error", "message": str(exc)})
                     return
-                events.put({**answer.to_event(), "inprocess": True})
+                events.put(protocol.done_from(answer, inprocess=True))
             except Exception as exc:
                 message = f"answering failed: {type(exc).__name__}: {exc}"
                 events.put({"type": "error", "message": message})

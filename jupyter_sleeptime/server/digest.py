@@ -1,5 +1,5 @@
 """Take the kernel digest: one silent execute request whose user_expressions summarise
-the namespace (see `kernel/digest.py`). A client with its own Session id, so its replies
+the namespace (see `introspect/digest.py`). A client with its own Session id, so its replies
 never go to the server's other clients."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 from jupyter_client.session import Session
 
 from ..engine.records import Digest
-from ..kernel.digest import USER_EXPRESSION_KEY, DigestError, build_expression, parse_reply
-from ..kernel.probe import PROBE_EXPRESSION_KEY, build_probe_expression, parse_probe
+from ..introspect.digest import USER_EXPRESSION_KEY, DigestError, build_expression, parse_reply
+from ..introspect.probe import PROBE_EXPRESSION_KEY, build_probe_expression, parse_probe
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class DigestTaker:
         self, kernel_id: str, kernel: Any, probe: list[str] | None = None
     ) -> Digest | None:
         """The digest, or None for a kernel that cannot give one (not Python, busy, gone).
-        `probe`: dotted names on a failing line, read in the same request (`kernel/probe.py`)."""
+        `probe`: dotted names on a failing line, read in the same request (`introspect/probe.py`)."""
         if not self.supports(kernel):
             return None
         expressions = {USER_EXPRESSION_KEY: build_expression(budget_ms=self.budget_ms)}

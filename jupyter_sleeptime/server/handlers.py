@@ -14,8 +14,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from .. import __version__
-from ..engine.answerer import MODES
+from .. import __version__, protocol
 from ..engine.document import OptedOut
 from ..engine.llm import ModelError
 from ..engine.store import StoreError
@@ -124,63 +123,46 @@ class AskHandler(SleeptimeHandler):
     @web.authenticated
     @authorized
     async def post(self, kernel_id: str) -> None:
-        body = self.body()
-        question = body.get("question")
-        mode = body.get("mode", "sleep")
-        model = body.get("model") or None
-        if model is not None and (not isinstance(model, str) or "/" not in model):
-            raise web.HTTPError(
-                400, "'model' must be a LiteLLM model id such as openai/gpt-4o-mini."
-            )
-        cold = body.get("cold", False)  # benchmark: start a local model from an empty KV cache
-        if not isinstance(cold, bool):
-            raise web.HTTPError(400, "'cold' must be true or false.")
-        fresh = body.get("fresh", False)  # skip prepared answers: "ask the model instead"
-        dry_run = body.get("dry_run", False)  # show what would be sent; no model call
-        for flag, value in (("fresh", fresh), ("dry_run", dry_run)):
-            if not isinstance(value, bool):
-                raise web.HTTPError(400, f"'{flag}' must be true or false.")
-        if not isinstance(question, str) or not question.strip():
-            raise web.HTTPError(400, "'question' must be a non-empty string.")
-        if mode not in MODES:
-            raise web.HTTPError(400, f"'mode' must be one of {', '.join(MODES)}.")
+        try:
+            request = protocol.parse_ask_request(self.body())
+        except protocol.ProtocolError as exc:
+            raise web.HTTPError(400, str(exc)) from exc
         self.kernel(kernel_id)
         self.set_header("Content-Type", "application/x-ndjson; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         await self.service.refresh_paths()
         notebook = self.service.notebook_for(kernel_id)
+        engine = self.service.engine
 
         async def emit(event: dict[str, Any]) -> None:
-            self.write(json.dumps(event) + "\n")
+            self.write(protocol.ndjson(event))
             await self.flush()
 
         started = time.perf_counter()
         try:
-            if dry_run:
-                await emit(await self.service.engine.dry_run(notebook, question.strip(), mode))
-                self.finish()
-                return
-            answer = await self.service.engine.ask(
-                notebook,
-                question.strip(),
-                mode,
-                lambda text: emit({"type": "token", "text": text}),
-                model=model,
-                cold=cold,
-                fresh=fresh,
-            )
-            event = answer.to_event()
+            if request["dry_run"]:
+                event = await engine.dry_run(notebook, request["question"], request["mode"])
+            else:
+                answer = await engine.ask(
+                    notebook,
+                    request["question"],
+                    request["mode"],
+                    lambda text: emit(protocol.token(text)),
+                    model=request.get("model"),
+                    cold=request["cold"],
+                    fresh=request["fresh"],
+                )
+                event = protocol.done_from(answer)
         except StreamClosedError:
             return  # the asker went away; the usage is recorded all the same
         except (ModelError, OptedOut) as exc:
-            elapsed = round((time.perf_counter() - started) * 1000, 1)
-            event = {"type": "error", "message": str(exc), "latency_ms": elapsed}
-            if isinstance(exc, OptedOut):
-                event["reason"] = "opted_out"
+            reason = "opted_out" if isinstance(exc, OptedOut) else None
+            elapsed = (time.perf_counter() - started) * 1000
+            event = protocol.error(str(exc), reason=reason, latency_ms=elapsed)
         except Exception as exc:
             self.log.exception("sleeptime ask failed")
-            event = {"type": "error", "message": f"Answering failed: {type(exc).__name__}: {exc}"}
+            event = protocol.error(f"Answering failed: {type(exc).__name__}: {exc}")
         try:
             await emit(event)
             self.finish()
@@ -204,11 +186,16 @@ class SettingsHandler(SleeptimeHandler):
         self.finish(updated)
 
 
-def handlers(base: str = "sleeptime/api") -> list[tuple[str, type]]:
+def handlers() -> list[tuple[str, type]]:
+    """The routes of `protocol.ROUTES`, each to its handler."""
+    by_route = {
+        "status": StatusHandler,
+        "settings": SettingsHandler,
+        "kernel": KernelHandler,
+        "think": ThinkHandler,
+        "ask": AskHandler,
+    }
     return [
-        (rf"/{base}/status", StatusHandler),
-        (rf"/{base}/settings", SettingsHandler),
-        (rf"/{base}/kernels/{KERNEL_ID}", KernelHandler),
-        (rf"/{base}/kernels/{KERNEL_ID}/think", ThinkHandler),
-        (rf"/{base}/kernels/{KERNEL_ID}/ask", AskHandler),
+        ("/" + protocol.route(name, "{kernel_id}").replace("{kernel_id}", KERNEL_ID), handler)
+        for name, handler in by_route.items()
     ]

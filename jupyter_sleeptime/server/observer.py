@@ -15,7 +15,7 @@ from jupyter_client.session import Session
 
 from ..engine.core import SleeptimeEngine
 from ..engine.records import Output
-from ..kernel.client import is_ask_cell
+from ..protocol import is_ask_cell
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from ..engine.core import EngineConfig, SleeptimeEngine
+from . import views
 from .digest import DigestTaker
 from .notebooks import read_notebook
 from .observer import KernelWatcher
@@ -228,7 +229,7 @@ class SleeptimeService:
     def kernel_view(self, kernel_id: str) -> dict[str, Any]:
         self.require_kernel(kernel_id)
         notebook = self.notebook_for(kernel_id)
-        state = self.engine.notebook_state(notebook)
+        state = views.notebook_state(self.engine, notebook)
         return {
             "kernel_id": kernel_id,
             "path": None if notebook.startswith("kernel:") else notebook,
@@ -245,7 +246,12 @@ class SleeptimeService:
                     "kernel_id": kernel_id,
                     "path": None if notebook.startswith("kernel:") else notebook,
                     "execution_state": self.execution_state(kernel_id),
-                    **self.engine.kernel_summary(notebook, kernel_id),
+                    **views.kernel_summary(self.engine, notebook),
                 }
             )
-        return {"version": version, "kernels": kernels, "at": time.time(), **self.engine.status()}
+        return {
+            "version": version,
+            "kernels": kernels,
+            "at": time.time(),
+            **views.engine_status(self.engine),
+        }

@@ -18,12 +18,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from .. import protocol
+
 log = logging.getLogger(__name__)
 
-HEADER = "X-Sleeptime-Kernel-Token"
-ENV_URL = "JUPYTER_SLEEPTIME_URL"
-ENV_KERNEL = "JUPYTER_SLEEPTIME_KERNEL_ID"
-ENV_TOKEN = "JUPYTER_SLEEPTIME_TOKEN"
+HEADER = protocol.KERNEL_TOKEN_HEADER
+ENV_URL = protocol.ENV_URL
+ENV_KERNEL = protocol.ENV_KERNEL_ID
+ENV_TOKEN = protocol.ENV_TOKEN
 
 
 class KernelTokens:

@@ -23,7 +23,7 @@ async def prepared(make_engine, n=24):
 
 async def test_anticipated_question_is_answered_without_a_model_call(make_engine):
     engine = await prepared(make_engine, 6)
-    question = engine.notebook_state(NB)["insights"]["anticipated"][0]["question"]
+    question = engine.answerer.prepared_list(NB)[0]["question"]
     control.calls.clear()
     for asked in (question, question.upper(), "  " + question.rstrip("?") + " ?!"):
         answer = await engine.ask(NB, asked)
@@ -33,11 +33,13 @@ async def test_anticipated_question_is_answered_without_a_model_call(make_engine
     assert engine.store.usage(NB)["query"].calls == 0
 
 
-async def test_anticipated_answer_is_not_used_after_the_state_changed(make_engine):
+async def test_a_prepared_answer_is_not_used_once_its_facts_changed(make_engine):
     engine = await prepared(make_engine, 6)
-    question = engine.notebook_state(NB)["insights"]["anticipated"][0]["question"]
-    run_cell(engine, NB, "sales = sales.head(10)", "")
-    answer = await engine.ask(NB, question)
+    assert (await engine.ask(NB, "What is step_2?")).source == "anticipated"
+    run_cell(engine, NB, "sales = sales.head(10)", "")  # step_2 did not change: still prepared
+    assert (await engine.ask(NB, "What is step_2?")).source == "anticipated"
+    run_cell(engine, NB, "step_2 = sales.head(3)", "")  # its value now is not read yet
+    answer = await engine.ask(NB, "What is step_2?")
     assert answer.source == "model"
 
 
@@ -70,7 +72,7 @@ async def test_model_error_is_a_clear_message(make_engine):
     engine = await prepared(make_engine, 3)
     control.fail_next = 1
     with pytest.raises(ModelError) as err:
-        await engine.ask(NB, "What is going on in step_2?", "sleep")
+        await engine.ask(NB, "Why does step_2 have fewer rows than sales?", "sleep")
     assert "sleeptime-scripted/test" in str(err.value) and "Traceback" not in str(err.value)
     rows = engine.store.usage_rows(NB, kind="query")
     assert rows[-1]["ok"] == 0

@@ -309,8 +309,9 @@ async def test_facts_that_cannot_be_computed_do_not_stop_answers(make_engine, mo
     engine = make_engine(idle_seconds=600)
     run_cell(engine, NB, "total = 41 + 1\nprint(total)", "42\n", count=1)
     monkeypatch.setattr(scope, "build_facts", broken)
-    state = engine.notebook_state(NB)
-    assert state["facts"]["names"] == [] and len(state["executions"]) == 1
+    facts = engine.scope.facts(NB)
+    assert facts.names == {} and len(facts.view) == 1
+    assert engine.answerer.prepared_list(NB) == []
     answer = await engine.ask(NB, "What is total?", "sleep")
     assert answer.source == "model" and "total" in answer.answer
     sent = engine.answerer.sleep_prompt(NB, "What is total?").messages[1]["content"]

@@ -33,11 +33,11 @@ async def test_provider_faults_are_explained_and_work_stays_queued(make_engine, 
     control.fail_next = 1
     result = await engine.think(NB)
     assert not result["ok"] and words in result["error"]
-    assert engine.status()["model_error"] == result["error"]
+    assert engine.client.last_error == result["error"]
     assert engine.thinker.plan(NB)  # still planned
     assert engine.store.cursor(NB) == 0
     again = await engine.think(NB)
-    assert again["ok"] and engine.status()["model_error"] is None
+    assert again["ok"] and engine.client.last_error is None
     control.fail_next = 1
     with pytest.raises(ModelError) as err:
         await engine.ask(NB, "What is step_1?", "baseline")
@@ -63,15 +63,15 @@ async def test_executions_wait_for_a_locked_store_and_are_written_in_order(make_
     try:
         run_cell(engine, NB, "late = 1\nprint(late)", "1", count=2)
         run_cell(engine, NB, "later = late + 1", "", count=3)
-        status = engine.status()  # reads still work under a writer's lock (WAL)
-        assert "could not be written" in status["store_error"]
-        assert status["records_waiting"] == 4  # start and finish of both cells, kept
+        assert engine.store.usage(NB) is not None  # reads still work under a writer's lock (WAL)
+        assert "could not be written" in engine.store_error
+        assert engine.records_waiting() == 4  # start and finish of both cells, kept
         assert not engine.flush_records()
     finally:
         other.execute("ROLLBACK")
         other.close()
     assert engine.flush_records()
-    assert engine.status()["store_error"] is None and engine.records_waiting() == 0
+    assert engine.store_error is None and engine.records_waiting() == 0
     runs = engine.store.executions(NB)
     assert [e.source for e in runs][-2:] == ["late = 1\nprint(late)", "later = late + 1"]
     assert runs[-2].status == "ok" and runs[-2].outputs[0].text == "1"

@@ -30,8 +30,8 @@ async def test_priorities_error_first_then_explanations_memory_questions_steps(m
     result = await engine.think(NB)
     assert result["ran"] == planned
     assert control.tasks() == planned[1:]  # the model was called in that order
-    state = engine.notebook_state(NB)
-    assert "KeyError" in state["insights"]["errors"][0]["diagnosis"]
+    failed = [ex for ex in engine.scope.view(NB) if ex.status == "error"][-1]
+    assert "KeyError" in engine.store.diagnosis(failed.cell_hash())
 
 
 async def test_debounce_one_run_after_idle(make_engine):

@@ -66,7 +66,7 @@ async def test_malformed_explanations_are_not_stored(make_engine):
     control.overrides["explain_cells"] = "Sure! Here is what I think about your notebook."
     result = await engine.think(NB)
     assert not result["ok"]
-    assert engine.notebook_state(NB)["insights"]["cells"] == []
+    assert engine.store.cell_notes(ex.cell_hash() for ex in engine.scope.view(NB)) == {}
     assert sum(1 for c in control.calls if c["task"] == "explain_cells") == 2  # one repair round
 
 

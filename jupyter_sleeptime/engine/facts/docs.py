@@ -2,7 +2,7 @@
 
 Questions such as "why does `cross_val_score` give better folds than my KFold loop?" turn on
 library behaviour a 1.5B model may not know or may misremember. The docstrings of the
-functions the notebook calls are read from the kernel while idle (`kernel/probe.py`,
+functions the notebook calls are read from the kernel while idle (`introspect/probe.py`,
 `mode="docs"`, stored per notebook); a question that names one of them gets the one or two
 passages of its docstring that rank best for the question.
 """

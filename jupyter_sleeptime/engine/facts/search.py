@@ -108,6 +108,9 @@ def tokens(text: str) -> list[str]:
             out.extend(p for p in word.split("_") if len(p) > 1 and p not in STOPWORDS)
         elif len(word) > 4 and word.endswith("s") and not word.isdigit():
             out.append(word[:-1])  # plural: "folds" finds "fold"
+        elif len(word) > 5 and word.endswith("ing"):
+            stem = word[:-3]  # "fitting" finds "fit", "scaling" finds "scal(e)"
+            out.append(stem[:-1] if stem[-1] == stem[-2] else stem)
         camel = CAMEL.findall(match)
         if len(camel) > 1:  # StratifiedKFold: "stratified", "fold"
             out.extend(p.lower() for p in camel if len(p) > 1 and p.lower() not in STOPWORDS)

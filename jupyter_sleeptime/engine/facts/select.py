@@ -18,10 +18,11 @@ from .sheet import NotebookFacts, cell_text
 
 MAX_NAMES = 4
 FIRST_OUTPUT_CHARS = 1200
-OTHER_OUTPUT_CHARS = 600
+OTHER_OUTPUT_CHARS = 500
 MARKDOWN_CHARS = 700
 MARKDOWN_ABOVE_CHARS = 300  # the heading or first lines above a chosen cell
 SEARCH_OUTPUT_CHARS = 3000
+OUTPUT_WEIGHT = 1.0  # outputs count twice for value and error questions (once in the cell)
 
 
 @dataclass
@@ -77,8 +78,16 @@ def select(
             chosen.card = card
             chosen.facts.append(card.render())
 
-    texts, items = _documents(facts, notes)
+    last_change = {  # the newest cell that set or changed each named name: its current state
+        name: max(b.execution_id for b in fact.bindings + fact.changes)
+        for name in chosen.names
+        if (fact := facts.names.get(name)) and (fact.bindings or fact.changes)
+    }
+    texts, outputs, items = _documents(facts, notes)
     scores = BM25(texts).scores(question) if texts else []
+    if kind in ("state", "error") and texts:  # results are asked for: what a cell printed
+        printed = BM25(outputs).scores(question)
+        scores = [a + OUTPUT_WEIGHT * b for a, b in zip(scores, printed, strict=True)]
     ranked: list[tuple[float, int]] = []
     for position, (item, score) in enumerate(zip(items, scores, strict=True)):
         if isinstance(item, Execution):
@@ -86,6 +95,7 @@ def select(
             if item.execution_count in numbers:
                 score += 10.0
             score += 3.0 * len(bound & set(chosen.names))
+            score += 1.0 * sum(1 for n in chosen.names if last_change.get(n) == item.id)
             if chosen.card is not None and item.id == chosen.card.execution_id:
                 score += 6.0
             if item.id in recent:
@@ -94,6 +104,8 @@ def select(
             ranked.append((score, position))
     ranked.sort(key=lambda pair: -pair[0])
     top = ranked[0][0] if ranked else 0.0
+    if (chosen.names and kind in ("state", "error")) or chosen.card is not None:
+        max_cells = 1  # the facts or the card hold the answer; one cell shows its origin
     for score, position in ranked:
         if score < top * 0.4:
             break
@@ -205,29 +217,33 @@ def _names_other_cell(names: list[str], facts: NotebookFacts) -> bool:
     return not (set(names) & on_lines)
 
 
-def _documents(facts: NotebookFacts, notes: dict[str, str]) -> tuple[list[str], list[object]]:
+def _documents(
+    facts: NotebookFacts, notes: dict[str, str]
+) -> tuple[list[str], list[str], list[object]]:
     """One search document per executed cell (the markdown above it, its source, outputs and
-    note) and one per markdown cell that sits above no executed cell."""
+    note) and one per markdown cell that sits above no executed cell; beside them, the
+    outputs alone (empty for markdown)."""
     docs: list[str] = []
+    outputs: list[str] = []
     items: list[object] = []
     attached: set[str] = set()
     for ex in facts.view:
         markdown = facts.document.markdown_before(ex.source)
         if markdown:
             attached.add(markdown)
-        text = (
-            markdown + "\n" + ex.source + "\n" + strip_ansi(render_outputs(ex, SEARCH_OUTPUT_CHARS))
-        )
+        printed = strip_ansi(render_outputs(ex, SEARCH_OUTPUT_CHARS))
         note = notes.get(ex.cell_hash())
-        docs.append(text + ("\n" + note if note else ""))
+        docs.append(f"{markdown}\n{ex.source}\n{printed}" + ("\n" + note if note else ""))
+        outputs.append(printed)
         items.append(ex)
     attached_text = "\n\n".join(attached)
     for cell in facts.document.markdown:
         text = cell.source.strip()
         if text and text not in attached_text:
             docs.append(text[:MARKDOWN_CHARS])
+            outputs.append("")
             items.append(text[:MARKDOWN_CHARS])
-    return docs, items
+    return docs, outputs, items
 
 
 def _clip(text: str, limit: int) -> str:

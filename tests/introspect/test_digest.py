@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from jupyter_client.manager import AsyncKernelManager
 
-from jupyter_sleeptime.kernel.digest import (
+from jupyter_sleeptime.introspect.digest import (
     USER_EXPRESSION_KEY,
     DigestError,
     build_expression,

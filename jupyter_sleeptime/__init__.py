@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
+from importlib import metadata
 from typing import Any
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-__version__ = "0.1.0"
+__version__ = metadata.version("jupyter-sleeptime")  # from labextension/package.json
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -10,12 +10,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from .bench.progress import Progress, clip, is_tty, plural
+
 QUICKSTART = Path(__file__).parent / "examples" / "quickstart.ipynb"
 UNANTICIPATED = "Summarise in two sentences what this notebook does and its main result."
+INDENT = "    "
+QUESTION_WIDTH = 45  # the question column of the closing table
+WAIT_EVERY = 10.0  # seconds between "no token yet" lines when stdout is not a terminal
 
 
 def _quickstart() -> Path:
@@ -26,95 +31,245 @@ def _quickstart() -> Path:
     raise SystemExit("The quickstart notebook was not found; pass a notebook path.")
 
 
-def _line(text: str) -> None:
-    sys.stdout.write("\r\033[K" + text[:150])
-    sys.stdout.flush()
-
-
+# -- the demo ---------------------------------------------------------------------------------------
 async def _demo(notebook: Path, model: str, questions: int) -> int:
-    from .harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells
+    from .harness import ServerProcess, SleeptimeClient
 
     work = Path(tempfile.mkdtemp(prefix="sleeptime-demo-"))
     shutil.copy(notebook, work / notebook.name)
     traits = {"model": model} if model else {}
-    print(f"Starting a Jupyter server with jupyter-sleeptime in {work} …")
+    print(f"Starting a Jupyter server with jupyter-sleeptime in {work} …", flush=True)
     server = ServerProcess(work, work / "sleeptime.db", traits)
     server.start()
     try:
         client = SleeptimeClient(server.url, server.token)
         status = await client.status()
-        print(f"Model: {status['model']} (sleep-time: {status['sleep_model']})")
-        kernel_id = await client.open_notebook(notebook.name)
-        kernel = KernelSocket(server.url, server.token, kernel_id)
-        await kernel.connect()
-        cells = code_cells(work / notebook.name)
-        for index, source in enumerate(cells, 1):
-            _line(f"Running cell {index}/{len(cells)}: {source.splitlines()[0]}")
-            result = await kernel.execute(source)
-            if result["reply"]["status"] == "error":
-                _line(
-                    f"Cell {index} raised {result['reply'].get('ename')} (kept, as a user would)\n"
-                )
-        _line(f"Ran {len(cells)} cells. The kernel is idle: sleep-time thinking starts now.\n")
-        started = time.monotonic()
-
-        def progress(state: dict[str, Any]) -> None:
-            status = "thinking" if state["thinking"] else "waiting for idle"
-            _line(
-                f"  {status} · {state['pending']} tasks pending · "
-                f"{state['usage']['sleep']['calls']} model calls, "
-                f"{state['usage']['sleep']['prompt_tokens']} prompt tokens · "
-                f"{time.monotonic() - started:.0f} s"
-            )
-
-        state = await client.wait_idle_thinking(kernel_id, progress=progress)
-        sleep_usage = state["usage"]["sleep"]
-        print(
-            f"\nIdle-time thinking done in {time.monotonic() - started:.0f} s "
-            f"({sleep_usage['calls']} calls, {sleep_usage['prompt_tokens']} prompt + "
-            f"{sleep_usage['completion_tokens']} completion tokens)."
-        )
-        if state["last_run"] and not state["last_run"]["ok"]:
-            print(f"  note: the last run stopped: {state['last_run']['error']}")
+        print(f"Model: {status['model']} (sleep-time: {status['sleep_model']})", flush=True)
+        progress = Progress(sys.stdout)  # one clock for the cells and the idle time
+        kernel_id = await _run_notebook(server, client, work / notebook.name, progress)
+        state = await _wait_for_thinking(client, kernel_id, progress)
         print("\nNotebook memory (c′):\n" + _indent(state["memory"]["text"] or "(none)"))
         anticipated = [a["question"] for a in state["insights"]["anticipated"]][:questions]
-        rows = []
-        for question in [*anticipated, UNANTICIPATED]:
-            for mode in ("sleep", "baseline"):
-                _line(f"Asking ({mode}): {question}")
-                # The baseline is measured cold, as after a notebook change (DESIGN.md).
-                event = await client.ask(kernel_id, question, mode, cold=mode != "sleep")
-                rows.append((question, mode, event))
-                answer = event.get("answer") or event.get("message", "")
-                print(f"\r\033[K[{mode}] {question}\n{_indent(answer.strip())}\n")
+        rows = await _ask_all(client, kernel_id, [*anticipated, UNANTICIPATED])
         print(_table(rows))
+        print(_next_steps(notebook))
         return 0
     finally:
         server.stop()
 
 
+async def _run_notebook(server: Any, client: Any, path: Path, progress: Progress) -> str:
+    """Open the notebook's kernel and run its code cells as a user would (errors kept)."""
+    from .harness import KernelSocket, code_cells
+
+    kernel_id = await client.open_notebook(path.name)
+    kernel = KernelSocket(server.url, server.token, kernel_id)
+    await kernel.connect()
+    cells = code_cells(path)
+    try:
+        for index, source in enumerate(cells, 1):
+            lines = source.strip().splitlines()
+            first = lines[0] + (" …" if len(lines) > 1 else "")
+            progress.phase(clip(f"running cell {index}/{len(cells)}: {first}", 100))
+            result = await kernel.execute(source)
+            if result["reply"]["status"] == "error":
+                ename = result["reply"].get("ename")
+                progress.note(f"cell {index} raised {ename} (kept, as a user would)")
+        progress.note(
+            f"Ran {plural(len(cells), 'cell')}. The kernel is idle: sleep-time thinking starts now."
+        )
+    finally:
+        progress.close()
+        kernel.close()
+    return kernel_id
+
+
+async def _wait_for_thinking(client: Any, kernel_id: str, progress: Progress) -> dict[str, Any]:
+    """Wait until idle-time thinking is done, showing what it does; returns the kernel state."""
+    started = time.monotonic()
+
+    def show(state: dict[str, Any]) -> None:
+        usage = state["usage"]["sleep"]
+        doing = "thinking" if state["thinking"] else "waiting for idle"
+        progress.phase(
+            f"{doing} · {plural(state['pending'], 'task')} pending · "
+            f"{plural(usage['calls'], 'model call')}, "
+            f"{plural(usage['prompt_tokens'], 'prompt token')}",
+            key="thinking",
+        )
+
+    try:
+        state = await client.wait_idle_thinking(kernel_id, progress=show)
+    finally:
+        progress.close()
+    usage = state["usage"]["sleep"]
+    print(
+        f"\nIdle-time thinking done in {time.monotonic() - started:.0f} s "
+        f"({plural(usage['calls'], 'call')}, {usage['prompt_tokens']:,} prompt + "
+        f"{plural(usage['completion_tokens'], 'completion token')})."
+    )
+    if state["last_run"] and not state["last_run"]["ok"]:
+        print(f"  note: the last run stopped: {state['last_run']['error']}")
+    return state
+
+
+async def _ask_all(
+    client: Any, kernel_id: str, questions: list[str]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Ask every question in sleep mode, then in the query-time-only baseline, streaming."""
+    print(
+        "\nEach question is asked twice: `sleep` answers from what idle time prepared;\n"
+        "`baseline` reads the whole notebook at question time, as a query-time-only assistant\n"
+        "does (measured cold, as after a notebook change).\n",
+        flush=True,
+    )
+    rows = []
+    for question in questions:
+        for mode in ("sleep", "baseline"):
+            print(f"[{mode}] {question}", flush=True)
+            printer = AnswerPrinter(sys.stdout)
+            waiting = asyncio.create_task(printer.wait_for_first_token())
+            try:
+                # The baseline is measured cold, as after a notebook change (DESIGN.md).
+                event = await client.ask(
+                    kernel_id, question, mode, on_token=printer.token, cold=mode != "sleep"
+                )
+            finally:
+                waiting.cancel()
+            printer.finish(event)
+            rows.append((question, mode, event))
+    return rows
+
+
+class AnswerPrinter:
+    """One answer printed as its tokens arrive, indented. Until the first token comes, a
+    waiting line: redrawn every second on a terminal, a new line every `WAIT_EVERY` seconds
+    anywhere else (never a carriage return in a log)."""
+
+    def __init__(self, out: TextIO, wait_every: float = WAIT_EVERY) -> None:
+        self.out = out
+        self.tty = is_tty(out)
+        self.wait_every = wait_every
+        self.started = time.monotonic()
+        self.streamed = False
+        self.line_start = True
+        self._waiting_drawn = False
+
+    async def wait_for_first_token(self) -> None:
+        tick = 1.0 if self.tty else self.wait_every
+        while not self.streamed:
+            await asyncio.sleep(tick)
+            if self.streamed:
+                return
+            waited = time.monotonic() - self.started
+            text = f"{INDENT}… {waited:.0f} s, no token yet (the model is reading the prompt)"
+            if self.tty:
+                self.out.write("\r\033[K" + text)
+                self._waiting_drawn = True
+            else:
+                self.out.write(text + "\n")
+            self.out.flush()
+
+    def token(self, text: str) -> None:
+        if not self.streamed:
+            text = text.lstrip()
+            if not text:
+                return
+            if self._waiting_drawn:
+                self.out.write("\r\033[K")
+                self._waiting_drawn = False
+            self.streamed = True
+        self._write(text)
+
+    def finish(self, event: dict[str, Any]) -> None:
+        if self._waiting_drawn:
+            self.out.write("\r\033[K")
+            self._waiting_drawn = False
+        if event.get("type") == "error":
+            self._end_line()
+            self._write(f"error: {event.get('message', '')}")
+        elif not self.streamed:
+            self._write((event.get("answer") or "").strip() or "(empty answer)")
+        self._end_line()
+        if event.get("type") != "error":
+            self.out.write(f"{INDENT}({_answer_facts(event)})\n")
+        self.out.write("\n")
+        self.out.flush()
+
+    def _write(self, text: str) -> None:
+        for piece in text.splitlines(keepends=True):
+            if self.line_start and piece.strip("\n"):
+                self.out.write(INDENT)
+            self.out.write(piece)
+            self.line_start = piece.endswith("\n")
+        self.out.flush()
+
+    def _end_line(self) -> None:
+        if not self.line_start:
+            self.out.write("\n")
+            self.line_start = True
+
+
+def _answer_facts(event: dict[str, Any]) -> str:
+    usage = event.get("usage") or {}
+    source = event.get("source") or ""
+    where = "prepared answer, no model call" if source == "anticipated" else source or "model"
+    return (
+        f"{where} · first token {event.get('ttft_ms', 0) / 1000:.2f} s · "
+        f"answer {event.get('latency_ms', 0) / 1000:.2f} s · "
+        f"{plural(usage.get('prompt_tokens', 0), 'prompt token')}"
+    )
+
+
 def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
+    return "\n".join(INDENT + line for line in text.splitlines())
 
 
 def _table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+    q = QUESTION_WIDTH
     out = [
-        f"{'question':<46} {'mode':<9} {'source':<12} {'first token':>12} {'latency':>10} "
+        f"{'question':<{q + 1}} {'mode':<9} {'source':<12} {'first token':>12} {'latency':>10} "
         f"{'prompt tok':>10} {'compl. tok':>10}"
     ]
     for question, mode, event in rows:
+        cut = clip(question, q)
         if event.get("type") == "error":
-            out.append(f"{question[:45]:<46} {mode:<9} error: {event.get('message', '')[:60]}")
+            out.append(f"{cut:<{q + 1}} {mode:<9} error: {clip(event.get('message', ''), 60)}")
             continue
         usage = event.get("usage", {})
         out.append(
-            f"{question[:45]:<46} {mode:<9} {event.get('source', ''):<12} "
+            f"{cut:<{q + 1}} {mode:<9} {event.get('source', ''):<12} "
             f"{event.get('ttft_ms', 0) / 1000:>11.2f}s {event.get('latency_ms', 0) / 1000:>9.2f}s "
             f"{usage.get('prompt_tokens', 0):>10} {usage.get('completion_tokens', 0):>10}"
         )
     return "\n".join(out)
 
 
+def _next_steps(notebook: Path) -> str:
+    """Where to go after the demo: JupyterLab on the notebook, then `%ask`."""
+    notebook = notebook.resolve()
+    try:
+        shown = str(notebook.relative_to(Path.cwd()))
+        copy = ""
+    except ValueError:  # e.g. the copy inside an installed wheel: work on a copy of it here
+        shown = notebook.name
+        copy = f"cp {notebook} . && "
+    root = "--allow-root " if getattr(os, "geteuid", lambda: -1)() == 0 else ""
+    return "\n".join(
+        [
+            "",
+            "Next: try it yourself in JupyterLab.",
+            f"{INDENT}{copy}jupyter lab {root}{shown}",
+            "  Run the cells, leave the kernel idle a few seconds, then ask in a new cell:",
+            f"{INDENT}%load_ext jupyter_sleeptime",
+            f"{INDENT}%ask What does this notebook do so far?",
+            "  (`%ask` alone shows the prepared questions), or open the Sleeptime panel in the",
+            "  right sidebar.",
+        ]
+    )
+
+
+# -- entry point ------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="jupyter sleeptime", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)

@@ -67,7 +67,7 @@ class ServerProcess:
             args.append(f"--SleeptimeApp.{name}={value}")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--allow-root")  # containers and CI run as root
-        env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", **os.environ}  # unless the caller set it
         log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the server's lifetime
         self.proc = subprocess.Popen(
             args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root_dir

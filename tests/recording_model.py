@@ -14,7 +14,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from jupyter_sleeptime.engine.scripted_model import TASK, reply
+from jupyter_sleeptime.testing.scripted_model import TASK, reply
 
 
 class Recorder:

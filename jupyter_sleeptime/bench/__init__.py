@@ -256,7 +256,6 @@ def run(args: argparse.Namespace) -> int:
         if not paths:
             return _fail(f"no notebook in {folder} matches {args.select!r} and has questions")
     os.environ["MPLBACKEND"] = "agg"  # inherited by the servers and their kernels
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     out.mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     settings = Settings(

@@ -164,59 +164,16 @@ async def cell_micro(
     warmup: int = 10,
 ) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="sleeptime-micro-"))
-    (work / "on").mkdir()
-    (work / "off").mkdir()
-    on_traits = {**traits, "idle_seconds": 3600}  # observing, but no thinking mid-measurement
-    servers = {
-        True: ServerProcess(
-            work / "on",
-            work / "on.db",
-            on_traits,
-            extension=True,
-            log_path=(logs / "micro-cell-on.server.log") if logs else None,
-        ),
-        False: ServerProcess(
-            work / "off",
-            work / "off.db",
-            {},
-            extension=False,
-            log_path=(logs / "micro-cell-off.server.log") if logs else None,
-        ),
-    }
+    servers = _on_off_servers(work, traits, logs)
     kernels: dict[bool, KernelSocket] = {}
     try:
         progress.phase("cell: starting two servers (extension on / off)")
         for server in servers.values():
             await asyncio.to_thread(server.start)
-        probe = SleeptimeClient(servers[False].url, servers[False].token)
-        try:
-            await probe.status()
-            loaded = True
-        except Exception:
-            loaded = False
-        if loaded:
-            raise RuntimeError("the extension answered on the server started without it")
+        await _check_not_loaded(servers[False])
         for on, server in servers.items():
             kernels[on], _, _ = await _kernel_on(server, "trivial.ipynb", on)
-        times: dict[bool, list[float]] = {True: [], False: []}
-        for on in (True, False):
-            for _ in range(warmup):
-                await kernels[on].execute("x = 1")
-        done = 0
-        while done < runs:
-            for on in (True, False):
-                for _ in range(min(block, runs - done)):
-                    started = time.perf_counter()
-                    result = await kernels[on].execute("x = 1")
-                    times[on].append((time.perf_counter() - started) * 1000)
-                    if (result["reply"] or {}).get("status") != "ok":
-                        raise RuntimeError("the trivial cell failed")
-                progress.phase(
-                    f"cell: {len(times[True])}/{runs} with the extension, "
-                    f"{len(times[False])}/{runs} without",
-                    key="cell",
-                )
-            done += min(block, runs - done)
+        times = await _time_trivial_cell(kernels, progress, runs, block, warmup)
         on_s, off_s = _stats(times[True]), _stats(times[False])
         return {
             "runs": runs,
@@ -233,6 +190,68 @@ async def cell_micro(
         for server in servers.values():
             await asyncio.to_thread(server.stop)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _on_off_servers(
+    work: Path, traits: dict[str, Any], logs: Path | None
+) -> dict[bool, ServerProcess]:
+    """Two servers (not started): with the extension (`True`) and without it (`False`)."""
+    (work / "on").mkdir()
+    (work / "off").mkdir()
+    on_traits = {**traits, "idle_seconds": 3600}  # observing, but no thinking mid-measurement
+    return {
+        True: ServerProcess(
+            work / "on",
+            work / "on.db",
+            on_traits,
+            extension=True,
+            log_path=(logs / "micro-cell-on.server.log") if logs else None,
+        ),
+        False: ServerProcess(
+            work / "off",
+            work / "off.db",
+            {},
+            extension=False,
+            log_path=(logs / "micro-cell-off.server.log") if logs else None,
+        ),
+    }
+
+
+async def _check_not_loaded(server: ServerProcess) -> None:
+    probe = SleeptimeClient(server.url, server.token)
+    try:
+        await probe.status()
+        loaded = True
+    except Exception:
+        loaded = False
+    if loaded:
+        raise RuntimeError("the extension answered on the server started without it")
+
+
+async def _time_trivial_cell(
+    kernels: dict[bool, KernelSocket], progress: Progress, runs: int, block: int, warmup: int
+) -> dict[bool, list[float]]:
+    """Milliseconds per `x = 1` on each kernel, in alternating blocks after a warm-up."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for on in (True, False):
+        for _ in range(warmup):
+            await kernels[on].execute("x = 1")
+    done = 0
+    while done < runs:
+        for on in (True, False):
+            for _ in range(min(block, runs - done)):
+                started = time.perf_counter()
+                result = await kernels[on].execute("x = 1")
+                times[on].append((time.perf_counter() - started) * 1000)
+                if (result["reply"] or {}).get("status") != "ok":
+                    raise RuntimeError("the trivial cell failed")
+            progress.phase(
+                f"cell: {len(times[True])}/{runs} with the extension, "
+                f"{len(times[False])}/{runs} without",
+                key="cell",
+            )
+        done += min(block, runs - done)
+    return times
 
 
 # -- (c) CPU-bound cell while thinking --------------------------------------------------------------
@@ -287,70 +306,19 @@ async def cpu_micro(
         # Calibrate and measure back to back: the idle debounce never fires in between.
         probe = await _cpu_sample(server, kernel_id, 2_000_000)
         n = max(100_000, int(2_000_000 * target_s / max(probe["kernel_s"], 1e-3)))
-
-        async def thinking() -> bool:
-            return bool((await client.kernel(kernel_id))["thinking"])
-
-        before: list[dict[str, float]] = []
-        for i in range(samples):
-            progress.phase(f"cpu: idle sample {i + 1}/{samples} (before thinking)", key="cpu")
-            sample = await _cpu_sample(server, kernel_id, n)
-            if not await thinking():
-                before.append(sample)
-        during: list[dict[str, float]] = []
-        note = ""
-        for i in range(samples):
-            progress.phase(
-                f"cpu: waiting for thinking to be in flight ({i + 1}/{samples})", key="cpu"
-            )
-            since: float | None = None
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                if await thinking():
-                    since = since or time.monotonic()
-                    if time.monotonic() - since >= in_flight_s:
-                        break
-                else:
-                    since = None
-                await asyncio.sleep(0.2)
-            else:
-                note = (
-                    "thinking was never in flight for long enough to measure "
-                    "(a fast remote or scripted model?)"
-                )
-                break
-            progress.phase(f"cpu: sample {i + 1}/{samples} while thinking", key="cpu")
-            sample = await _cpu_sample(server, kernel_id, n)
-            during.append(sample)
+        sampler = _CpuSampler(server, client, kernel_id, n, samples, progress)
+        before = await sampler.idle_before()
+        during, note = await sampler.during_thinking(in_flight_s)
         after: list[dict[str, float]] = []
         if during:
-            progress.phase("cpu: waiting for thinking to finish", key="cpu-wait")
-            try:
-                await client.wait_idle_thinking(kernel_id, timeout=wait_s)
-                for i in range(samples):
-                    progress.phase(
-                        f"cpu: idle sample {i + 1}/{samples} (after thinking)", key="cpu"
-                    )
-                    after.append(await _cpu_sample(server, kernel_id, n))
-            except TimeoutError:
-                note = f"thinking did not finish within {wait_s:.0f} s: no 'after' samples"
-        idle = before + after
-        idle_med = median(s["kernel_s"] for s in idle)
-        during_med = median(s["kernel_s"] for s in during)
-        overhead = (during_med / idle_med - 1) if idle_med and during_med else None
+            after, late = await sampler.idle_after(wait_s)
+            note = late or note
         state = await client.kernel(kernel_id)
         return {
             "model": status.get("sleep_model"),
             "loop_iterations": n,
             "target_s": target_s,
-            "idle_before": before,
-            "during_thinking": during,
-            "idle_after": after,
-            "median_idle_s": idle_med,
-            "median_during_s": during_med,
-            "median_idle_wall_s": median(s["wall_s"] for s in idle),
-            "median_during_wall_s": median(s["wall_s"] for s in during),
-            "overhead": overhead,
+            **_cpu_medians(before, during, after),
             "note": note,
             "sleep_usage": state["usage"]["sleep"],
         }
@@ -359,6 +327,106 @@ async def cpu_micro(
             kernel.close()
         await asyncio.to_thread(server.stop)
         shutil.rmtree(work, ignore_errors=True)
+
+
+class _CpuSampler:
+    """Samples of the CPU-bound cell (`n` iterations) in the three situations compared."""
+
+    def __init__(
+        self,
+        server: ServerProcess,
+        client: SleeptimeClient,
+        kernel_id: str,
+        n: int,
+        samples: int,
+        progress: Progress,
+    ) -> None:
+        self.server = server
+        self.client = client
+        self.kernel_id = kernel_id
+        self.n = n
+        self.samples = samples
+        self.progress = progress
+
+    async def thinking(self) -> bool:
+        return bool((await self.client.kernel(self.kernel_id))["thinking"])
+
+    async def sample(self) -> dict[str, float]:
+        return await _cpu_sample(self.server, self.kernel_id, self.n)
+
+    async def idle_before(self) -> list[dict[str, float]]:
+        """Before thinking starts; a sample that ended with thinking in flight is dropped."""
+        before: list[dict[str, float]] = []
+        for i in range(self.samples):
+            self.progress.phase(
+                f"cpu: idle sample {i + 1}/{self.samples} (before thinking)", key="cpu"
+            )
+            sample = await self.sample()
+            if not await self.thinking():
+                before.append(sample)
+        return before
+
+    async def during_thinking(self, in_flight_s: float) -> tuple[list[dict[str, float]], str]:
+        """Each sample starts once thinking has been in flight for `in_flight_s`."""
+        during: list[dict[str, float]] = []
+        for i in range(self.samples):
+            self.progress.phase(
+                f"cpu: waiting for thinking to be in flight ({i + 1}/{self.samples})", key="cpu"
+            )
+            if not await self._in_flight_for(in_flight_s, timeout=120):
+                return during, (
+                    "thinking was never in flight for long enough to measure "
+                    "(a fast remote or scripted model?)"
+                )
+            self.progress.phase(f"cpu: sample {i + 1}/{self.samples} while thinking", key="cpu")
+            during.append(await self.sample())
+        return during, ""
+
+    async def idle_after(self, wait_s: float) -> tuple[list[dict[str, float]], str]:
+        """After thinking finished (waiting at most `wait_s`); a note when it did not."""
+        after: list[dict[str, float]] = []
+        self.progress.phase("cpu: waiting for thinking to finish", key="cpu-wait")
+        try:
+            await self.client.wait_idle_thinking(self.kernel_id, timeout=wait_s)
+            for i in range(self.samples):
+                self.progress.phase(
+                    f"cpu: idle sample {i + 1}/{self.samples} (after thinking)", key="cpu"
+                )
+                after.append(await self.sample())
+        except TimeoutError:
+            return after, f"thinking did not finish within {wait_s:.0f} s: no 'after' samples"
+        return after, ""
+
+    async def _in_flight_for(self, seconds: float, timeout: float) -> bool:
+        since: float | None = None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await self.thinking():
+                since = since or time.monotonic()
+                if time.monotonic() - since >= seconds:
+                    return True
+            else:
+                since = None
+            await asyncio.sleep(0.2)
+        return False
+
+
+def _cpu_medians(
+    before: list[dict[str, float]], during: list[dict[str, float]], after: list[dict[str, float]]
+) -> dict[str, Any]:
+    idle = before + after
+    idle_med = median(s["kernel_s"] for s in idle)
+    during_med = median(s["kernel_s"] for s in during)
+    return {
+        "idle_before": before,
+        "during_thinking": during,
+        "idle_after": after,
+        "median_idle_s": idle_med,
+        "median_during_s": during_med,
+        "median_idle_wall_s": median(s["wall_s"] for s in idle),
+        "median_during_wall_s": median(s["wall_s"] for s in during),
+        "overhead": (during_med / idle_med - 1) if idle_med and during_med else None,
+    }
 
 
 async def run_micro(

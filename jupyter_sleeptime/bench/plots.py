@@ -43,8 +43,19 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     modes = [m for m in meta.get("modes", []) if m in results.get("summary", {})]
     rows = [q for q in results.get("questions", []) if not q.get("error")]
     caption = f"{meta.get('model')} · {meta.get('machine', {}).get('cores')} cores"
-    written: list[Path] = []
+    return [
+        _save(_latency_figure(plt, rows, modes, caption), out / "latency.png", plt),
+        _save(_prompt_tokens_figure(plt, rows, modes), out / "prompt_tokens.png", plt),
+        _save(
+            _accuracy_figure(plt, results.get("accuracy_by_kind") or {}, modes),
+            out / "accuracy_by_kind.png",
+            plt,
+        ),
+        _save(_amortised_figure(plt, results.get("amortised")), out / "amortised.png", plt),
+    ]
 
+
+def _latency_figure(plt: Any, rows: list[dict[str, Any]], modes: list[str], caption: str) -> Any:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
     _strip(
         ax,
@@ -63,14 +74,17 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
         log=True,
     )
     fig.suptitle(f"Latency per mode ({caption})")
-    written.append(_save(fig, out / "latency.png", plt))
+    return fig
 
+
+def _prompt_tokens_figure(plt: Any, rows: list[dict[str, Any]], modes: list[str]) -> Any:
+    """Prompt tokens per question and mode; a dash marks the part not reused from the KV
+    cache where a mode reused some."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    labels, groups = [], []
-    for m in modes:
-        labels.append(m)
-        groups.append([float(q["prompt_tokens"]) for q in rows if q["mode"] == m])
-    _strip(ax, groups, labels, "prompt tokens per question", "Query-time prompt tokens", log=True)
+    groups = [[float(q["prompt_tokens"]) for q in rows if q["mode"] == m] for m in modes]
+    _strip(
+        ax, groups, list(modes), "prompt tokens per question", "Query-time prompt tokens", log=True
+    )
     for i, m in enumerate(modes, 1):
         uncached = [q["prompt_tokens"] - q["cached_tokens"] for q in rows if q["mode"] == m]
         if any(q["cached_tokens"] for q in rows if q["mode"] == m):
@@ -84,9 +98,10 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
             )
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize=8)
-    written.append(_save(fig, out / "prompt_tokens.png", plt))
+    return fig
 
-    kinds = results.get("accuracy_by_kind") or {}
+
+def _accuracy_figure(plt: Any, kinds: dict[str, Any], modes: list[str]) -> Any:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     names = [k for k in kinds if any(kinds[k][m]["n"] for m in modes)]  # rubric-only kinds out
     width = 0.8 / max(len(modes), 1)
@@ -109,41 +124,44 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     ax.set_title("Accuracy by question kind (automatic check)")
     if modes:
         ax.legend(fontsize=8)
-    written.append(_save(fig, out / "accuracy_by_kind.png", plt))
+    return fig
 
-    amort = results.get("amortised")
+
+def _amortised_figure(plt: Any, amort: dict[str, Any] | None) -> Any:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     if amort:
-        keys = (
-            (("total", "-"), ("uncached", ":"))
-            if amort.get("uncached_differs", True)
-            else (("total", "-"),)
-        )
-        for key, style in keys:
-            for mode, series in (amort.get(key) or {}).items():
-                label = f"{mode}" + (
-                    " (sleep tokens / N + query)" if mode == "sleep" else " (query)"
-                )
-                ax.plot(
-                    amort["n"],
-                    series,
-                    style,
-                    marker="o" if key == "total" else None,
-                    color=COLORS.get(mode),
-                    label=label if key == "total" else None,
-                )
-        if len(keys) > 1:
-            ax.plot([], [], ":", color="grey", label="uncached query prompt tokens")
-        ax.legend(fontsize=8)
-        ax.set_xticks(amort["n"])
+        _amortised_lines(ax, amort)
     else:
         ax.text(0.5, 0.5, "no sleep-mode data", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("questions per notebook (N)")
     ax.set_ylabel("tokens per question")
     ax.set_title("Amortised compute per question")
     ax.grid(alpha=0.3)
-    written.append(_save(fig, out / "amortised.png", plt))
-    return written
+    return fig
+
+
+def _amortised_lines(ax: Any, amort: dict[str, Any]) -> None:
+    """Tokens per question against N: total solid with markers, uncached dotted."""
+    keys = (
+        (("total", "-"), ("uncached", ":"))
+        if amort.get("uncached_differs", True)
+        else (("total", "-"),)
+    )
+    for key, style in keys:
+        for mode, series in (amort.get(key) or {}).items():
+            label = f"{mode}" + (" (sleep tokens / N + query)" if mode == "sleep" else " (query)")
+            ax.plot(
+                amort["n"],
+                series,
+                style,
+                marker="o" if key == "total" else None,
+                color=COLORS.get(mode),
+                label=label if key == "total" else None,
+            )
+    if len(keys) > 1:
+        ax.plot([], [], ":", color="grey", label="uncached query prompt tokens")
+    ax.legend(fontsize=8)
+    ax.set_xticks(amort["n"])
 
 
 def _save(fig: Any, path: Path, plt: Any) -> Path:

@@ -111,8 +111,32 @@ def render_report(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     summary = results.get("summary", {})
     modes = [m for m in meta.get("modes", []) if m in summary]
-    out: list[str] = ["# jupyter-sleeptime benchmark", ""]
-    out += [
+    out: list[str] = ["# jupyter-sleeptime benchmark", "", *_run_description(meta, modes), ""]
+    if results.get("goals"):
+        out += _goals_section(results)
+    if summary:
+        out += _per_mode_section(summary, modes)
+        out += _ratios_section(results.get("ratios", {}))
+        out += _accuracy_by_kind_section(results.get("accuracy_by_kind", {}), modes)
+    notebooks = results.get("notebooks") or []
+    if notebooks:
+        out += _sleep_cost_section(notebooks)
+    amort = results.get("amortised")
+    if amort:
+        out += _amortised_section(amort)
+    micro = results.get("micro")
+    if micro:
+        out += ["## Micro-benchmarks", ""]
+        out += render_micro(micro)
+    questions = results.get("questions") or []
+    if questions:
+        out += _questions_section(questions)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _run_description(meta: dict[str, Any], modes: list[str]) -> list[str]:
+    """Date, machine, model, versions, data, order policy, command: what was measured."""
+    return [
         f"- **Date**: {meta.get('date')}",
         f"- **Machine**: {machine_line(meta)}; load average {meta.get('loadavg_start')} at the start, "
         f"{meta.get('loadavg_end')} at the end",
@@ -125,270 +149,270 @@ def render_report(results: dict[str, Any]) -> str:
         f"- **Order policy**: `{meta.get('order')}` — {meta.get('order_note', '')}",
         f"- **Idle debounce**: {meta.get('idle_seconds')} s; every notebook ran on a fresh server and store.",
         f"- **Command**: `{meta.get('command', '')}`",
+    ]
+
+
+def _goals_section(results: dict[str, Any]) -> list[str]:
+    out = ["## Goals", ""]
+    out.append(
+        table(
+            ["goal", "target", "measured", "status"],
+            [[g["goal"], g["target"], _measured(g), _status(g)] for g in results["goals"]],
+            "lllr",
+        )
+    )
+    notes = [f"- {g['goal']}: {g['note']}" for g in results["goals"] if g.get("note")]
+    notes += limits(results)
+    if notes:
+        out += ["", *notes]
+    out.append("")
+    return out
+
+
+PER_MODE_COLUMNS = [
+    "mode",
+    "n",
+    "accuracy",
+    "median latency",
+    "p95 latency",
+    "median TTFT",
+    "p95 TTFT",
+    "median prompt tok",
+    "median uncached",
+    "median completion",
+    "anticipated hits",
+    "errors",
+]
+
+
+def _per_mode_row(mode: str, s: dict[str, Any]) -> list[str]:
+    hits = (
+        "–"
+        if s.get("anticipated_hit_rate") is None
+        else f"{s['anticipated_hits']} ({pct(s['anticipated_hit_rate'])})"
+    )
+    return [
+        f"`{mode}`",
+        str(s["n"]),
+        _accuracy_cell(s),
+        ms(s["median_latency_ms"]),
+        ms(s["p95_latency_ms"]),
+        ms(s["median_ttft_ms"]),
+        ms(s["p95_ttft_ms"]),
+        num(s["median_prompt_tokens"]),
+        num(s["median_uncached_prompt_tokens"]),
+        num(s["median_completion_tokens"]),
+        hits,
+        str(s["n_errors"]),
+    ]
+
+
+def _per_mode_section(summary: dict[str, Any], modes: list[str]) -> list[str]:
+    out = [
+        "## Per mode",
+        "",
+        "Latency and time to first token are server-side (from the `done` event); client "
+        "round trips are in results.json. Uncached prompt tokens = prompt tokens whose KV "
+        "entries were not reused (what the model actually prefilled at query time).",
         "",
     ]
-    if results.get("goals"):
-        out += ["## Goals", ""]
+    out.append(table(PER_MODE_COLUMNS, [_per_mode_row(mode, summary[mode]) for mode in modes]))
+    return out
+
+
+RATIO_NAMES = {
+    "latency": "median latency",
+    "p95_latency": "p95 latency",
+    "ttft": "median time to first token",
+    "prompt_tokens": "median prompt tokens",
+    "uncached_prompt_tokens": "median uncached prompt tokens",
+}
+
+
+def _ratios_section(r: dict[str, Any]) -> list[str]:
+    out = ["", "## Ratios (baseline ÷ sleep; > 1 means sleep mode is faster / smaller)", ""]
+    cols = [("baseline", r)] + (
+        [("baseline-budget", r["baseline_budget"])] if r.get("baseline_budget") else []
+    )
+    cols = [
+        (name, values)
+        for name, values in cols
+        if values.get("latency") is not None or values.get("prompt_tokens") is not None
+    ]
+    if cols:
         out.append(
             table(
-                ["goal", "target", "measured", "status"],
-                [[g["goal"], g["target"], _measured(g), _status(g)] for g in results["goals"]],
-                "lllr",
-            )
-        )
-        notes = [f"- {g['goal']}: {g['note']}" for g in results["goals"] if g.get("note")]
-        notes += limits(results)
-        if notes:
-            out += ["", *notes]
-        out.append("")
-    if summary:
-        out += [
-            "## Per mode",
-            "",
-            "Latency and time to first token are server-side (from the `done` event); client "
-            "round trips are in results.json. Uncached prompt tokens = prompt tokens whose KV "
-            "entries were not reused (what the model actually prefilled at query time).",
-            "",
-        ]
-        rows = []
-        for mode in modes:
-            s = summary[mode]
-            hits = (
-                "–"
-                if s.get("anticipated_hit_rate") is None
-                else f"{s['anticipated_hits']} ({pct(s['anticipated_hit_rate'])})"
-            )
-            rows.append(
+                ["", *[f"`{c}` ÷ `sleep`" for c, _ in cols]],
                 [
-                    f"`{mode}`",
-                    str(s["n"]),
-                    _accuracy_cell(s),
-                    ms(s["median_latency_ms"]),
-                    ms(s["p95_latency_ms"]),
-                    ms(s["median_ttft_ms"]),
-                    ms(s["p95_ttft_ms"]),
-                    num(s["median_prompt_tokens"]),
-                    num(s["median_uncached_prompt_tokens"]),
-                    num(s["median_completion_tokens"]),
-                    hits,
-                    str(s["n_errors"]),
-                ]
-            )
-        out.append(
-            table(
-                [
-                    "mode",
-                    "n",
-                    "accuracy",
-                    "median latency",
-                    "p95 latency",
-                    "median TTFT",
-                    "p95 TTFT",
-                    "median prompt tok",
-                    "median uncached",
-                    "median completion",
-                    "anticipated hits",
-                    "errors",
-                ],
-                rows,
-            )
-        )
-        out += ["", "## Ratios (baseline ÷ sleep; > 1 means sleep mode is faster / smaller)", ""]
-        r = results.get("ratios", {})
-        cols = [("baseline", r)] + (
-            [("baseline-budget", r["baseline_budget"])] if r.get("baseline_budget") else []
-        )
-        cols = [
-            (name, values)
-            for name, values in cols
-            if values.get("latency") is not None or values.get("prompt_tokens") is not None
-        ]
-        if cols:
-            names = {
-                "latency": "median latency",
-                "p95_latency": "p95 latency",
-                "ttft": "median time to first token",
-                "prompt_tokens": "median prompt tokens",
-                "uncached_prompt_tokens": "median uncached prompt tokens",
-            }
-            out.append(
-                table(
-                    ["", *[f"`{c}` ÷ `sleep`" for c, _ in cols]],
-                    [
-                        [label, *[ratio(v.get(key)) for _, v in cols]]
-                        for key, label in names.items()
-                    ],
-                )
-            )
-        else:
-            out.append("Not computable (needs sleep mode and a baseline mode).")
-        out += [
-            "",
-            "## Accuracy by question kind",
-            "",
-            "Automatic score: every `must_contain` token occurs in the answer (case-insensitive). "
-            "Questions with an empty `must_contain` are judged by their rubric only and are not "
-            "counted here.",
-            "",
-        ]
-        kinds = results.get("accuracy_by_kind", {})
-        out.append(
-            table(
-                ["kind", *[f"`{m}`" for m in modes]],
-                [
-                    [kind, *[frac(v[m]["correct"], v[m]["n"]) for m in modes]]
-                    for kind, v in kinds.items()
+                    [label, *[ratio(v.get(key)) for _, v in cols]]
+                    for key, label in RATIO_NAMES.items()
                 ],
             )
         )
-        out += [
-            "",
-            "![latency per mode](latency.png)",
-            "",
-            "![query-time prompt tokens per mode](prompt_tokens.png)",
-            "",
-            "![accuracy by question kind](accuracy_by_kind.png)",
-            "",
-        ]
-    notebooks = results.get("notebooks") or []
-    if notebooks:
-        out += [
-            "## Sleep-time cost per notebook",
-            "",
-            "Sleep seconds run from the end of the last cell (the kernel goes idle) until idle "
-            "thinking has nothing left to do, idle debounce included; *thinking run* is the "
-            "scheduler's own run time. Tokens are prompt + completion of every idle-time call "
-            "(KV warm-up included).",
-            "",
-        ]
-        rows = []
-        for nb in notebooks:
-            stop = nb.get("stopped_at_error")
-            rows.append(
-                [
-                    nb["notebook"],
-                    f"{nb.get('cells_executed', '–')}/{nb.get('cells_total', '–')}"
-                    + (f" (stopped: {stop['ename']})" if stop else ""),
-                    seconds(nb.get("execution_seconds")),
-                    seconds(nb.get("sleep_seconds")),
-                    seconds(nb.get("thinking_run_seconds")),
-                    num(nb.get("sleep_calls")),
-                    num(nb.get("sleep_prompt_tokens")),
-                    num(nb.get("sleep_completion_tokens")),
-                    str(len(nb.get("anticipated") or [])),
-                    str(nb.get("questions", 0)),
-                    nb.get("error", "")
-                    or (
-                        ""
-                        if (nb.get("last_run") or {}).get("ok", True)
-                        else f"last run: {(nb.get('last_run') or {}).get('error')}"
-                    ),
-                ]
-            )
-        out.append(
-            table(
-                [
-                    "notebook",
-                    "cells run",
-                    "execution",
-                    "sleep",
-                    "thinking run",
-                    "calls",
-                    "prompt tok",
-                    "completion tok",
-                    "anticipated",
-                    "questions",
-                    "problems",
-                ],
-                rows,
-                "lrrrrrrrrrl",
-            )
-        )
-        out.append("")
-    amort = results.get("amortised")
-    if amort:
-        out += [
-            "## Amortised compute per question (the paper's Figure 9 view)",
-            "",
-            "Tokens per question when N questions share one notebook state: sleep mode pays "
-            "its idle-time tokens once per notebook (÷ N) plus its query tokens; the baselines "
-            "pay query tokens only. Mean over notebooks; prompt + completion tokens "
-            "(*uncached*: query prompt tokens reused from the KV cache not counted).",
-            "",
-        ]
-        picks = [n for n in (1, 2, 3, 5, 10) if n in amort["n"]]
-        rows = []
-        keys = ("total", "uncached") if amort.get("uncached_differs", True) else ("total",)
-        for label, key in ((k, k) for k in keys):
-            for mode, series in (amort.get(key) or {}).items():
-                rows.append(
-                    [f"`{mode}` ({label})", *[num(series[amort["n"].index(n)]) for n in picks]]
-                )
-        out.append(table(["mode", *[f"N = {n}" for n in picks]], rows))
-        be = amort.get("break_even_questions")
-        when = (
-            f"{be:.1f} questions per notebook"
-            if be
-            else "no number of questions (its query tokens are not lower)"
-        )
-        out += [
-            "",
-            f"Sleep mode breaks even with the full baseline after {when} (total tokens).",
-            "",
-            "![amortised compute](amortised.png)",
-            "",
-        ]
-    micro = results.get("micro")
-    if micro:
-        out += ["## Micro-benchmarks", ""]
-        out += render_micro(micro)
-    questions = results.get("questions") or []
-    if questions:
-        out += [
-            "## Every question",
-            "",
-            "Answers are in results.json. `missing`: `must_contain` tokens absent from the answer.",
-            "",
-        ]
-        rows = [
+    else:
+        out.append("Not computable (needs sleep mode and a baseline mode).")
+    return out
+
+
+def _accuracy_by_kind_section(kinds: dict[str, Any], modes: list[str]) -> list[str]:
+    """The accuracy table by question kind, then the figures of the per-mode sections."""
+    out = [
+        "",
+        "## Accuracy by question kind",
+        "",
+        "Automatic score: every `must_contain` token occurs in the answer (case-insensitive). "
+        "Questions with an empty `must_contain` are judged by their rubric only and are not "
+        "counted here.",
+        "",
+    ]
+    out.append(
+        table(
+            ["kind", *[f"`{m}`" for m in modes]],
             [
-                q["notebook"].removesuffix(".ipynb"),
-                q["id"],
-                q["kind"],
-                q["mode"],
-                q.get("source") or "",
-                ms(q["latency_ms"]),
-                ms(q["ttft_ms"]),
-                num(q["prompt_tokens"]),
-                num(q["cached_tokens"]),
-                num(q["completion_tokens"]),
-                "–" if q["correct"] is None else ("yes" if q["correct"] else "no"),
-                ", ".join(q.get("missing") or []) or (q.get("error") or "")[:80],
-            ]
-            for q in questions
-        ]
-        out.append(
-            table(
-                [
-                    "notebook",
-                    "id",
-                    "kind",
-                    "mode",
-                    "source",
-                    "latency",
-                    "TTFT",
-                    "prompt",
-                    "cached",
-                    "completion",
-                    "correct",
-                    "missing / error",
-                ],
-                rows,
-                "llllrrrrrrrl",
-            )
+                [kind, *[frac(v[m]["correct"], v[m]["n"]) for m in modes]]
+                for kind, v in kinds.items()
+            ],
         )
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    )
+    out += [
+        "",
+        "![latency per mode](latency.png)",
+        "",
+        "![query-time prompt tokens per mode](prompt_tokens.png)",
+        "",
+        "![accuracy by question kind](accuracy_by_kind.png)",
+        "",
+    ]
+    return out
+
+
+SLEEP_COST_COLUMNS = [
+    "notebook",
+    "cells run",
+    "execution",
+    "sleep",
+    "thinking run",
+    "calls",
+    "prompt tok",
+    "completion tok",
+    "anticipated",
+    "questions",
+    "problems",
+]
+
+
+def _sleep_cost_row(nb: dict[str, Any]) -> list[str]:
+    stop = nb.get("stopped_at_error")
+    last_run = nb.get("last_run") or {}
+    return [
+        nb["notebook"],
+        f"{nb.get('cells_executed', '–')}/{nb.get('cells_total', '–')}"
+        + (f" (stopped: {stop['ename']})" if stop else ""),
+        seconds(nb.get("execution_seconds")),
+        seconds(nb.get("sleep_seconds")),
+        seconds(nb.get("thinking_run_seconds")),
+        num(nb.get("sleep_calls")),
+        num(nb.get("sleep_prompt_tokens")),
+        num(nb.get("sleep_completion_tokens")),
+        str(len(nb.get("anticipated") or [])),
+        str(nb.get("questions", 0)),
+        nb.get("error", "")
+        or ("" if last_run.get("ok", True) else f"last run: {last_run.get('error')}"),
+    ]
+
+
+def _sleep_cost_section(notebooks: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "## Sleep-time cost per notebook",
+        "",
+        "Sleep seconds run from the end of the last cell (the kernel goes idle) until idle "
+        "thinking has nothing left to do, idle debounce included; *thinking run* is the "
+        "scheduler's own run time. Tokens are prompt + completion of every idle-time call "
+        "(KV warm-up included).",
+        "",
+    ]
+    rows = [_sleep_cost_row(nb) for nb in notebooks]
+    out.append(table(SLEEP_COST_COLUMNS, rows, "lrrrrrrrrrl"))
+    out.append("")
+    return out
+
+
+def _amortised_section(amort: dict[str, Any]) -> list[str]:
+    out = [
+        "## Amortised compute per question (the paper's Figure 9 view)",
+        "",
+        "Tokens per question when N questions share one notebook state: sleep mode pays "
+        "its idle-time tokens once per notebook (÷ N) plus its query tokens; the baselines "
+        "pay query tokens only. Mean over notebooks; prompt + completion tokens "
+        "(*uncached*: query prompt tokens reused from the KV cache not counted).",
+        "",
+    ]
+    picks = [n for n in (1, 2, 3, 5, 10) if n in amort["n"]]
+    rows = []
+    keys = ("total", "uncached") if amort.get("uncached_differs", True) else ("total",)
+    for key in keys:
+        for mode, series in (amort.get(key) or {}).items():
+            rows.append([f"`{mode}` ({key})", *[num(series[amort["n"].index(n)]) for n in picks]])
+    out.append(table(["mode", *[f"N = {n}" for n in picks]], rows))
+    be = amort.get("break_even_questions")
+    when = (
+        f"{be:.1f} questions per notebook"
+        if be
+        else "no number of questions (its query tokens are not lower)"
+    )
+    out += [
+        "",
+        f"Sleep mode breaks even with the full baseline after {when} (total tokens).",
+        "",
+        "![amortised compute](amortised.png)",
+        "",
+    ]
+    return out
+
+
+QUESTION_COLUMNS = [
+    "notebook",
+    "id",
+    "kind",
+    "mode",
+    "source",
+    "latency",
+    "TTFT",
+    "prompt",
+    "cached",
+    "completion",
+    "correct",
+    "missing / error",
+]
+
+
+def _question_row(q: dict[str, Any]) -> list[str]:
+    return [
+        q["notebook"].removesuffix(".ipynb"),
+        q["id"],
+        q["kind"],
+        q["mode"],
+        q.get("source") or "",
+        ms(q["latency_ms"]),
+        ms(q["ttft_ms"]),
+        num(q["prompt_tokens"]),
+        num(q["cached_tokens"]),
+        num(q["completion_tokens"]),
+        "–" if q["correct"] is None else ("yes" if q["correct"] else "no"),
+        ", ".join(q.get("missing") or []) or (q.get("error") or "")[:80],
+    ]
+
+
+def _questions_section(questions: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "## Every question",
+        "",
+        "Answers are in results.json. `missing`: `must_contain` tokens absent from the answer.",
+        "",
+    ]
+    out.append(table(QUESTION_COLUMNS, [_question_row(q) for q in questions], "llllrrrrrrrl"))
+    out.append("")
+    return out
 
 
 def limits(results: dict[str, Any]) -> list[str]:
@@ -425,110 +449,107 @@ def limits(results: dict[str, Any]) -> list[str]:
 
 def render_micro(micro: dict[str, Any]) -> list[str]:
     out: list[str] = []
-    digest = micro.get("digest")
-    if digest:
-        if "error" in digest:
-            out += [f"Kernel digest: failed ({digest['error']}).", ""]
+    for part, render, title in (
+        ("digest", _digest_micro, "Kernel digest"),
+        ("cell", _cell_micro, "Trivial cell"),
+        ("cpu", _cpu_micro, "CPU-bound cell"),
+    ):
+        result = micro.get(part)
+        if not result:
+            continue
+        if "error" in result:
+            out += [f"{title}: failed ({result['error']}).", ""]
         else:
-            out += [
-                f"**Kernel digest** — {digest['runs']} digests, {digest['namespace']}, "
-                f"budget {digest['budget_ms']:g} ms ({digest['truncated_runs']} runs truncated by "
-                f"the time budget or the variable cap; median {num(digest['variables_reported'])} of "
-                f"{digest.get('total_variables')} variables reported):",
-                "",
-            ]
-            out.append(
-                table(
-                    ["", "p50", "p95", "max"],
-                    [
-                        [
-                            "kernel-side `took_ms`",
-                            ms(digest["took_ms"]["p50"]),
-                            ms(digest["took_ms"]["p95"]),
-                            ms(digest["took_ms"]["max"]),
-                        ],
-                        [
-                            "client round trip",
-                            ms(digest["round_trip_ms"]["p50"]),
-                            ms(digest["round_trip_ms"]["p95"]),
-                            ms(digest["round_trip_ms"]["max"]),
-                        ],
-                    ],
-                )
-            )
-            first = digest.get("first") or {}
-            out += [
-                "",
-                f"First digest of the kernel (unpacks the digest code, not counted above): "
-                f"{ms(first.get('took_ms'))} in the kernel, {ms(first.get('round_trip_ms'))} round trip.",
-                "",
-            ]
-    cell = micro.get("cell")
-    if cell:
-        if "error" in cell:
-            out += [f"Trivial cell: failed ({cell['error']}).", ""]
-        else:
-            out += [
-                f"**Trivial cell** (`{cell['cell']}`, {cell['runs']} runs each over the kernel "
-                f"websocket, alternating blocks of {cell['block']}):",
-                "",
-            ]
-            on, off = cell["enabled_ms"], cell["disabled_ms"]
-            out.append(
-                table(
-                    ["", "p50", "p95", "max"],
-                    [
-                        ["extension enabled", ms(on["p50"]), ms(on["p95"]), ms(on["max"])],
-                        ["extension not loaded", ms(off["p50"]), ms(off["p95"]), ms(off["max"])],
-                        [
-                            "difference",
-                            ms(cell["p50_difference_ms"]),
-                            ms(cell["p95_difference_ms"]),
-                            "",
-                        ],
-                    ],
-                )
-            )
-            out.append("")
-    cpu = micro.get("cpu")
-    if cpu:
-        if "error" in cpu:
-            out += [f"CPU-bound cell: failed ({cpu['error']}).", ""]
-        else:
-            out += [
-                f"**CPU-bound cell** (pure-Python loop of {cpu['loop_iterations']:,} iterations, "
-                f"about {cpu['target_s']:g} s; time measured inside the kernel) while "
-                f"`{cpu['model']}` thinks in the background vs with the extension idle:",
-                "",
-            ]
-            idle = cpu["idle_before"] + cpu["idle_after"]
-            out.append(
-                table(
-                    ["", "samples", "median (kernel)", "median (wall)"],
-                    [
-                        [
-                            "extension idle",
-                            str(len(idle)),
-                            seconds(cpu["median_idle_s"]),
-                            seconds(cpu["median_idle_wall_s"]),
-                        ],
-                        [
-                            "thinking in flight",
-                            str(len(cpu["during_thinking"])),
-                            seconds(cpu["median_during_s"]),
-                            seconds(cpu["median_during_wall_s"]),
-                        ],
-                    ],
-                )
-            )
-            over = cpu.get("overhead")
-            out += [
-                "",
-                "Slowdown while thinking: "
-                + ("not measured" if over is None else f"{100 * over:+.1f} %")
-                + (f" ({cpu['note']})" if cpu.get("note") else ""),
-                "",
-            ]
+            out += render(result)
+    return out
+
+
+def _p50_p95_max(label: str, stats: dict[str, Any]) -> list[str]:
+    return [label, ms(stats["p50"]), ms(stats["p95"]), ms(stats["max"])]
+
+
+def _digest_micro(digest: dict[str, Any]) -> list[str]:
+    out = [
+        f"**Kernel digest** — {digest['runs']} digests, {digest['namespace']}, "
+        f"budget {digest['budget_ms']:g} ms ({digest['truncated_runs']} runs truncated by "
+        f"the time budget or the variable cap; median {num(digest['variables_reported'])} of "
+        f"{digest.get('total_variables')} variables reported):",
+        "",
+    ]
+    out.append(
+        table(
+            ["", "p50", "p95", "max"],
+            [
+                _p50_p95_max("kernel-side `took_ms`", digest["took_ms"]),
+                _p50_p95_max("client round trip", digest["round_trip_ms"]),
+            ],
+        )
+    )
+    first = digest.get("first") or {}
+    out += [
+        "",
+        f"First digest of the kernel (unpacks the digest code, not counted above): "
+        f"{ms(first.get('took_ms'))} in the kernel, {ms(first.get('round_trip_ms'))} round trip.",
+        "",
+    ]
+    return out
+
+
+def _cell_micro(cell: dict[str, Any]) -> list[str]:
+    out = [
+        f"**Trivial cell** (`{cell['cell']}`, {cell['runs']} runs each over the kernel "
+        f"websocket, alternating blocks of {cell['block']}):",
+        "",
+    ]
+    out.append(
+        table(
+            ["", "p50", "p95", "max"],
+            [
+                _p50_p95_max("extension enabled", cell["enabled_ms"]),
+                _p50_p95_max("extension not loaded", cell["disabled_ms"]),
+                ["difference", ms(cell["p50_difference_ms"]), ms(cell["p95_difference_ms"]), ""],
+            ],
+        )
+    )
+    out.append("")
+    return out
+
+
+def _cpu_micro(cpu: dict[str, Any]) -> list[str]:
+    out = [
+        f"**CPU-bound cell** (pure-Python loop of {cpu['loop_iterations']:,} iterations, "
+        f"about {cpu['target_s']:g} s; time measured inside the kernel) while "
+        f"`{cpu['model']}` thinks in the background vs with the extension idle:",
+        "",
+    ]
+    idle = cpu["idle_before"] + cpu["idle_after"]
+    out.append(
+        table(
+            ["", "samples", "median (kernel)", "median (wall)"],
+            [
+                [
+                    "extension idle",
+                    str(len(idle)),
+                    seconds(cpu["median_idle_s"]),
+                    seconds(cpu["median_idle_wall_s"]),
+                ],
+                [
+                    "thinking in flight",
+                    str(len(cpu["during_thinking"])),
+                    seconds(cpu["median_during_s"]),
+                    seconds(cpu["median_during_wall_s"]),
+                ],
+            ],
+        )
+    )
+    over = cpu.get("overhead")
+    out += [
+        "",
+        "Slowdown while thinking: "
+        + ("not measured" if over is None else f"{100 * over:+.1f} %")
+        + (f" ({cpu['note']})" if cpu.get("note") else ""),
+        "",
+    ]
     return out
 
 

@@ -4,12 +4,10 @@ It records what a kernel ran, decides what to think about while the kernel is id
 (`scheduler`, `thinker`), and builds answers at query time (`answerer`). Every model
 call goes through `llm.ModelClient`, the single LiteLLM boundary where secrets are
 redacted and usage is recorded.
+
+Importing it changes nothing in the environment: LiteLLM is imported (quietly, without its
+price-list download) when the first model client starts — see `providers.py`.
 """
-
-import os
-
-# LiteLLM fetches a price list from the network at import unless told otherwise.
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from .core import EngineConfig, SleeptimeEngine
 

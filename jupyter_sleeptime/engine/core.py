@@ -16,8 +16,8 @@ from .answerer import Answer, Answerer
 from .document import Document, Policy, parse_document
 from .facts import probe_requests
 from .facts.docs import doc_targets
-from .gate import BusyGate
 from .llm import DEFAULT_LOCAL_MODEL, ModelClient, TokenCallback, is_local
+from .pause import PAUSE
 from .records import Digest, Output
 from .redact import Redactor
 from .scheduler import PrepareHook, Scheduler
@@ -56,7 +56,8 @@ class SleeptimeEngine:
         self.config = config
         self.store = Store(config.store_path)
         self.scope = NotebookScope(self.store)
-        self.gate = BusyGate()
+        self.pause = PAUSE
+        self._busy: set[str] = set()  # kernels this engine marked busy (forgotten at close)
         self.client = ModelClient(
             self.store,
             model=config.model,
@@ -65,11 +66,11 @@ class SleeptimeEngine:
             redactor=Redactor(enabled=config.redact_secrets),
             max_tokens_per_hour=config.max_tokens_per_hour,
             timeout=config.request_timeout,
-            gate=self.gate,
+            pause=self.pause,
         )
         self.client.hidden = self.scope.hidden_values
         pause = config.pause_while_busy
-        self.gate.enabled = is_local(self.client.sleep_model) if pause is None else pause
+        self.client.wait_for_kernels = is_local(self.client.sleep_model) if pause is None else pause
         warm = config.warm_kv if config.warm_kv is not None else is_local(self.client.model)
         self.thinker = Thinker(
             self.store,
@@ -163,7 +164,7 @@ class SleeptimeEngine:
         cell_id: str | None = None,
     ) -> None:
         self._running[(kernel_id, msg_id)] = []
-        self.gate.set_busy(kernel_id, True)
+        self._set_busy(kernel_id, True)
         self.scheduler.execution_started(notebook)
         started = time.time()
         self._record(
@@ -201,14 +202,19 @@ class SleeptimeEngine:
             lambda: self.store.finish_execution(kernel_id, msg_id, status, outputs, ended),
         )
         if not any(k == kernel_id for k, _ in self._running):
-            self.gate.set_busy(kernel_id, False)
+            self._set_busy(kernel_id, False)
         if not self._waiting(notebook):
             self.scheduler.kernel_idle(notebook, after_execution=True)
+
+    def _set_busy(self, kernel_id: str, busy: bool) -> None:
+        """User code runs (or stopped running) in a kernel: trigger 1 of the pause."""
+        (self._busy.add if busy else self._busy.discard)(kernel_id)
+        self.pause.set_busy(kernel_id, busy)
 
     def kernel_idle(self, kernel_id: str, notebook: str) -> None:
         """The kernel went idle without finishing a user execution we saw start."""
         if not any(k == kernel_id for k, _ in self._running):
-            self.gate.set_busy(kernel_id, False)
+            self._set_busy(kernel_id, False)
         self.scheduler.kernel_idle(notebook, after_execution=False)
 
     def kernel_lost(self, kernel_id: str, reason: str) -> None:
@@ -216,7 +222,7 @@ class SleeptimeEngine:
         for key in [k for k in self._running if k[0] == kernel_id]:
             self._running.pop(key)
         self._record("", lambda: self.store.abandon_running(kernel_id, reason))
-        self.gate.forget(kernel_id)
+        self._set_busy(kernel_id, False)
 
     def record_digest(self, kernel_id: str, notebook: str, digest: Digest) -> None:
         self._record(notebook, lambda: self.store.save_digest(notebook, kernel_id, digest))
@@ -258,7 +264,7 @@ class SleeptimeEngine:
         """Settings changed at run time (the JupyterLab Settings Editor)."""
         self.client.set_models(model, sleep_model)
         if self.config.pause_while_busy is None:
-            self.gate.enabled = is_local(self.client.sleep_model)
+            self.client.wait_for_kernels = is_local(self.client.sleep_model)
         self.scheduler.idle_seconds = idle_seconds
         self.scheduler.enabled = enabled
 
@@ -290,19 +296,29 @@ class SleeptimeEngine:
     # -- what the host shows ----------------------------------------------------------------------
     def paused(self, notebook: str) -> bool:
         """Background work of this notebook waits for the user's code to finish."""
-        return self.gate.paused and self.scheduler.thinking(notebook)
+        return self.pause.user_busy and self.scheduler.thinking(notebook)
+
+    async def aclose(self) -> None:
+        """Stop: cancel thinking runs and wait until they have unwound, then write what is
+        still waiting and close the store."""
+        runs = self.scheduler.cancel_all()
+        await asyncio.gather(*runs, return_exceptions=True)
+        self._shut()
 
     def close(self) -> None:
+        """`aclose` for hosts without an event loop: runs are cancelled, not awaited."""
+        self.scheduler.cancel_all()
+        self._shut()
+
+    def _shut(self) -> None:
         if self._flush_timer is not None:
             self._flush_timer.cancel()
         if not self.flush_records():
             log.error(
                 "sleeptime: %d records could not be written before closing", len(self._backlog)
             )
-        for state in list(self.scheduler.states.values()):
-            if state.run and not state.run.done():
-                state.run.cancel()
-            self.scheduler.forget(state.notebook)
+        for kernel_id in list(self._busy):
+            self._set_busy(kernel_id, False)
         self.store.close()
 
 

@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-import litellm
-
-from .gate import BusyGate
+from . import providers
+from .pause import PAUSE, Pause
 from .redact import Redactor
 from .store import Store
+from .weights import LocalModelUnavailable
 
 log = logging.getLogger(__name__)
 
 LOCAL_PREFIX = "sleeptime-local/"
 DEFAULT_LOCAL_MODEL = "sleeptime-local/qwen2.5-coder-1.5b"
-SCRIPTED_PREFIX = "sleeptime-scripted/"
 
 TokenCallback = Callable[[str], Awaitable[None] | None]
 
@@ -66,19 +62,22 @@ class ModelClient:
         redactor: Redactor | None = None,
         max_tokens_per_hour: int = 0,
         timeout: float = 900.0,
-        gate: BusyGate | None = None,
+        pause: Pause | None = None,
+        wait_for_kernels: bool = False,
     ) -> None:
         self.store = store
         self.model_kwargs = dict(model_kwargs or {})
         self.redactor = redactor or Redactor()
         self.max_tokens_per_hour = max_tokens_per_hour
         self.timeout = timeout
-        self.gate = gate or BusyGate()
+        self.pause = pause or PAUSE
+        # Background calls to this client wait while user code runs (see pause.py); the
+        # embedded model does so by itself, between tokens.
+        self.wait_for_kernels = wait_for_kernels
         self.redacted_total = 0
         # Values a notebook's skipped cells hold: hidden in every message about that notebook.
         self.hidden: Callable[[str | None], set[str]] = lambda notebook: set()
         self.last_error: str | None = None
-        self._local_listener = False
         self.set_models(model, sleep_model)
 
     def set_models(self, model: str = "", sleep_model: str = "") -> None:
@@ -88,18 +87,9 @@ class ModelClient:
         self.register(self.model, self.sleep_model)
 
     def register(self, *models: str) -> None:
-        """Make in-process providers (embedded, scripted) known to LiteLLM for these ids."""
-        if any(m.startswith(SCRIPTED_PREFIX) for m in models):
-            from . import scripted_model
-
-            scripted_model.register()
-        if any(is_local(m) for m in models):
-            from . import local_model
-
-            local_model.register()
-            if not self._local_listener:
-                self.gate.add_listener(_local_gate_listener)
-                self._local_listener = True
+        """Make in-process providers (the embedded model, test doubles) known to LiteLLM."""
+        for model in dict.fromkeys(models):
+            providers.register(model)
 
     # -- budget -------------------------------------------------------------------------------
     def budget_state(self) -> dict[str, Any]:
@@ -187,10 +177,12 @@ class ModelClient:
         parts: list[str] = []
         usage: Any = None
         try:
-            response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+            response = await providers.litellm().acompletion(
+                model=model, messages=messages, **kwargs
+            )
             async for chunk in response:
-                if background:
-                    await self.gate.wait()
+                if background and self.wait_for_kernels:
+                    await self.pause.wait_async()
                 if getattr(chunk, "usage", None):
                     usage = chunk.usage
                 choices = getattr(chunk, "choices", None) or []
@@ -260,21 +252,13 @@ class _ConsumerError(Exception):
         self.original = original
 
 
-def _local_gate_listener(paused: bool) -> None:
-    from . import local_model
-
-    if paused:
-        local_model.background_gate.pause()
-    else:
-        local_model.background_gate.resume()
-
-
 def _usage_numbers(usage: Any, model: str, messages: list[dict], text: str) -> tuple[int, int, int]:
     if usage is not None and getattr(usage, "prompt_tokens", None):
         details = getattr(usage, "prompt_tokens_details", None)
         cached = getattr(details, "cached_tokens", 0) if details else 0
         return int(usage.prompt_tokens), int(usage.completion_tokens or 0), int(cached or 0)
     # Providers that report no usage: count with LiteLLM's tokenizer rather than guess.
+    litellm = providers.litellm()
     prompt = litellm.token_counter(model=model, messages=messages)
     completion = litellm.token_counter(model=model, text=text) if text else 0
     return int(prompt), int(completion), 0
@@ -284,7 +268,7 @@ def _cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | Non
     if is_local(model):
         return 0.0
     try:
-        prompt_cost, completion_cost = litellm.cost_per_token(
+        prompt_cost, completion_cost = providers.litellm().cost_per_token(
             model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
         )
         return float(prompt_cost + completion_cost)
@@ -292,14 +276,27 @@ def _cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | Non
         return None
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """`exc` or the exception it wraps (LiteLLM wraps provider errors), if of this kind."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = getattr(current, "original_exception", None) or current.__cause__
+    return None
+
+
 def explain_error(exc: BaseException, model: str) -> str:
     """One sentence saying what failed and what to do about it."""
+    litellm = providers.litellm()
     # Errors raised while streaming arrive wrapped (MidStreamFallbackError): explain the cause.
     while isinstance(getattr(exc, "original_exception", None), BaseException):
         exc = exc.original_exception  # type: ignore[attr-defined]
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-    if "LocalModelUnavailable" in type(exc).__name__ or "jupyter-sleeptime[local]" in str(exc):
-        return str(exc).strip()
+    if _caused_by(exc, LocalModelUnavailable):  # already says what to install
+        return str(_caused_by(exc, LocalModelUnavailable)).strip()
     if isinstance(exc, litellm.Timeout | asyncio.TimeoutError):
         return (
             f"The model {model} did not answer in time ({text}). Try again, or use a faster model."

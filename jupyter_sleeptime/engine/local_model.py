@@ -5,7 +5,7 @@
     stream = await litellm.acompletion(
         model=local_model.DEFAULT_MODEL, messages=[...], stream=True,
         stream_options={"include_usage": True},          # LiteLLM only forwards usage with this
-        metadata={"sleeptime_background": True},         # sleep-time work: obeys background_gate
+        metadata={"sleeptime_background": True},         # sleep-time work: obeys pause.PAUSE
     )
 
 Per-call options. LiteLLM hands unknown keyword arguments to the handler in `optional_params`,
@@ -13,9 +13,9 @@ and `metadata` in `litellm_params["metadata"]` (the same objects, not copies):
 - `gguf_path="/path/model.gguf"`: any chat GGUF. Else `$JUPYTER_SLEEPTIME_GGUF`, else the default
   weights (`weights.default_model_path()`). `n_ctx=`: else `$JUPYTER_SLEEPTIME_N_CTX`, else 16384.
 - `temperature` (default 0: greedy), `max_tokens` (default 1024), `stop`, `top_p`, `seed`.
-- `metadata={"sleeptime_background": True}` marks sleep-time work: it waits between tokens (and
-  between prefill batches) while `background_gate` is paused, and gives the model to query-time
-  calls that arrive meanwhile. Unmarked calls never wait for the gate.
+- `metadata={"sleeptime_background": True}` marks sleep-time work: it gives way between tokens
+  (and between prefill batches) whenever the pause mechanism says so (`pause.py`: user code
+  runs, or a query-time call wants the model). Unmarked calls never wait.
 - `metadata={"sleeptime_cancel": threading.Event()}`: set the event to abandon the call; it
   then raises `GenerationCancelled`. `cancel_background()` abandons every background call in
   flight. Leaving an async stream (closing it or cancelling its task) also stops generation.
@@ -46,14 +46,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price-list download
+from .providers import litellm as _quiet_litellm
 
-import litellm
-from litellm import CustomLLM
-from litellm.types.utils import GenericStreamingChunk, ModelResponse, Usage
-from litellm.utils import custom_llm_setup
+litellm = _quiet_litellm()  # the model layer starts here: LiteLLM without its price download
+from litellm import CustomLLM  # noqa: E402
+from litellm.types.utils import GenericStreamingChunk, ModelResponse, Usage  # noqa: E402
+from litellm.utils import custom_llm_setup  # noqa: E402
 
-from .weights import (
+from .pause import PAUSE  # noqa: E402
+from .weights import (  # noqa: E402
     GGUF_ENV,
     LocalModelUnavailable,
     default_model_path,
@@ -64,13 +65,11 @@ from .weights import (
 __all__ = [
     "DEFAULT_MODEL",
     "PROVIDER",
-    "BackgroundGate",
     "CallStats",
     "GenerationCancelled",
     "LocalModelUnavailable",
     "LocalModelUnavailableError",
     "SleeptimeLocalLLM",
-    "background_gate",
     "cancel_background",
     "configure",
     "is_available",
@@ -91,7 +90,7 @@ EXTRA_BUFTS_ENV = "JUPYTER_SLEEPTIME_LLAMA_EXTRA_BUFTS"
 
 DEFAULT_N_CTX = 16384
 DEFAULT_MAX_TOKENS = 1024
-# Prefill batch for background calls: the gate is checked between batches, so this bounds how
+# Prefill batch for background calls: the pause is checked between batches, so this bounds how
 # long user code waits for the CPU after a pause (~0.4 s at 80 tok/s on 2 cores). Measured:
 # 128-token batches slowed a 2.2 s user cell by 44 % while thinking was in flight.
 BACKGROUND_PREFILL_BATCH = 32
@@ -134,43 +133,9 @@ class _Cancelled(Exception):
     """Internal: unwinds the generation loop."""
 
 
-# -- the background gate --------------------------------------------------------------------------
-class BackgroundGate:
-    """Pauses background (sleep-time) generation; query-time calls ignore it.
-
-    Thread-safe and non-blocking, so it can be flipped from the event loop."""
-
-    def __init__(self) -> None:
-        self._open = threading.Event()
-        self._open.set()
-        self._epoch = 0  # bumped by cancel_all(); a background call started earlier is abandoned
-        self._lock = threading.Lock()
-
-    def pause(self) -> None:
-        self._open.clear()
-
-    def resume(self) -> None:
-        self._open.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._open.is_set()
-
-    @property
-    def epoch(self) -> int:
-        return self._epoch
-
-    def cancel_all(self) -> None:
-        with self._lock:
-            self._epoch += 1
-
-
-background_gate = BackgroundGate()
-
-
 def cancel_background() -> None:
     """Abandon every background call in flight (paused or not); each raises GenerationCancelled."""
-    background_gate.cancel_all()
+    PAUSE.cancel_all()
 
 
 # -- one call -------------------------------------------------------------------------------------
@@ -183,7 +148,7 @@ class CallStats:
     load_seconds: float = 0.0  # model load inside this call (0 when already loaded)
     prefill_seconds: float = 0.0  # model lock held -> first token sampled
     decode_seconds: float = 0.0  # first token -> end, pauses excluded
-    paused_seconds: float = 0.0  # background only: waiting for the gate / for query-time calls
+    paused_seconds: float = 0.0  # background only: giving way to user code or query-time calls
     finish_reason: str = ""
     background: bool = False
 
@@ -219,7 +184,7 @@ class _Call:
             return True
         if self.user_cancel is not None and self.user_cancel.is_set():
             return True
-        return self.background and background_gate.epoch != self.epoch
+        return self.background and PAUSE.epoch != self.epoch
 
 
 def _content_text(content: Any) -> str:
@@ -260,45 +225,44 @@ def _call_from(model: str, messages: list, handler_kwargs: dict[str, Any]) -> _C
         n_ctx=opts.get("n_ctx"),
         background=background,
         user_cancel=user_cancel if isinstance(user_cancel, threading.Event) else None,
-        epoch=background_gate.epoch,
+        epoch=PAUSE.epoch,
     )
 
 
 # -- the model lock: query-time callers first -----------------------------------------------------
 class _ModelLock:
-    """Mutual exclusion around the `Llama`, with priority for query-time (foreground) calls.
-
-    A background call acquires only when the gate is open and no foreground call waits; while
-    running it checks `should_yield()` between tokens and hands the lock over when it is true.
-    """
+    """Mutual exclusion around the `Llama` (it is not thread-safe). Who goes first is the
+    pause mechanism's business (`pause.py`): a query-time caller announces itself with
+    `PAUSE.asking()` while it waits, and a background call acquires only when nothing asks it
+    to give way; while running it checks `PAUSE.should_yield()` between tokens and batches."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._held = False
-        self._fg_waiting = 0
 
     def acquire(self, background: bool, cancelled: Callable[[], bool] = lambda: False) -> None:
-        with self._cond:
-            if not background:
-                self._fg_waiting += 1
-            try:
-                while self._held or (background and (self._fg_waiting or background_gate.paused)):
-                    if cancelled():
-                        raise _Cancelled
-                    # Timed wait: the gate and cancel events don't notify this condition.
+        if not background:
+            with PAUSE.asking(), self._cond:
+                while self._held:
                     self._cond.wait(_POLL_S)
                 self._held = True
-            finally:
-                if not background:
-                    self._fg_waiting -= 1
+            return
+        with self._cond:
+            while self._held or PAUSE.should_yield():
+                if cancelled():
+                    raise _Cancelled
+                # Timed wait: the pause and cancel events don't notify this condition.
+                self._cond.wait(_POLL_S)
+            self._held = True
 
     def release(self) -> None:
         with self._cond:
             self._held = False
             self._cond.notify_all()
 
-    def should_yield(self) -> bool:
-        return background_gate.paused or self._fg_waiting > 0
+    @staticmethod
+    def should_yield() -> bool:
+        return PAUSE.should_yield()
 
     @contextlib.contextmanager
     def foreground(self) -> Iterator[None]:
@@ -553,7 +517,7 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
         stop_hit = False
         while not finish:
             # One pass: prefill what the KV cache lacks, then decode until done or interrupted.
-            # A background call is interrupted when the gate pauses or a query-time call waits:
+            # A background call is interrupted when the pause says so (user code, someone asks):
             # it releases the lock, waits, and starts a new pass that re-prefills only what
             # another call overwrote meanwhile (usually nothing).
             tokens = prompt + generated

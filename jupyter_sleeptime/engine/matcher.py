@@ -176,10 +176,9 @@ class Matcher:
         best: Match | None = None
         for candidate in candidates:
             score = self.score(asked, candidate)
-            if (
-                score is not None
-                and score >= self.threshold
-                and (best is None or score > best.score)
-            ):
+            if score is None or score < self.threshold:
+                continue
+            rank = (score, candidate.source == "facts")  # on a tie, the exact facts win
+            if best is None or rank > (best.score, best.candidate.source == "facts"):
                 best = Match(candidate, score)
         return best

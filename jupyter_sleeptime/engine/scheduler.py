@@ -103,6 +103,16 @@ class Scheduler:
         if target.dirty and self.enabled and not (target.run and not target.run.done()):
             self._arm(target, self.idle_seconds)
 
+    def cancel_all(self) -> list[asyncio.Task]:
+        """Cancel every timer, retry and run (the engine is stopping); the runs, to await."""
+        runs = []
+        for state in list(self.states.values()):
+            if state.run and not state.run.done():
+                state.run.cancel()
+                runs.append(state.run)
+            self.forget(state.notebook)
+        return runs
+
     def forget(self, notebook: str) -> None:
         state = self.states.pop(notebook, None)
         if state:
@@ -166,64 +176,68 @@ class Scheduler:
             plan = self.thinker.plan(notebook)
             state.planned = [t.name for t in plan]
             seen = self.store.state_version(notebook)
-            ran: list[str] = []
-            error: str | None = None
             started = time.perf_counter()
             usage_before = self.store.usage(notebook)["sleep"]
-            for task in plan:
-                if state.superseded and not forced:
-                    error = None
-                    log.info("sleeptime: %s superseded by a new execution", notebook)
-                    break
-                try:
-                    self.client.check_budget()
-                    state.current_task = task.name
-                    self._notify(notebook)
-                    await self.thinker.run(notebook, task)
-                    ran.append(task.name)
-                except asyncio.CancelledError:
-                    error = "cancelled"
-                    raise
-                except BudgetExhausted as exc:
-                    error = str(exc)
-                    break
-                except Exception as exc:
-                    error = str(exc) or type(exc).__name__
-                    log.warning("sleeptime: task %s for %s failed: %s", task.name, notebook, error)
-                    self._count_failure(state, task.name)
-                    break
-                finally:
-                    state.current_task = None
-                    if task.name in state.planned:
-                        state.planned.remove(task.name)
+            ran, failure = await self._run_plan(state, plan, forced)
             state.planned = []
-            complete = error is None and len(ran) == len(plan)
+            error = None if failure is None else (str(failure) or type(failure).__name__)
+            complete = failure is None and len(ran) == len(plan)
             if complete:
                 self.store.advance_cursor(notebook, seen)
                 state.failures = 0
                 state.dirty = False
                 state.last_error = None
                 self._retry_unfinished(state, ran, seen)
-            elif error is not None:
+            elif failure is not None:
                 state.last_error = error
                 state.failures += 1
-                self._schedule_retry(state, budget="budget" in error)
+                self._schedule_retry(state, budget=isinstance(failure, BudgetExhausted))
             if plan:
                 self.store.record_run(notebook, ran, complete, error, time.perf_counter() - started)
-            usage_after = self.store.usage(notebook)["sleep"]
             result = {
                 "ran": ran,
                 "ok": complete,
                 "error": error,
-                "usage": {
-                    "calls": usage_after.calls - usage_before.calls,
-                    "prompt_tokens": usage_after.prompt_tokens - usage_before.prompt_tokens,
-                    "completion_tokens": usage_after.completion_tokens
-                    - usage_before.completion_tokens,
-                },
+                "usage": self._usage_since(notebook, usage_before),
             }
             self._notify(notebook)
             return result
+
+    async def _run_plan(
+        self, state: NotebookState, plan: list[Any], forced: bool
+    ) -> tuple[list[str], Exception | None]:
+        """Run the tasks in order until one fails or a new execution supersedes the rest;
+        (tasks that ran, the failure that stopped the run)."""
+        ran: list[str] = []
+        for task in plan:
+            if state.superseded and not forced:
+                log.info("sleeptime: %s superseded by a new execution", state.notebook)
+                return ran, None
+            try:
+                self.client.check_budget()
+                state.current_task = task.name
+                self._notify(state.notebook)
+                await self.thinker.run(state.notebook, task)
+                ran.append(task.name)
+            except BudgetExhausted as exc:
+                return ran, exc
+            except Exception as exc:
+                log.warning("sleeptime: task %s for %s failed: %s", task.name, state.notebook, exc)
+                self._count_failure(state, task.name)
+                return ran, exc
+            finally:
+                state.current_task = None
+                if task.name in state.planned:
+                    state.planned.remove(task.name)
+        return ran, None
+
+    def _usage_since(self, notebook: str, before: Any) -> dict[str, int]:
+        after = self.store.usage(notebook)["sleep"]
+        return {
+            "calls": after.calls - before.calls,
+            "prompt_tokens": after.prompt_tokens - before.prompt_tokens,
+            "completion_tokens": after.completion_tokens - before.completion_tokens,
+        }
 
     def _retry_unfinished(self, state: NotebookState, ran: list[str], seen: int) -> None:
         """A task can succeed only in part (a cell the model skipped even after the repair

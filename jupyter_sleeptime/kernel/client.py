@@ -1,14 +1,16 @@
 """The small client a kernel uses to reach the sleeptime server extension.
 
-Standard library only (urllib / http.client): the kernel needs nothing extra. A magic runs
+Standard library only (urllib / http.client) plus `jupyter_sleeptime.protocol` (the wire
+contract: routes, header, environment names, events): the kernel needs nothing extra. A magic runs
 while the kernel is busy and can process no message sent *to* it, so everything here is an
 outgoing HTTP call that the server answers on its own event loop.
 
 Finding the server:
 
 1. Kernels started by a server with the extension get ``JUPYTER_SLEEPTIME_URL``,
-   ``JUPYTER_SLEEPTIME_KERNEL_ID`` and ``JUPYTER_SLEEPTIME_TOKEN``; the token is scoped to
-   that kernel's own routes and travels in the ``X-Sleeptime-Kernel-Token`` header.
+   ``JUPYTER_SLEEPTIME_KERNEL_ID`` and ``JUPYTER_SLEEPTIME_TOKEN`` (``protocol.ENV_*``); the
+   token is scoped to that kernel's own routes and travels in the
+   ``protocol.KERNEL_TOKEN_HEADER`` header.
 2. Otherwise the kernel id comes from the connection file name (``kernel-<id>.json``) and
    the servers from the ``jpserver-*.json`` runtime files (what
    ``jupyter_server.serverapp.list_running_servers()`` reads, without importing the server);
@@ -33,20 +35,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-URL_ENV = "JUPYTER_SLEEPTIME_URL"
-KERNEL_ENV = "JUPYTER_SLEEPTIME_KERNEL_ID"
-TOKEN_ENV = "JUPYTER_SLEEPTIME_TOKEN"
-KERNEL_TOKEN_HEADER = "X-Sleeptime-Kernel-Token"
-API = "sleeptime/api/"
-MODES = ("sleep", "baseline", "baseline-budget")
+from .. import protocol
+
 ASK_TIMEOUT = 900.0  # seconds without a byte before giving up (a cold local prefill is slow)
 STATE_TIMEOUT = 30.0
 PROBE_TIMEOUT = 2.0
 
 _CONNECTION_FILE = re.compile(r"kernel-(?P<id>[\w-]+)\.json$")
-# The first code line of a cell that only asks sleeptime (it changes nothing in the kernel).
-_ASK_CELL = re.compile(r"^\s*(?:%%?ask\b|%load_ext\s+jupyter_sleeptime\s*$)")
-_ASK_TRANSFORMED = re.compile(r"^\s*get_ipython\(\)\.run_(?:line|cell)_magic\(\s*['\"]ask['\"]")
 
 
 class SleeptimeError(Exception):
@@ -55,18 +50,6 @@ class SleeptimeError(Exception):
 
 class Unreachable(SleeptimeError):
     """The server did not answer at all (gone, restarted elsewhere, network)."""
-
-
-def is_ask_cell(source: str) -> bool:
-    """True for a cell whose code is only ``%ask`` / ``%%ask`` (or ``%load_ext
-    jupyter_sleeptime``): asking changes nothing in the kernel, so such cells are neither
-    context for the model nor a change of the notebook's state."""
-    lines = [ln for ln in source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        return False
-    if lines[0].lstrip().startswith("%%ask"):
-        return True
-    return all(_ASK_CELL.match(ln) or _ASK_TRANSFORMED.match(ln) for ln in lines)
 
 
 # -- endpoint discovery ---------------------------------------------------------------------------
@@ -82,11 +65,9 @@ class Endpoint:
     def __repr__(self) -> str:  # never the token
         return f"Endpoint({self.base_url!r}, kernel_id={self.kernel_id!r}, source={self.source!r})"
 
-    def url(self, *parts: str) -> str:
-        path = "/".join(urllib.parse.quote(p, safe="") for p in parts)
-        return f"{self.base_url}{API}kernels/{urllib.parse.quote(self.kernel_id, safe='')}" + (
-            f"/{path}" if path else ""
-        )
+    def url(self, route: str = "kernel") -> str:
+        """The full URL of one of this kernel's routes (`protocol.ROUTES`: kernel, think, ask)."""
+        return self.base_url + protocol.route(route, urllib.parse.quote(self.kernel_id, safe=""))
 
 
 def kernel_id_from_connection_file(path: str | None = None) -> str | None:
@@ -149,9 +130,11 @@ def discover(
 ) -> Endpoint | None:
     """The endpoint of the server that runs this kernel, or None when there is none."""
     env = os.environ if environ is None else environ
-    url, kernel_id, token = env.get(URL_ENV), env.get(KERNEL_ENV), env.get(TOKEN_ENV)
+    url = env.get(protocol.ENV_URL)
+    kernel_id = env.get(protocol.ENV_KERNEL_ID)
+    token = env.get(protocol.ENV_TOKEN)
     if url and kernel_id:
-        headers = {KERNEL_TOKEN_HEADER: token} if token else {}
+        headers = {protocol.KERNEL_TOKEN_HEADER: token} if token else {}
         return Endpoint(_slash(url), kernel_id, "env", headers)
     kernel_id = kernel_id or kernel_id_from_connection_file(connection_file)
     if not kernel_id:
@@ -190,7 +173,11 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _DEFAULT = urllib.request.build_opener()
 
 
-def _open(endpoint: Endpoint, method: str, url: str, body: Any = None, timeout: float = 30.0):
+def _open(
+    endpoint: Endpoint, method: str, url: str, body: Any = None, timeout: float = 30.0
+) -> Any:
+    """The response (a context manager iterating its lines); HTTP and network failures as
+    `SleeptimeError` / `Unreachable` in words."""
     data = None if body is None else json.dumps(body).encode()
     headers = {"Accept": "application/json, application/x-ndjson", **endpoint.headers}
     if data is not None:
@@ -223,7 +210,7 @@ def _http_message(exc: urllib.error.HTTPError) -> str:
 
 class SleeptimeClient:
     """Talks to one kernel's routes on the server. Same interface as the in-process backend
-    (`state`, `ask`), so the magic and the widget do not care which one they have."""
+    (`inprocess`, `state`, `ask`), so the magic and the widget do not care which one they have."""
 
     inprocess = False
 
@@ -247,7 +234,7 @@ class SleeptimeClient:
     def ask(
         self, question: str, mode: str = "sleep", model: str | None = None, fresh: bool = False
     ) -> Iterator[dict[str, Any]]:
-        """Stream the answer: ``token`` events, then one ``done`` or ``error`` event.
+        """Stream the answer: ``token`` events, then one final event (``done`` or ``error``).
         ``fresh=True`` has the server skip prepared answers and ask the model.
 
         Failures arrive as an ``error`` event too, never as an exception (except
@@ -262,111 +249,33 @@ class SleeptimeClient:
                 self.endpoint, "POST", self.endpoint.url("ask"), body, timeout=self.timeout
             )
         except SleeptimeError as exc:
-            unreachable = isinstance(exc, Unreachable)
-            yield {"type": "error", "message": str(exc), "unreachable": unreachable}
+            yield protocol.error(str(exc), unreachable=isinstance(exc, Unreachable))
             return
-        finished = False
-        try:
-            with response:
-                for raw in response:
-                    line = raw.strip()
-                    if not line:
-                        continue
-                    try:
-                        event = json.loads(line)
-                    except ValueError:
-                        continue
-                    if not isinstance(event, dict):
-                        continue
-                    yield event
-                    if event.get("type") in ("done", "error"):
-                        finished = True
-                        return
-        except (OSError, ValueError) as exc:  # socket timeout, reset, truncated chunk
-            if not finished:
-                yield {"type": "error", "message": f"the answer stream broke off ({exc})."}
-            return
-        if not finished:
-            yield {"type": "error", "message": "the server closed the answer stream early."}
+        with response:
+            yield from read_events(response)
 
 
-# -- presentation helpers shared by the magic and the widget ------------------------------------
-def format_ms(ms: Any) -> str:
+def read_events(lines: Iterable[bytes | str]) -> Iterator[dict[str, Any]]:
+    """The events of an NDJSON answer stream, each checked by `protocol.parse_event`, up to
+    and including the final one. A stream that breaks off, ends early or carries a line
+    that is not an event ends with an ``error`` event saying so."""
     try:
-        value = float(ms)
-    except (TypeError, ValueError):
-        return "?"
-    if value < 1000:
-        return f"{value:.0f} ms"
-    return f"{value / 1000:.1f} s"
-
-
-def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
-
-
-def footer(done: dict[str, Any], inprocess: bool = False, markdown: bool = True) -> str:
-    """One line saying where the answer came from and what it cost at query time."""
-    usage = done.get("usage") or {}
-    prompt = int(usage.get("prompt_tokens") or 0)
-    completion = int(usage.get("completion_tokens") or 0)
-    cached = int(usage.get("cached_tokens") or 0)
-    mode = done.get("mode") or "sleep"
-    parts: list[str] = []
-    if inprocess:
-        parts.append("in-process (no server): query time only")
-    if done.get("source") == "anticipated":
-        parts += [prepared_label(done, markdown), f"{prompt + completion} tokens"]
-    else:
-        model = str(done.get("model") or "?")
-        parts.append(f"model {_md_escape(model) if markdown else model}")
-        if mode != "sleep" and not inprocess:
-            parts.append(mode)
-        tokens = f"{prompt} prompt + {completion} completion tokens"
-        parts.append(tokens + (f" ({cached} cached)" if cached else ""))
-        if done.get("ttft_ms"):
-            parts.append(f"first token {format_ms(done['ttft_ms'])}")
-    parts.append(format_ms(done.get("latency_ms")))
-    line = " · ".join(parts)
-    return f"_{line}_" if markdown else line
-
-
-def prepared_label(done: dict[str, Any], markdown: bool = True) -> str:
-    """Which prepared question the server matched: the user's wording may differ from it."""
-    matched = " ".join(str(done.get("matched") or "").split())
-    if not matched:
-        return "⚡ prepared answer"
-    return f"⚡ prepared answer to: '{_md_escape(matched) if markdown else matched}'"
-
-
-def fresh_command(question: str) -> str:
-    """The `%ask` that asks the same question of the model, skipping prepared answers."""
-    question = question.strip()
-    if "\n" in question:  # a %%ask cell: the question stays the cell body
-        return f"%%ask --fresh\n{question}"
-    # `--` keeps a question that starts with a dash from being read as an option.
-    return f"%ask --fresh {'-- ' if question.startswith('-') else ''}{question}"
-
-
-def fresh_hint(question: str, markdown: bool = True) -> str:
-    """The line under a prepared answer that offers the model's answer instead."""
-    command = fresh_command(question)
-    if not markdown:
-        return f"ask the model instead: {command}"
-    if "\n" in command:
-        fence = "```"
-        while fence in command:
-            fence += "`"
-        return f"_Ask the model instead:_\n\n{fence}\n{command}\n{fence}"
-    ticks = "`"
-    while ticks in command:
-        ticks += "`"
-    pad = " " if command.startswith("`") or command.endswith("`") else ""
-    return f"_Ask the model instead:_ {ticks}{pad}{command}{pad}{ticks}"
-
-
-def error_text(message: str) -> str:
-    return f"⚠ sleeptime: {message}"
+        for raw in lines:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                event = dict(protocol.parse_event(line))
+            except protocol.ProtocolError as exc:
+                yield protocol.error(f"the server sent a malformed answer ({exc}).")
+                return
+            yield event
+            if protocol.is_final(event):
+                return
+    except (OSError, ValueError) as exc:  # socket timeout, reset, truncated chunk
+        yield protocol.error(f"the answer stream broke off ({exc}).")
+        return
+    yield protocol.error("the server closed the answer stream early.")
 
 
 __all__ = [
@@ -375,13 +284,7 @@ __all__ = [
     "SleeptimeError",
     "Unreachable",
     "discover",
-    "error_text",
-    "footer",
-    "format_ms",
-    "fresh_command",
-    "fresh_hint",
-    "is_ask_cell",
     "kernel_id_from_connection_file",
-    "prepared_label",
+    "read_events",
     "running_servers",
 ]

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import os
 import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import protocol
@@ -192,52 +193,69 @@ class InProcessBackend:
         idle time there is nothing prepared: `sleep` is answered as `baseline`. `fresh`
         (skip prepared answers) is passed on as the server would."""
         mode = "baseline-budget" if mode == "baseline-budget" else "baseline"
-        events: queue.Queue[dict[str, Any]] = queue.Queue()
         try:
             history = self._history()  # on this thread: it reads the user namespace
             digest = self._digest()
         except Exception as exc:
-            yield {"type": "error", "message": f"could not read the kernel's history ({exc})."}
+            yield protocol.error(f"could not read the kernel's history ({exc}).")
             return
-
-        async def run() -> None:
-            try:
-                engine = await self._record(history, digest)
-                from ..engine.llm import ModelError
-
-                try:
-                    answer = await engine.ask(
-                        self.notebook,
-                        question,
-                        mode,
-                        lambda text: events.put({"type": "token", "text": text}),
-                        model=model or None,
-                        fresh=fresh,
-                    )
-                except ModelError as exc:
-                    events.put({"type": "error", "message": str(exc)})
-                    return
-                events.put(protocol.done_from(answer, inprocess=True))
-            except Exception as exc:
-                message = f"answering failed: {type(exc).__name__}: {exc}"
-                events.put({"type": "error", "message": message})
-
-        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
+        events: queue.Queue[dict[str, Any]] = queue.Queue()
+        work = self._answer(history, digest, question, mode, model, fresh, events.put)
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
         try:
-            while True:
-                try:
-                    event = events.get(timeout=0.1)
-                except queue.Empty:
-                    if future.done() and events.empty():
-                        yield {"type": "error", "message": "the in-process engine stopped."}
-                        return
-                    continue
-                yield event
-                if event.get("type") in ("done", "error"):
-                    return
+            yield from _drain(events, future)
         finally:
             if not future.done():
                 future.cancel()
+
+    async def _answer(
+        self,
+        history: list[tuple[int, str, list[Any], str]],
+        digest: Any,
+        question: str,
+        mode: str,
+        model: str | None,
+        fresh: bool,
+        emit: Callable[[dict[str, Any]], None],
+    ) -> None:
+        """On the engine thread: record what is new, then answer; every outcome is an event."""
+        try:
+            engine = await self._record(history, digest)
+            from ..engine.llm import ModelError
+
+            try:
+                answer = await engine.ask(
+                    self.notebook,
+                    question,
+                    mode,
+                    lambda text: emit(protocol.token(text)),
+                    model=model or None,
+                    fresh=fresh,
+                )
+            except ModelError as exc:
+                emit(protocol.error(str(exc)))
+                return
+            emit(protocol.done_from(answer, inprocess=True))
+        except Exception as exc:
+            emit(protocol.error(f"answering failed: {type(exc).__name__}: {exc}"))
+
+
+def _drain(
+    events: queue.Queue[dict[str, Any]], future: concurrent.futures.Future[None]
+) -> Iterator[dict[str, Any]]:
+    """The engine thread's events, on the cell's thread, up to the final one. Polled, so
+    an interrupt (KeyboardInterrupt in this thread) is seen within 0.1 s."""
+    while True:
+        try:
+            event = events.get(timeout=0.1)
+        except queue.Empty:
+            if future.done() and events.empty():
+                yield protocol.error("the in-process engine stopped.")
+                return
+            continue
+        yield event
+        if protocol.is_final(event):
+            return
 
 
 _backend: InProcessBackend | None = None

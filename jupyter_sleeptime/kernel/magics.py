@@ -13,7 +13,9 @@ spent now, time to first token and latency. A prepared answer names the prepared
 the server matched (it may be worded differently from yours) and offers the `--fresh`
 command that asks the model instead. A kernel run by a Jupyter server with the
 sleeptime extension asks the server (which thought about the notebook while it was idle);
-elsewhere the engine runs in the kernel at query time only (see `inprocess.py`).
+elsewhere the engine runs in the kernel at query time only (see `inprocess.py`). Choosing
+the backend and streaming into the output are shared with the widget (`backend.py`, with
+the views of `render.py`).
 
 Nothing here waits for a message *to* the kernel (it processes none while a cell runs):
 answers come over an outgoing HTTP stream.
@@ -24,145 +26,23 @@ from __future__ import annotations
 import contextlib
 import re
 import shlex
-import sys
-import time
-from collections.abc import Iterable
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from . import client as _client
 from . import inprocess as _inprocess
+from .backend import answer
+from .render import AnswerView, MarkdownAnswer, TextAnswer, in_place_display
 
-UPDATE_INTERVAL = 0.1  # seconds between in-place updates of the answer (~10 per second)
 _OPTION = re.compile(r"--?[A-Za-z][\w-]*(?:=\S*)?$")
 _TAKES_VALUE = {"--model", "-m"}
 
-_backend: Any = None
 last_answer: dict[str, Any] | None = None  # the last `done` event, for programmatic use
 
 
-# -- backend --------------------------------------------------------------------------------------
-def get_backend(shell: Any = None, refresh: bool = False) -> Any:
-    """The server client for this kernel, or the in-process engine when there is no server."""
-    global _backend
-    if _backend is None or refresh:
-        endpoint = _client.discover()
-        if endpoint is not None:
-            _backend = _client.SleeptimeClient(endpoint)
-        else:
-            from IPython import get_ipython
-
-            _backend = _inprocess.backend(shell or get_ipython())
-    return _backend
-
-
-def forget_backend() -> None:
-    """Look for the server again on the next question (it restarted, or went away)."""
-    global _backend
-    _backend = None
-
-
-# -- rendering -----------------------------------------------------------------------------------
-class Throttle:
-    """At most one refresh per `interval` seconds; `due()` says when the next may happen."""
-
-    def __init__(self, interval: float = UPDATE_INTERVAL) -> None:
-        self.interval = interval
-        self.last = 0.0
-
-    def due(self) -> bool:
-        now = time.monotonic()
-        if now - self.last >= self.interval:
-            self.last = now
-            return True
-        return False
-
-
-class CellAnswer:
-    """Renders one answer into the cell output: Markdown updated in place (a frontend with
-    display updates), or plain text streamed to stdout (terminal IPython, `--raw`)."""
-
-    WAITING = "_⏳ asking sleeptime…_"
-    CURSOR = " ▌"
-
-    def __init__(self, rich: bool) -> None:
-        self.rich = rich
-        self.text = ""
-        self.handle: Any = None
-        self.throttle = Throttle()
-        self.printed = 0
-
-    def start(self) -> None:
-        if self.rich:
-            from IPython.display import display
-
-            self.handle = display(_bundle(self.WAITING), raw=True, display_id=True)
-
-    def _show(self, markdown: str) -> None:
-        if self.handle is not None:
-            self.handle.update(_bundle(markdown), raw=True)
-
-    def token(self, text: str) -> None:
-        self.text += text
-        if not self.rich:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            self.printed = len(self.text)
-        elif self.throttle.due():
-            self._show(self.text + self.CURSOR)
-
-    def finish(self, answer: str, line: str) -> None:
-        if self.rich:
-            self._show(f"{answer.strip()}\n\n{line}")
-            return
-        if answer.startswith(self.text) and len(answer) > self.printed:
-            sys.stdout.write(answer[self.printed :])
-        elif not self.text:
-            sys.stdout.write(answer)
-        sys.stdout.write(f"\n\n{line}\n")
-        sys.stdout.flush()
-
-    def fail(self, message: str) -> None:
-        note = _client.error_text(message)
-        if self.rich:
-            partial = f"{self.text.strip()}\n\n" if self.text.strip() else ""
-            self._show(f"{partial}**{note}**")
-        else:
-            sys.stdout.write(("\n\n" if self.text else "") + note + "\n")
-            sys.stdout.flush()
-
-
-def _bundle(markdown: str) -> dict[str, str]:
-    return {"text/markdown": markdown, "text/plain": markdown}
-
-
-def render(
-    events: Iterable[dict[str, Any]], view: CellAnswer, inprocess: bool, question: str = ""
-) -> dict | None:
-    """Feed a backend's event stream into a view; returns the `done` event (None on error).
-    A prepared answer ends with the command that asks `question` of the model instead."""
-    view.start()
-    for event in events:
-        kind = event.get("type")
-        if kind == "token":
-            view.token(str(event.get("text", "")))
-        elif kind == "done":
-            line = _client.footer(event, inprocess=inprocess, markdown=view.rich)
-            if event.get("source") == "anticipated" and question.strip():
-                hint = _client.fresh_hint(question, markdown=view.rich)
-                line += ("\n\n" if view.rich else "\n") + hint
-            view.finish(str(event.get("answer") or view.text), line)
-            return event
-        elif kind == "error":
-            view.fail(str(event.get("message") or "the answer failed."))
-            return None
-    view.fail("no answer came back.")
-    return None
-
-
+# -- asking ---------------------------------------------------------------------------------------
 def ask(
     question: str,
     mode: str = "sleep",
@@ -174,40 +54,18 @@ def ask(
     """Ask and render the answer in the current output; returns the `done` event.
     `fresh=True` skips prepared answers: the model answers."""
     global last_answer
-    from IPython import get_ipython
+    if shell is None:
+        from IPython import get_ipython
 
-    shell = shell or get_ipython()
-    rich = not raw and getattr(shell, "kernel", None) is not None
-    view = CellAnswer(rich)
-    try:
-        backend = get_backend(shell)
-    except Exception as exc:  # discovery itself must never surface as a traceback
-        view.start()
-        view.fail(f"could not set up: {type(exc).__name__}: {exc}")
-        return None
-    events = backend.ask(question, mode=mode, model=model, fresh=fresh)
-    try:
-        done = render(_watch(events, backend), view, inprocess=backend.inprocess, question=question)
-    except KeyboardInterrupt:
-        view.fail("interrupted.")
-        raise
-    except Exception as exc:  # a bug here is still a message in the cell, not a traceback
-        view.fail(f"{type(exc).__name__}: {exc}")
-        done = None
-    finally:
-        with contextlib.suppress(Exception):
-            events.close()
-    last_answer = done
-    return done
-
-
-def _watch(events: Iterable[dict[str, Any]], backend: Any) -> Iterable[dict[str, Any]]:
-    """Pass events through; a server that vanished is looked up again next time."""
-    for event in events:
-        lost = event.get("type") == "error" and event.get("unreachable")
-        if lost and not backend.inprocess and backend.endpoint.source == "discovered":
-            forget_backend()
-        yield event
+        shell = get_ipython()
+    rich = not raw and getattr(shell, "kernel", None) is not None  # a frontend shows Markdown
+    view: AnswerView = (
+        MarkdownAnswer(in_place_display(), fresh_for=question)
+        if rich
+        else TextAnswer(fresh_for=question)
+    )
+    last_answer = answer(question, view, mode=mode, model=model, fresh=fresh, shell=shell)
+    return last_answer
 
 
 # -- the magics -----------------------------------------------------------------------------------
@@ -389,4 +247,4 @@ def unload_ipython_extension(ipython: Any) -> None:
         ipython.input_transformers_cleanup.remove(protect_questions)
 
 
-__all__ = ["SleeptimeMagics", "ask", "get_backend", "load_ipython_extension", "split_options"]
+__all__ = ["SleeptimeMagics", "ask", "load_ipython_extension", "split_options"]

@@ -16,19 +16,15 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from . import client as _client
-from .magics import Throttle, get_backend
+from .backend import Backend, answer, fetch_state, get_backend
+from .render import MarkdownAnswer, error_text, markdown_bundle
 
 MODE_OPTIONS = [("sleep-time", "sleep"), ("query-time only", "baseline")]
 LABEL_CHARS = 70
 
 
 def _markdown_output(markdown: str) -> dict[str, Any]:
-    return {
-        "output_type": "display_data",
-        "data": {"text/markdown": markdown, "text/plain": markdown},
-        "metadata": {},
-    }
+    return {"output_type": "display_data", "data": markdown_bundle(markdown), "metadata": {}}
 
 
 class AskWidget(widgets.VBox):
@@ -93,18 +89,18 @@ class AskWidget(widgets.VBox):
             self.refresh()
 
     # -- state ----------------------------------------------------------------------------------
-    def _backend(self) -> Any:
-        if self.backend is None:
-            self.backend = get_backend()
-        return self.backend
+    def _backend(self) -> Backend:
+        """The backend given to the widget, else the kernel's (looked up again after its
+        server went away, as for the magic)."""
+        return self.backend if self.backend is not None else get_backend()
 
     def refresh(self) -> None:
         """Fetch the kernel's prepared insights and rebuild the buttons and suggestions."""
         try:
             backend = self._backend()
-            state = backend.state()
+            state = fetch_state(backend)
         except Exception as exc:
-            self.status.value = f"<b>sleeptime</b> · {html.escape(_client.error_text(str(exc)))}"
+            self.status.value = f"<b>sleeptime</b> · {html.escape(error_text(str(exc)))}"
             return
         insights = state.get("insights") or {}
         self._anticipated = [
@@ -185,39 +181,14 @@ class AskWidget(widgets.VBox):
             self._set("_Type a question first._")
             return None
         self._asked = question
-        self.answer_text = ""
-        self.last_done = None
-        self._set("_⏳ asking sleeptime…_")
-        throttle = Throttle()
-        try:
-            backend = self._backend()
-            events = backend.ask(question, mode=mode or self.mode.value, model=model, fresh=fresh)
-            for event in events:
-                kind = event.get("type")
-                if kind == "token":
-                    self.answer_text += str(event.get("text", ""))
-                    if throttle.due():
-                        self._set(self.answer_text + " ▌")
-                elif kind == "done":
-                    self.answer_text = str(event.get("answer") or self.answer_text).strip()
-                    self.last_done = event
-                    line = _client.footer(event, inprocess=backend.inprocess)
-                    self._set(f"{self.answer_text}\n\n{line}")
-                    if event.get("source") == "anticipated":
-                        self.fresh_button.layout.display = None  # shown
-                    return event
-                elif kind == "error":
-                    self._fail(str(event.get("message") or "the answer failed."))
-                    return None
-        except Exception as exc:
-            self._fail(f"{type(exc).__name__}: {exc}")
-            return None
-        self._fail("no answer came back.")
-        return None
-
-    def _fail(self, message: str) -> None:
-        partial = f"{self.answer_text.strip()}\n\n" if self.answer_text.strip() else ""
-        self._set(f"{partial}**{_client.error_text(message)}**")
+        view = MarkdownAnswer(self._set)  # no `%ask --fresh` hint: the button offers it
+        mode = mode or self.mode.value
+        done = answer(question, view, mode=mode, model=model, fresh=fresh, backend=self.backend)
+        self.answer_text = view.answer if done is not None else view.text
+        self.last_done = done
+        if done is not None and done.get("source") == "anticipated":
+            self.fresh_button.layout.display = None  # shown
+        return done
 
 
 def show(backend: Any = None) -> None:

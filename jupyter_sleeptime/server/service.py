@@ -57,15 +57,15 @@ class SleeptimeService:
         self._poller = asyncio.ensure_future(self._poll())
 
     async def stop(self) -> None:
-        if self._poller:
-            self._poller.cancel()
+        tasks = [t for t in [self._poller, *self._tasks] if t is not None]
         for handle in self._digest_timers.values():
             handle.cancel()
-        for task in list(self._tasks):
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for kernel_id in list(self.watchers):
             self._detach(kernel_id)
-        self.engine.close()
+        await self.engine.aclose()
 
     def on_kernel_action(self, data: dict[str, Any]) -> None:
         """From the server's event bus: a kernel was started, restarted or shut down."""
@@ -172,7 +172,7 @@ class SleeptimeService:
         if (
             watcher is None
             or watcher.execution_state != "idle"
-            or self.engine.gate.is_busy(kernel_id)
+            or self.engine.pause.is_busy(kernel_id)
         ):
             return  # never queue work behind the user's code; the next idle retries
         notebook = self.notebook_for(kernel_id)
@@ -212,7 +212,7 @@ class SleeptimeService:
         watcher = self.watchers.get(kernel_id)
         if watcher is None or watcher.execution_state != "idle":
             return  # never queue work behind the user's code
-        if self.engine.gate.is_busy(kernel_id):
+        if self.engine.pause.is_busy(kernel_id):
             return
         names = self.engine.doc_targets(notebook, question)
         if not names:

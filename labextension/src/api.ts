@@ -7,7 +7,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { askRequestBody, readNdjson, toAskEvent } from './logic';
+import { askRequestBody, parseEvent, readNdjson, route } from './logic';
 import {
   AskEvent,
   IAskRequest,
@@ -19,8 +19,8 @@ import {
   SleeptimeRequestError
 } from './types';
 
-/** Route prefix under the server's base URL. */
-export const API_NAMESPACE = 'sleeptime/api';
+/** Route prefix under the server's base URL (`protocol.API`). */
+const API_NAMESPACE = 'sleeptime/api';
 
 function apiUrl(
   settings: ServerConnection.ISettings,
@@ -73,7 +73,7 @@ async function send(
  * Non-2xx replies throw a `SleeptimeRequestError` carrying the server's
  * `message`.
  */
-export async function requestAPI<T>(
+async function requestAPI<T>(
   endPoint = '',
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
@@ -97,18 +97,18 @@ export async function requestAPI<T>(
 }
 
 /**
- * POST a question and stream the NDJSON answer, calling `onEvent` per event.
+ * POST a question and stream the NDJSON answer, calling `onEvent` per event;
+ * lines off the contract are skipped with a warning.
  */
-export async function askStream(
+async function askStream(
   kernelId: string,
   request: IAskRequest,
   onEvent: (event: AskEvent) => void,
-  signal?: AbortSignal,
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  signal: AbortSignal | undefined,
+  settings: ServerConnection.ISettings
 ): Promise<void> {
-  const url = apiUrl(settings, `kernels/${encodeURIComponent(kernelId)}/ask`);
   const response = await send(
-    url,
+    apiUrl(settings, route('ask', kernelId)),
     {
       method: 'POST',
       body: JSON.stringify(askRequestBody(request)),
@@ -123,28 +123,24 @@ export async function askStream(
   if (!response.ok) {
     throw await errorFromResponse(response);
   }
-  const emit = (value: unknown) => {
-    const event = toAskEvent(value);
-    if (event) {
-      onEvent(event);
-    }
-  };
-  if (!response.body || typeof response.body.getReader !== 'function') {
-    // No streaming support: parse the whole body at once.
-    const text = await response.text();
-    for (const line of text.split('\n')) {
-      if (line.trim()) {
-        try {
-          emit(JSON.parse(line));
-        } catch {
-          console.warn('jupyter-sleeptime: skipped malformed line', line);
-        }
-      }
-    }
-    return;
+  if (!response.body) {
+    return; // no body: the model reports a stream without an answer
   }
-  await readNdjson(response.body.getReader(), emit, line =>
-    console.warn('jupyter-sleeptime: skipped malformed line', line)
+  const skip = (line: unknown, error: unknown) =>
+    console.warn('jupyter-sleeptime: skipped stream line', line, error);
+  await readNdjson(
+    response.body.getReader(),
+    value => {
+      let event: AskEvent;
+      try {
+        event = parseEvent(value);
+      } catch (error) {
+        skip(value, error);
+        return;
+      }
+      onEvent(event);
+    },
+    skip
   );
 }
 
@@ -156,7 +152,11 @@ export class SleeptimeClient implements ISleeptimeClient {
 
   async getStatus(): Promise<IStatus> {
     try {
-      return await requestAPI<IStatus>('status', {}, this.serverSettings);
+      return await requestAPI<IStatus>(
+        route('status'),
+        {},
+        this.serverSettings
+      );
     } catch (error) {
       if (error instanceof SleeptimeRequestError && error.status === 404) {
         throw new SleeptimeRequestError(
@@ -170,7 +170,7 @@ export class SleeptimeClient implements ISleeptimeClient {
 
   getKernel(kernelId: string): Promise<IKernelState> {
     return requestAPI<IKernelState>(
-      `kernels/${encodeURIComponent(kernelId)}`,
+      route('kernel', kernelId),
       {},
       this.serverSettings
     );
@@ -187,19 +187,15 @@ export class SleeptimeClient implements ISleeptimeClient {
 
   think(kernelId: string): Promise<IThinkResult> {
     return requestAPI<IThinkResult>(
-      `kernels/${encodeURIComponent(kernelId)}/think`,
+      route('think', kernelId),
       { method: 'POST', body: JSON.stringify({ wait: true }) },
       this.serverSettings
     );
   }
 
-  getSettings(): Promise<IServerSettings> {
-    return requestAPI<IServerSettings>('settings', {}, this.serverSettings);
-  }
-
   putSettings(settings: IServerSettings): Promise<IServerSettings> {
     return requestAPI<IServerSettings>(
-      'settings',
+      route('settings'),
       { method: 'PUT', body: JSON.stringify(settings) },
       this.serverSettings
     );

@@ -2,39 +2,115 @@
  * Pure logic of the Sleeptime frontend: no DOM, no Jupyter imports, so it is
  * unit-tested with Jest (see `src/__tests__/logic.spec.ts`).
  */
-import type {
+import {
+  ANSWER_SOURCES,
+  AnswerSource,
+  API_ROUTES,
+  ApiRoute,
   AskEvent,
   IAskRequest,
   IKernelState,
   IKernelStatus,
   IServerSettings,
   IStatus,
-  IUserSettings
+  IUserSettings,
+  ProtocolError
 } from './types';
 
 // ---------------------------------------------------------------------------
-// Questions and where their answers came from
+// The wire contract (mirrors `jupyter_sleeptime/protocol.py`)
+// ---------------------------------------------------------------------------
+
+/** The path under `{baseUrl}sleeptime/api/`, e.g. `kernels/<id>/ask`. */
+export function route(name: ApiRoute, kernelId?: string): string {
+  return API_ROUTES[name].replace(
+    '{kernel_id}',
+    encodeURIComponent(kernelId ?? '')
+  );
+}
+
+/**
+ * The JSON body of `POST kernels/{id}/ask`: the question and only what the
+ * caller set, so the server's defaults apply to the rest.
+ */
+export function askRequestBody(request: IAskRequest): IAskRequest {
+  const body: IAskRequest = { question: request.question };
+  if (request.mode) {
+    body.mode = request.mode;
+  }
+  for (const flag of ['fresh', 'dry_run', 'cold'] as const) {
+    if (request[flag]) {
+      body[flag] = true;
+    }
+  }
+  if (request.model) {
+    body.model = request.model;
+  }
+  return body;
+}
+
+/** Fields each event type must carry (`protocol._REQUIRED`). */
+const REQUIRED: Record<AskEvent['type'], readonly string[]> = {
+  token: ['text'],
+  done: ['answer', 'source', 'mode', 'usage', 'ttft_ms', 'latency_ms'],
+  error: ['message'],
+  prompt: ['source']
+};
+
+/**
+ * One line of an ask stream (or its decoded value), checked against the
+ * contract with the rules of `protocol.parse_event`; throws `ProtocolError`.
+ */
+export function parseEvent(raw: unknown): AskEvent {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw new ProtocolError(
+        `an answer stream line is not JSON: ${(error as Error).message}`
+      );
+    }
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ProtocolError('an answer stream event must be a JSON object');
+  }
+  const event = value as Record<string, unknown>;
+  const type = event.type;
+  if (
+    typeof type !== 'string' ||
+    !Object.prototype.hasOwnProperty.call(REQUIRED, type)
+  ) {
+    throw new ProtocolError(`unknown event type ${JSON.stringify(type)}`);
+  }
+  const missing = REQUIRED[type as AskEvent['type']].filter(
+    key => !(key in event)
+  );
+  if (missing.length) {
+    throw new ProtocolError(`a ${type} event lacks ${missing.join(', ')}`);
+  }
+  if (
+    type === 'done' &&
+    !(ANSWER_SOURCES as readonly unknown[]).includes(event.source)
+  ) {
+    throw new ProtocolError(
+      `unknown answer source ${JSON.stringify(event.source)}`
+    );
+  }
+  return event as unknown as AskEvent;
+}
+
+// ---------------------------------------------------------------------------
+// Where answers came from
 // ---------------------------------------------------------------------------
 // Whether a question hits a prepared ("anticipated") answer is decided by the
 // server alone: it knows whether the notebook changed since the answer was
 // prepared, and matches questions its own way. The frontend only shows what
 // the server says it matched.
 
-/** The JSON body of `POST kernels/{id}/ask`; `fresh` only when set. */
-export function askRequestBody(request: IAskRequest): IAskRequest {
-  const body: IAskRequest = {
-    question: request.question,
-    mode: request.mode
-  };
-  if (request.fresh) {
-    body.fresh = true;
-  }
-  return body;
-}
-
 /** What the answer view needs to say where an answer came from. */
 export interface IProvenanceInput {
-  source: 'anticipated' | 'model' | null;
+  source: AnswerSource | null;
   /** The prepared question the server matched (prepared answers only). */
   matched?: string | null;
   /** Prepared answers were skipped at the user's request. */
@@ -63,7 +139,7 @@ export function provenanceLabel(input: IProvenanceInput): string | null {
 export function canAskModelInstead(
   answer:
     | {
-        source: 'anticipated' | 'model' | null;
+        source: AnswerSource | null;
         streaming: boolean;
         error: string | null;
       }
@@ -161,18 +237,6 @@ export async function readNdjson(
   parser.flush().forEach(v => onValue(v));
 }
 
-/** Narrow an arbitrary parsed value to an ask event (unknown types: null). */
-export function toAskEvent(value: unknown): AskEvent | null {
-  if (!value || typeof value !== 'object') {
-    return null;
-  }
-  const type = (value as { type?: unknown }).type;
-  if (type === 'token' || type === 'done' || type === 'error') {
-    return value as AskEvent;
-  }
-  return null;
-}
-
 // ---------------------------------------------------------------------------
 // Status summary (status bar + panel header)
 // ---------------------------------------------------------------------------
@@ -243,6 +307,82 @@ export interface ISummaryInput {
   kernelId: string | null;
 }
 
+/** A status summary's state, label and detail. */
+type SummaryLine = [state: SummaryState, label: string, detail: string];
+
+/** What stops all thinking: no server, disabled, no model, no budget. */
+function serverLine(
+  status: IStatus | null,
+  statusError: string | null,
+  tokensLabel: string
+): SummaryLine | null {
+  if (statusError) {
+    return ['error', 'error', `Sleeptime server unreachable: ${statusError}`];
+  }
+  if (!status) {
+    return ['loading', 'starting…', 'Contacting the Sleeptime server…'];
+  }
+  if (status.enabled === false) {
+    return [
+      'disabled',
+      'disabled',
+      'Sleep-time thinking is disabled (Settings → Sleeptime → enabled).'
+    ];
+  }
+  if (status.model_error) {
+    return [
+      'error',
+      'model error',
+      `model not configured: ${status.model_error}`
+    ];
+  }
+  if (status.budget?.exhausted) {
+    return [
+      'exhausted',
+      'budget exhausted',
+      `Hourly token budget used up (${tokensLabel}); thinking resumes when the window frees up.`
+    ];
+  }
+  return null;
+}
+
+/** What the kernels in scope are doing: thinking, paused, failed or idle. */
+function kernelsLine(
+  kernels: IKernelStatus[],
+  kernelId: string | null
+): SummaryLine {
+  const scope = kernelId
+    ? kernels.filter(k => k && k.kernel_id === kernelId)
+    : kernels;
+  const where = kernelId ? 'this notebook' : 'notebooks';
+  if (scope.some(k => k.thinking)) {
+    return ['thinking', 'thinking…', `Thinking ahead about ${where}.`];
+  }
+  if (scope.some(k => k.paused)) {
+    return [
+      'paused',
+      'paused (kernel busy)',
+      'Background thinking waits while a kernel is busy.'
+    ];
+  }
+  const failed = scope.find(k => k.last_run && k.last_run.ok === false);
+  if (failed?.last_run) {
+    return [
+      'error',
+      'last run failed',
+      `Last sleep-time run failed: ${failed.last_run.error ?? 'unknown error'}`
+    ];
+  }
+  const pending = scope.reduce((n, k) => n + (Number(k.pending) || 0), 0);
+  return [
+    'idle',
+    'idle',
+    pending
+      ? `Idle; ${pending} task${pending === 1 ? '' : 's'} planned once the kernel has been idle a moment.`
+      : 'Idle; prepared state is up to date.'
+  ];
+}
+
 /**
  * Derive what the status bar shows. Precedence: unreachable server > disabled
  * > model not configured > budget exhausted > thinking > paused > idle.
@@ -255,87 +395,11 @@ export function summarizeStatus(input: ISummaryInput): IStatusSummary {
   const tokensLabel = max
     ? `${formatTokens(used)}/${formatTokens(max)} tok/h`
     : `${formatTokens(used)} tok/h`;
-  const make = (
-    state: SummaryState,
-    label: string,
-    detail: string
-  ): IStatusSummary => ({
-    state,
-    label,
-    detail,
-    tokensThisHour: used,
-    tokensLabel
-  });
-
-  if (!status) {
-    if (statusError) {
-      return make(
-        'error',
-        'error',
-        `Sleeptime server unreachable: ${statusError}`
-      );
-    }
-    return make('loading', 'starting…', 'Contacting the Sleeptime server…');
-  }
-  if (statusError) {
-    return make(
-      'error',
-      'error',
-      `Sleeptime server unreachable: ${statusError}`
-    );
-  }
-  if (status.enabled === false) {
-    return make(
-      'disabled',
-      'disabled',
-      'Sleep-time thinking is disabled (Settings → Sleeptime → enabled).'
-    );
-  }
-  if (status.model_error) {
-    return make(
-      'error',
-      'model error',
-      `model not configured: ${status.model_error}`
-    );
-  }
-  if (budget?.exhausted) {
-    return make(
-      'exhausted',
-      'budget exhausted',
-      `Hourly token budget used up (${tokensLabel}); thinking resumes when the window frees up.`
-    );
-  }
-  const kernels = Array.isArray(status.kernels) ? status.kernels : [];
-  const scope = kernelId
-    ? kernels.filter(k => k && k.kernel_id === kernelId)
-    : kernels;
-  const where = kernelId ? 'this notebook' : 'notebooks';
-  if (scope.some(k => k.thinking)) {
-    return make('thinking', 'thinking…', `Thinking ahead about ${where}.`);
-  }
-  if (scope.some(k => k.paused)) {
-    return make(
-      'paused',
-      'paused (kernel busy)',
-      'Background thinking waits while a kernel is busy.'
-    );
-  }
-  const pending = scope.reduce((n, k) => n + (Number(k.pending) || 0), 0);
-  const failed = scope.find(k => k.last_run && k.last_run.ok === false);
-  if (failed?.last_run) {
-    return make(
-      'error',
-      'last run failed',
-      `Last sleep-time run failed: ${failed.last_run.error ?? 'unknown error'}`
-    );
-  }
-  return make(
-    'idle',
-    'idle',
-    pending
-      ? `Idle; ${pending} task${pending === 1 ? '' : 's'} planned once the kernel has been idle a moment.`
-      : 'Idle; prepared state is up to date.'
-  );
+  const kernels = Array.isArray(status?.kernels) ? status.kernels : [];
+  const [state, label, detail] =
+    serverLine(status, statusError, tokensLabel) ??
+    kernelsLine(kernels, kernelId);
+  return { state, label, detail, tokensThisHour: used, tokensLabel };
 }
 
 // ---------------------------------------------------------------------------
@@ -345,11 +409,12 @@ export function summarizeStatus(input: ISummaryInput): IStatusSummary {
 export const POLL_FAST_MS = 2000;
 export const POLL_IDLE_MS = 5000;
 export const POLL_IDLE_MAX_MS = 15000;
-export const POLL_ERROR_MAX_MS = 60000;
+/** Failed polls back off (`Poll`'s jittered backoff) by this factor… */
+export const POLL_BACKOFF = 2;
+/** …up to this delay. */
+export const POLL_MAX_MS = 60000;
 
 export interface IPollInput {
-  /** Consecutive failed polls. */
-  errors: number;
   /** Something is going on: thinking, planned tasks, kernel busy, a nudge. */
   active: boolean;
   /** Consecutive polls in which nothing changed. */
@@ -357,15 +422,10 @@ export interface IPollInput {
 }
 
 /**
- * Delay before the next poll: fast (2 s) while something is happening;
- * idle starts at 5 s and grows ×1.5 per unchanged poll up to 15 s;
- * errors back off exponentially from 2 s up to 60 s.
+ * Delay after a successful poll: fast (2 s) while something is happening;
+ * idle starts at 5 s and grows ×1.5 per unchanged poll up to 15 s.
  */
-export function nextPollDelay(input: IPollInput): number {
-  const errors = Math.max(0, Math.floor(input.errors || 0));
-  if (errors > 0) {
-    return Math.min(POLL_ERROR_MAX_MS, POLL_FAST_MS * 2 ** (errors - 1));
-  }
+export function pollInterval(input: IPollInput): number {
   if (input.active) {
     return POLL_FAST_MS;
   }

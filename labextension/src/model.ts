@@ -2,11 +2,13 @@
  * SleeptimeModel: the frontend's single source of truth (no DOM).
  *
  * It follows the active notebook's kernel, polls `GET status` (and
- * `GET kernels/{id}` when the panel is visible and something changed) with an
- * adaptive schedule, streams answers and pushes settings. Widgets only read
- * its state and listen to `changed`.
+ * `GET kernels/{id}` when the panel is visible and something changed) with a
+ * Lumino `Poll` (fast while thinking, slower while idle, backoff on errors,
+ * standby while the page is hidden), streams answers and pushes settings.
+ * Widgets only read its state and listen to `changed`.
  */
 import { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -22,12 +24,19 @@ import {
   IStatusSummary,
   kernelSignature,
   lastFailedExecution,
-  nextPollDelay,
+  POLL_BACKOFF,
+  POLL_FAST_MS,
+  POLL_IDLE_MS,
+  POLL_MAX_MS,
+  pollInterval,
   settingsToPayload,
   summarizeStatus
 } from './logic';
 import {
+  AnswerSource,
+  AskEvent,
   AskMode,
+  IAnswerUsage,
   IKernelState,
   IKernelStatus,
   IServerSettings,
@@ -53,12 +62,12 @@ export interface IAnswer {
   text: string;
   streaming: boolean;
   /** Where the answer came from, as the server says (null until known). */
-  source: 'anticipated' | 'model' | null;
+  source: AnswerSource | null;
   /** For a prepared answer: the prepared question the server matched. */
   matched: string | null;
   /** Asked with prepared answers skipped ("ask the model instead"). */
   fresh: boolean;
-  usage: { prompt_tokens: number; completion_tokens: number } | null;
+  usage: IAnswerUsage | null;
   ttftMs: number | null;
   latencyMs: number | null;
   error: string | null;
@@ -82,10 +91,72 @@ function isAbort(error: unknown): boolean {
   return (error as Error)?.name === 'AbortError';
 }
 
+/** The answer after one event of its stream, `elapsedMs` after the question. */
+function applyAskEvent(
+  answer: IAnswer,
+  event: AskEvent,
+  elapsedMs: number
+): IAnswer {
+  switch (event.type) {
+    case 'token':
+      return {
+        ...answer,
+        text: answer.text + event.text,
+        ttftMs: answer.ttftMs ?? elapsedMs
+      };
+    case 'done':
+      return {
+        ...answer,
+        text: event.answer || answer.text,
+        streaming: false,
+        source: event.source,
+        matched:
+          event.source === 'anticipated' && typeof event.matched === 'string'
+            ? event.matched
+            : null,
+        usage: event.usage,
+        ttftMs: event.ttft_ms,
+        latencyMs: event.latency_ms
+      };
+    case 'error':
+      return {
+        ...answer,
+        streaming: false,
+        error: event.message || 'The server reported an error.'
+      };
+    default:
+      // `prompt` answers a dry run, which the panel never asks for.
+      return answer;
+  }
+}
+
+/** The answer once its stream ended without a final event. */
+function endOfStream(answer: IAnswer, elapsedMs: number): IAnswer {
+  return {
+    ...answer,
+    streaming: false,
+    latencyMs: answer.latencyMs ?? elapsedMs,
+    error: answer.text
+      ? answer.error
+      : 'The server closed the stream without an answer.'
+  };
+}
+
 export class SleeptimeModel implements IDisposable {
   constructor(options: SleeptimeModel.IOptions) {
     this._client = options.client;
     this._now = options.now ?? (() => Date.now());
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this._update(),
+      frequency: {
+        interval: POLL_IDLE_MS,
+        backoff: POLL_BACKOFF,
+        max: POLL_MAX_MS
+      },
+      name: 'jupyter-sleeptime:status',
+      standby: options.standby ?? 'when-hidden'
+    });
   }
 
   /** Emitted whenever any state changes. */
@@ -154,18 +225,10 @@ export class SleeptimeModel implements IDisposable {
     return this._settingsError;
   }
 
-  /** Consecutive failed status polls. */
-  get errorCount(): number {
-    return this._errors;
-  }
-
-  /** Delay chosen for the next poll (ms), for diagnostics and tests. */
+  /** Delay (ms) of the scheduled poll; null before `start`, after `dispose`. */
   get nextDelay(): number | null {
-    return this._nextDelay;
-  }
-
-  get polling(): boolean {
-    return this._timer !== null || this._ticking;
+    const interval = this._poll.state.interval;
+    return isFinite(interval) ? interval : null;
   }
 
   // -- derived -------------------------------------------------------------
@@ -228,7 +291,7 @@ export class SleeptimeModel implements IDisposable {
       this._answer = null;
       this._thinkError = null;
       this._changed.emit();
-      this._pollSoon(0);
+      this._pollNow();
     } else {
       this._changed.emit();
     }
@@ -255,20 +318,7 @@ export class SleeptimeModel implements IDisposable {
     }
     this._panelVisible = visible;
     if (visible && this.kernelId) {
-      this._pollSoon(0);
-    }
-  }
-
-  /** The browser tab was shown or hidden; polling stops while hidden. */
-  setDocumentVisible(visible: boolean): void {
-    if (this._documentVisible === visible) {
-      return;
-    }
-    this._documentVisible = visible;
-    if (visible) {
-      this._pollSoon(0);
-    } else {
-      this._clearTimer();
+      this._pollNow();
     }
   }
 
@@ -276,30 +326,30 @@ export class SleeptimeModel implements IDisposable {
   nudge(): void {
     this._nudgedUntil = this._now() + NUDGE_WINDOW_MS;
     this._kernelStale = true;
-    this._pollSoon(300);
+    this._pollNow();
   }
 
   // -- polling ---------------------------------------------------------------
 
-  /** Start polling (idempotent). */
+  /** Start polling (idempotent); `dispose` ends it. */
   start(): void {
-    if (this._running || this._isDisposed) {
+    void this._poll.start();
+  }
+
+  /**
+   * Poll now; resolves when this poll is done. Before `start`, it polls once
+   * without starting the schedule.
+   */
+  async refresh(): Promise<void> {
+    if (this._isDisposed) {
       return;
     }
-    this._running = true;
-    this._pollSoon(0);
-  }
-
-  /** Stop polling. */
-  stop(): void {
-    this._running = false;
-    this._clearTimer();
-  }
-
-  /** Poll now; resolves when this poll is done. */
-  async refresh(): Promise<void> {
-    this._clearTimer();
-    await this._tick();
+    if (!this._isPolling()) {
+      await this._update().catch(() => undefined);
+      return;
+    }
+    await this._poll.refresh();
+    await this._poll.tick.catch(() => undefined);
   }
 
   // -- actions ---------------------------------------------------------------
@@ -322,7 +372,6 @@ export class SleeptimeModel implements IDisposable {
     }
     this._abortAsk();
     const id = ++this._askSeq;
-    const start = this._now();
     const base: IAnswer = {
       id,
       question: q,
@@ -349,84 +398,10 @@ export class SleeptimeModel implements IDisposable {
       });
     }
 
-    const controller = new AbortController();
-    this._askAbort = controller;
-    this._setAnswer(base);
-    const current = () => this._answer?.id === id;
-    try {
-      await this._client.ask(
-        kernelId,
-        { question: q, mode, fresh },
-        event => {
-          if (!current() || !this._answer) {
-            return;
-          }
-          const a = this._answer;
-          if (event.type === 'token') {
-            this._setAnswer({
-              ...a,
-              text: a.text + (event.text ?? ''),
-              ttftMs: a.ttftMs ?? this._now() - start
-            });
-          } else if (event.type === 'done') {
-            this._setAnswer({
-              ...a,
-              text:
-                typeof event.answer === 'string' && event.answer
-                  ? event.answer
-                  : a.text,
-              streaming: false,
-              source: event.source ?? 'model',
-              matched:
-                event.source === 'anticipated' &&
-                typeof event.matched === 'string'
-                  ? event.matched
-                  : null,
-              usage: event.usage ?? null,
-              ttftMs: event.ttft_ms ?? a.ttftMs,
-              latencyMs: event.latency_ms ?? this._now() - start
-            });
-          } else if (event.type === 'error') {
-            this._setAnswer({
-              ...a,
-              streaming: false,
-              error: event.message || 'The server reported an error.'
-            });
-          }
-        },
-        controller.signal
-      );
-      if (current() && this._answer?.streaming) {
-        const a = this._answer;
-        this._setAnswer({
-          ...a,
-          streaming: false,
-          latencyMs: a.latencyMs ?? this._now() - start,
-          error: a.text
-            ? a.error
-            : 'The server closed the stream without an answer.'
-        });
-      }
-    } catch (error) {
-      if (current() && this._answer) {
-        if (isAbort(error) || controller.signal.aborted) {
-          this._setAnswer({ ...this._answer, streaming: false, stopped: true });
-        } else {
-          this._setAnswer({
-            ...this._answer,
-            streaming: false,
-            error: messageOf(error)
-          });
-        }
-      }
-    } finally {
-      if (this._askAbort === controller) {
-        this._askAbort = null;
-      }
-    }
+    await this._stream(kernelId, base);
     // Usage changed on the server.
-    this._pollSoon(500);
-    return current() ? this._answer : null;
+    this._pollNow();
+    return this._answer?.id === id ? this._answer : null;
   }
 
   /**
@@ -469,7 +444,7 @@ export class SleeptimeModel implements IDisposable {
     this._thinkError = null;
     this._nudgedUntil = this._now() + NUDGE_WINDOW_MS;
     this._changed.emit();
-    this._pollSoon(300);
+    this._pollNow();
     try {
       await this._client.think(kernelId);
     } catch (error) {
@@ -518,7 +493,7 @@ export class SleeptimeModel implements IDisposable {
       await this._client.putSettings(payload);
       this._settingsError = null;
       this._changed.emit();
-      this._pollSoon(0);
+      this._pollNow();
       return true;
     } catch (error) {
       this._settingsError = `Settings rejected by the server: ${messageOf(error)}`;
@@ -532,7 +507,7 @@ export class SleeptimeModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this.stop();
+    this._poll.dispose();
     this._abortAsk();
     Signal.clearData(this);
   }
@@ -553,39 +528,57 @@ export class SleeptimeModel implements IDisposable {
     }
   }
 
-  private _clearTimer(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
+  /** Stream the answer to `base.question` into `this._answer`. */
+  private async _stream(kernelId: string, base: IAnswer): Promise<void> {
+    const start = this._now();
+    const controller = new AbortController();
+    this._askAbort = controller;
+    this._setAnswer(base);
+    const current = () => (this._answer?.id === base.id ? this._answer : null);
+    const elapsed = () => this._now() - start;
+    try {
+      await this._client.ask(
+        kernelId,
+        { question: base.question, mode: base.mode, fresh: base.fresh },
+        event => {
+          const answer = current();
+          if (answer) {
+            this._setAnswer(applyAskEvent(answer, event, elapsed()));
+          }
+        },
+        controller.signal
+      );
+      const answer = current();
+      if (answer?.streaming) {
+        this._setAnswer(endOfStream(answer, elapsed()));
+      }
+    } catch (error) {
+      const answer = current();
+      if (answer) {
+        this._setAnswer(
+          isAbort(error) || controller.signal.aborted
+            ? { ...answer, streaming: false, stopped: true }
+            : { ...answer, streaming: false, error: messageOf(error) }
+        );
+      }
+    } finally {
+      if (this._askAbort === controller) {
+        this._askAbort = null;
+      }
     }
   }
 
-  private _pollSoon(delay: number): void {
-    if (!this._running || this._isDisposed || !this._documentVisible) {
-      return;
-    }
-    if (this._ticking) {
-      this._tickAgain = true;
-      return;
-    }
-    if (this._timer !== null && this._timerDue <= this._now() + delay) {
-      return;
-    }
-    this._schedule(delay);
+  /** Whether the poll is started (scheduled, or standing by). */
+  private _isPolling(): boolean {
+    const phase = this._poll.state.phase;
+    return phase !== 'constructed' && phase !== 'disposed';
   }
 
-  private _schedule(delay: number): void {
-    this._clearTimer();
-    if (!this._running || this._isDisposed || !this._documentVisible) {
-      this._nextDelay = null;
-      return;
+  /** Poll at once if polling; before `start`, nothing is scheduled. */
+  private _pollNow(): void {
+    if (this._isPolling()) {
+      void this._poll.refresh();
     }
-    this._nextDelay = delay;
-    this._timerDue = this._now() + delay;
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      void this._tick();
-    }, delay);
   }
 
   private _isActive(): boolean {
@@ -598,53 +591,33 @@ export class SleeptimeModel implements IDisposable {
     return (this._status?.kernels ?? []).some(k => k && k.thinking);
   }
 
-  private async _tick(): Promise<void> {
-    if (this._isDisposed) {
-      return;
-    }
-    if (this._ticking) {
-      this._tickAgain = true;
-      return;
-    }
-    this._ticking = true;
-    try {
-      await this._poll();
-    } catch (error) {
-      console.error('jupyter-sleeptime: poll failed', error);
-    } finally {
-      this._ticking = false;
-    }
-    if (this._tickAgain) {
-      this._tickAgain = false;
-      this._schedule(0);
-      return;
-    }
-    this._schedule(
-      nextPollDelay({
-        errors: this._errors,
-        active: this._isActive(),
-        unchangedTicks: this._unchangedTicks
-      })
-    );
+  /** The next interval; a failed poll retries from the fast one, backing off. */
+  private _setInterval(interval: number): void {
+    this._poll.frequency = { ...this._poll.frequency, interval };
   }
 
-  private async _poll(): Promise<void> {
+  /**
+   * One poll (the `Poll` factory): `GET status`, then the kernel's details
+   * when they may have changed. Rejects when the status could not be read, so
+   * that `Poll` backs off.
+   */
+  private async _update(): Promise<void> {
+    const seq = ++this._pollSeq;
     let status: IStatus;
     try {
       status = await this._client.getStatus();
     } catch (error) {
-      if (this._isDisposed) {
-        return;
+      if (seq === this._pollSeq && !this._isDisposed) {
+        this._statusError = messageOf(error);
+        this._setInterval(POLL_FAST_MS);
+        this._changed.emit();
       }
-      this._errors += 1;
-      this._statusError = messageOf(error);
-      this._changed.emit();
+      throw error;
+    }
+    // A refresh during this poll started a newer one: its result wins.
+    if (seq !== this._pollSeq || this._isDisposed) {
       return;
     }
-    if (this._isDisposed) {
-      return;
-    }
-    this._errors = 0;
     this._statusError = null;
     this._status = status;
 
@@ -653,21 +626,28 @@ export class SleeptimeModel implements IDisposable {
     const changed = signature !== this._lastSignature;
     this._unchangedTicks = changed ? 0 : this._unchangedTicks + 1;
     this._lastSignature = signature;
+    if (kernelId && this._panelVisible && this._kernelDue(changed)) {
+      await this._fetchKernel(kernelId);
+    }
+    if (!this._isDisposed) {
+      this._setInterval(
+        pollInterval({
+          active: this._isActive(),
+          unchangedTicks: this._unchangedTicks
+        })
+      );
+      this._changed.emit();
+    }
+  }
 
+  /** Whether the kernel's details are worth fetching in this poll. */
+  private _kernelDue(changed: boolean): boolean {
     const due =
       this._kernelStale ||
       changed ||
       this._kernel === null ||
       this._now() - this._kernelFetchedAt > KERNEL_REFRESH_MS;
-    if (
-      kernelId &&
-      this._panelVisible &&
-      due &&
-      !this._kernelNotFoundFresh(changed)
-    ) {
-      await this._fetchKernel(kernelId);
-    }
-    this._changed.emit();
+    return due && !this._kernelNotFoundFresh(changed);
   }
 
   /** After a 404, wait for the status to change (or the refresh period). */
@@ -729,15 +709,9 @@ export class SleeptimeModel implements IDisposable {
   private _settingsError: string | null = null;
   private _pushedSettings: IServerSettings | null = null;
 
-  private _running = false;
+  private _poll: Poll;
+  private _pollSeq = 0;
   private _panelVisible = false;
-  private _documentVisible = true;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
-  private _timerDue = 0;
-  private _nextDelay: number | null = null;
-  private _ticking = false;
-  private _tickAgain = false;
-  private _errors = 0;
   private _unchangedTicks = 0;
   private _lastSignature: string | null = null;
   private _nudgedUntil = 0;
@@ -748,5 +722,7 @@ export namespace SleeptimeModel {
     client: ISleeptimeClient;
     /** Clock (ms); injectable for tests. */
     now?: () => number;
+    /** When polling stands by; default while the page is hidden. */
+    standby?: Poll.Standby | (() => boolean | Poll.Standby);
   }
 }

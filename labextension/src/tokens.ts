@@ -14,7 +14,10 @@ export namespace CommandIDs {
   export const open = 'sleeptime:open';
   /** Run pending sleep-time work for the active notebook now. */
   export const thinkNow = 'sleeptime:think-now';
-  /** Ask a question; args `{question: string, mode?: 'sleep'|'baseline'}`. */
+  /**
+   * Ask a question; args `{question: string, mode?: AskMode, fresh?: boolean}`
+   * (`fresh`: skip prepared answers). Resolves to the answer.
+   */
   export const ask = 'sleeptime:ask';
 }
 

@@ -1,12 +1,10 @@
 /**
- * Shapes of the jupyter-sleeptime REST API (`{baseUrl}sleeptime/api/...`).
+ * Shapes of the jupyter-sleeptime REST API (`{baseUrl}sleeptime/api/...`);
+ * the ask request and its events mirror `jupyter_sleeptime/protocol.py`.
  *
  * This module has no runtime imports so that the pure logic and the model can
  * be unit-tested without a browser or a Jupyter server.
  */
-
-/** How a question is answered: from prepared state, or query-time only. */
-export type AskMode = 'sleep' | 'baseline';
 
 /** Token counters for one kind of model call. */
 export interface IUsageCounter {
@@ -116,41 +114,116 @@ export interface IKernelState {
   usage: IUsage;
 }
 
-/** NDJSON events of `POST kernels/{kernel_id}/ask`. */
+// ---------------------------------------------------------------------------
+// The wire contract of an ask: mirrors `jupyter_sleeptime/protocol.py`, and
+// `tests/data/protocol/events.json` (read by pytest and by Jest) keeps the two
+// from drifting apart.
+// ---------------------------------------------------------------------------
+
+/** Routes under `{baseUrl}sleeptime/api/` (`protocol.ROUTES`). */
+export const API_ROUTES = {
+  status: 'status',
+  settings: 'settings',
+  kernel: 'kernels/{kernel_id}',
+  think: 'kernels/{kernel_id}/think',
+  ask: 'kernels/{kernel_id}/ask'
+} as const;
+
+export type ApiRoute = keyof typeof API_ROUTES;
+
+/** How a question is answered: from prepared state, or query-time only. */
+export const ASK_MODES = ['sleep', 'baseline', 'baseline-budget'] as const;
+
+export type AskMode = (typeof ASK_MODES)[number];
+
+/** Where an answer came from: a prepared answer, or the model at ask time. */
+export const ANSWER_SOURCES = ['anticipated', 'model'] as const;
+
+export type AnswerSource = (typeof ANSWER_SOURCES)[number];
+
+/** The kind of a question, as the server classifies it. */
+export type QuestionKind = 'state' | 'explain' | 'error' | 'next';
+
+/** Body of `POST kernels/{kernel_id}/ask`; only `question` is required. */
+export interface IAskRequest {
+  question: string;
+  /** Default `sleep`. */
+  mode?: AskMode;
+  /** Skip prepared answers: the model answers ("ask the model instead"). */
+  fresh?: boolean;
+  /** Answer with what would be sent (a `prompt` event), no model call. */
+  dry_run?: boolean;
+  /** A LiteLLM model id (`provider/name`) for this question only. */
+  model?: string;
+  /** Benchmark only: empty a local model's KV cache first. */
+  cold?: boolean;
+}
+
+/** Tokens of one answer. */
+export interface IAnswerUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+}
+
+/** A piece of the answer text, streamed. */
 export interface IAskTokenEvent {
   type: 'token';
   text: string;
 }
 
+/** The answer (final event). */
 export interface IAskDoneEvent {
   type: 'done';
   answer: string;
-  source: 'anticipated' | 'model';
+  source: AnswerSource;
   mode: AskMode;
-  usage: { prompt_tokens: number; completion_tokens: number };
-  ttft_ms: number | null;
-  latency_ms: number | null;
+  /** The model that answered; null for a prepared answer. */
+  model?: string | null;
+  kind?: QuestionKind | null;
+  usage: IAnswerUsage;
+  ttft_ms: number;
+  latency_ms: number;
   /**
    * For a prepared answer (`source: 'anticipated'`): the prepared question
    * the server matched, which may be worded differently from the question.
    */
   matched?: string;
+  /** For a prepared answer: computed from notebook facts, or model-written. */
+  prepared_from?: 'facts' | 'model';
+  /** For a prepared answer: how close the question was to `matched`. */
+  similarity?: number;
+  /** Answered inside the kernel, without a server. */
+  inprocess?: boolean;
 }
 
+/** A failure (final event), with a message that says what to do. */
 export interface IAskErrorEvent {
   type: 'error';
   message: string;
+  /** `opted_out`, `store`, …: when the cause is one a client acts on. */
+  reason?: string;
+  latency_ms?: number;
+  /** The server could not be reached (written by the kernel-side client). */
+  unreachable?: boolean;
 }
 
-export type AskEvent = IAskTokenEvent | IAskDoneEvent | IAskErrorEvent;
-
-/** Body of `POST kernels/{kernel_id}/ask`. */
-export interface IAskRequest {
-  question: string;
-  mode: AskMode;
-  /** Skip prepared answers: the model answers ("ask the model instead"). */
-  fresh?: boolean;
+/** A dry run (final event): what would be sent, redacted. */
+export interface IAskPromptEvent {
+  type: 'prompt';
+  source: AnswerSource;
+  kind?: QuestionKind | null;
+  messages?: { role: string; content: string }[];
+  /** With a prepared answer, instead of messages. */
+  answer?: string;
+  matched?: string;
+  max_tokens?: number;
+  approx_tokens?: number;
 }
+
+/** One event of an ask's NDJSON stream. */
+export type AskEvent =
+  IAskTokenEvent | IAskDoneEvent | IAskErrorEvent | IAskPromptEvent;
 
 /** `POST kernels/{kernel_id}/think`. */
 export interface IThinkResult {
@@ -158,7 +231,7 @@ export interface IThinkResult {
   usage: unknown;
 }
 
-/** `GET/PUT settings` (server names). */
+/** `PUT settings` (server names). */
 export interface IServerSettings {
   /** null: revert to the server's configured default. */
   model?: string | null;
@@ -194,7 +267,6 @@ export interface ISleeptimeClient {
     signal?: AbortSignal
   ): Promise<void>;
   think(kernelId: string): Promise<IThinkResult>;
-  getSettings(): Promise<IServerSettings>;
   putSettings(settings: IServerSettings): Promise<IServerSettings>;
 }
 
@@ -206,5 +278,13 @@ export class SleeptimeRequestError extends Error {
   ) {
     super(message);
     this.name = 'SleeptimeRequestError';
+  }
+}
+
+/** A request or an event that does not follow the wire contract. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
   }
 }

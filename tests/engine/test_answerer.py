@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_sleeptime.engine.llm import ModelError
-from jupyter_sleeptime.engine.scripted_model import control
+from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import analysis_cells, digest_for, feed, run_cell
 

@@ -10,7 +10,7 @@ import litellm
 import pytest
 
 from jupyter_sleeptime.engine.llm import ModelError
-from jupyter_sleeptime.engine.scripted_model import control
+from jupyter_sleeptime.testing.scripted_model import control
 
 from ..conftest import wait_for
 from .notebooks import analysis_cells, feed, run_cell

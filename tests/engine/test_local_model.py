@@ -1,4 +1,4 @@
-"""The embedded llama.cpp model: weights assembly, the LiteLLM provider, the background gate.
+"""The embedded llama.cpp model: weights assembly, the LiteLLM provider, the pause.
 
 Fast tests use tiny fake weight parts and a scripted stand-in for `Llama`; tests marked
 `local_model` load the real Qwen2.5-Coder-1.5B once per session and call it through LiteLLM.
@@ -25,17 +25,17 @@ from jupyter_sleeptime.engine.local_model import (
     DEFAULT_MODEL,
     GenerationCancelled,
     LocalModelUnavailable,
-    background_gate,
 )
+from jupyter_sleeptime.engine.pause import PAUSE
 
 PIP_HINT = 'pip install "jupyter-sleeptime[local]"'
 
 
 @pytest.fixture(autouse=True)
 def _gate_open():
-    background_gate.resume()
+    PAUSE.set_busy("user-kernel", False)
     yield
-    background_gate.resume()
+    PAUSE.set_busy("user-kernel", False)
 
 
 # -- weights --------------------------------------------------------------------------------------
@@ -190,17 +190,9 @@ def test_stop_scanner_holds_back_partial_stop() -> None:
     assert plain.feed("a\n") == ("a\n", False)
 
 
-def test_gate_flags() -> None:
-    assert not background_gate.paused
-    background_gate.pause()
-    assert background_gate.paused
-    background_gate.resume()
-    assert not background_gate.paused
-
-
-def test_model_lock_background_waits_for_gate_foreground_does_not() -> None:
+def test_model_lock_background_waits_while_user_code_runs_foreground_does_not() -> None:
     lock = local_model._ModelLock()
-    background_gate.pause()
+    PAUSE.set_busy("user-kernel", True)
     got = threading.Event()
 
     def background() -> None:
@@ -214,14 +206,14 @@ def test_model_lock_background_waits_for_gate_foreground_does_not() -> None:
     assert not got.is_set()  # paused: background does not start
     lock.acquire(background=False)  # foreground ignores the gate
     lock.release()
-    background_gate.resume()
+    PAUSE.set_busy("user-kernel", False)
     thread.join(2)
     assert got.is_set()
 
 
 def test_model_lock_wait_is_cancellable() -> None:
     lock = local_model._ModelLock()
-    background_gate.pause()
+    PAUSE.set_busy("user-kernel", True)
     cancel = threading.Event()
     threading.Timer(0.1, cancel.set).start()
     with pytest.raises(local_model._Cancelled):
@@ -349,7 +341,7 @@ async def test_fake_background_pauses_between_tokens(fake_engine: FakeEngine) ->
     task = asyncio.create_task(_collect(await litellm.acompletion(**_ask("q", **bg)), seen))
     while len(seen) < 3:
         await asyncio.sleep(0.01)
-    background_gate.pause()
+    PAUSE.set_busy("user-kernel", True)
     await asyncio.sleep(0.1)  # a token already in flight may still land
     frozen = len(seen)
     # A query-time call is not held up by the paused background call.
@@ -357,20 +349,20 @@ async def test_fake_background_pauses_between_tokens(fake_engine: FakeEngine) ->
     assert text.startswith("w0")
     await asyncio.sleep(0.3)
     assert len(seen) == frozen and not task.done()
-    background_gate.resume()
+    PAUSE.set_busy("user-kernel", False)
     text, usage = await asyncio.wait_for(task, 5)
     assert usage.completion_tokens == 40
     assert text == "".join(f"w{i} " for i in range(40))  # resumed where it stopped
 
 
-async def test_fake_foreground_unaffected_by_gate(fake_engine: FakeEngine) -> None:
-    background_gate.pause()
+async def test_fake_foreground_unaffected_by_the_pause(fake_engine: FakeEngine) -> None:
+    PAUSE.set_busy("user-kernel", True)
     _, usage = await asyncio.wait_for(_collect(await litellm.acompletion(**_ask("q"))), 5)
     assert usage.completion_tokens == 12
 
 
 async def test_fake_cancel_paused_background(fake_engine: FakeEngine) -> None:
-    background_gate.pause()
+    PAUSE.set_busy("user-kernel", True)
     bg = {"metadata": {"sleeptime_background": True}}
     task = asyncio.create_task(_collect(await litellm.acompletion(**_ask("q", **bg))))
     await asyncio.sleep(0.2)
@@ -532,13 +524,13 @@ async def test_real_background_pause_and_resume(real_model) -> None:
     while len(seen) < 3:
         assert time.monotonic() < deadline and not task.done()
         await asyncio.sleep(0.01)
-    background_gate.pause()
+    PAUSE.set_busy("user-kernel", True)
     await asyncio.sleep(0.5)  # a token already decoded may still land
     frozen = len(seen)
     await asyncio.sleep(2.0)
     assert len(seen) == frozen, "tokens arrived while the gate was paused"
     assert not task.done()
-    background_gate.resume()
+    PAUSE.set_busy("user-kernel", False)
     text, usage = await asyncio.wait_for(task, 120)
     assert len(seen) > frozen
     assert usage.completion_tokens > 3 and "def" in text
@@ -546,7 +538,7 @@ async def test_real_background_pause_and_resume(real_model) -> None:
 
 @pytest.mark.local_model
 async def test_real_cancel_paused_background(real_model) -> None:
-    background_gate.pause()
+    PAUSE.set_busy("user-kernel", True)
     stream = await litellm.acompletion(
         **_ask("Explain pandas groupby.", max_tokens=50, metadata={"sleeptime_background": True})
     )
@@ -555,7 +547,7 @@ async def test_real_cancel_paused_background(real_model) -> None:
     local_model.cancel_background()
     with pytest.raises(GenerationCancelled):
         await asyncio.wait_for(task, 10)
-    background_gate.resume()
+    PAUSE.set_busy("user-kernel", False)
     reply = await litellm.acompletion(
         model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Say hi."}], max_tokens=5
     )

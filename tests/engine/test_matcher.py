@@ -139,3 +139,20 @@ def test_identity_guard_rails_hold_whatever_the_similarity():
     assert always.match("Why did cell [8] fail?", candidates, names) is None
     assert always.match("Why did [7] raise a ValueError?", candidates, names) is None
     assert always.match("What is the mean of X_train?", candidates, names) is None
+
+
+def test_on_a_tie_the_facts_answer_not_the_model():
+    always = Matcher(threshold=-1.0)
+    names = ["revenue"]
+    from_model = Candidate(
+        "What is revenue?", "revenue is 1234.", "state", names=frozenset(names), source="model"
+    )
+    from_facts = Candidate(
+        "What is `revenue`?",
+        "`revenue` now: int = 1234",
+        "state",
+        names=frozenset(names),
+        phrasings=NAME_PHRASINGS,
+    )
+    for order in ([from_model, from_facts], [from_facts, from_model]):
+        assert always.match("What is `revenue`?", order, names).candidate is from_facts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from jupyter_sleeptime.engine.llm import BudgetExhausted
-from jupyter_sleeptime.engine.scripted_model import control
+from jupyter_sleeptime.testing.scripted_model import control
 
 from ..conftest import wait_for
 from .notebooks import analysis_cells, digest_for, feed, run_cell
@@ -111,14 +111,14 @@ async def test_background_generation_pauses_while_a_kernel_is_busy(make_engine):
     received: list[int] = []
     think = asyncio.ensure_future(engine.think(NB))
     await wait_for(lambda: control.calls, timeout=5)
-    engine.gate.set_busy("other-kernel", True)  # user code starts in some kernel
+    engine._set_busy("other-kernel", True)  # user code starts in some kernel
     await asyncio.sleep(0.1)
     received.append(control.chunks_sent)
     await asyncio.sleep(0.4)
     received.append(control.chunks_sent)
     assert received[1] - received[0] <= 1  # at most the chunk already in flight
     assert not think.done()
-    engine.gate.set_busy("other-kernel", False)
+    engine._set_busy("other-kernel", False)
     result = await asyncio.wait_for(think, 20)
     assert result["ok"]
     assert control.chunks_sent > received[1]
@@ -127,7 +127,7 @@ async def test_background_generation_pauses_while_a_kernel_is_busy(make_engine):
 async def test_query_calls_never_pause(make_engine):
     engine = make_engine(pause_while_busy=True)
     feed(engine, NB, analysis_cells(2))
-    engine.gate.set_busy("k1", True)  # %ask runs inside a busy kernel
+    engine._set_busy("k1", True)  # %ask runs inside a busy kernel
     answer = await asyncio.wait_for(engine.ask(NB, "What is step_1?", "baseline"), 10)
     assert answer.source == "model"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jupyter_sleeptime.engine.document import Policy
-from jupyter_sleeptime.engine.scripted_model import control
+from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import analysis_cells, digest_for, feed, run_cell
 

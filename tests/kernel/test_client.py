@@ -11,9 +11,10 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.inputtransformer2 import TransformerManager
 
-from jupyter_sleeptime.engine import scripted_model
-from jupyter_sleeptime.kernel import client
+from jupyter_sleeptime import protocol
+from jupyter_sleeptime.kernel import client, render
 from jupyter_sleeptime.kernel.magics import protect_questions, split_options
+from jupyter_sleeptime.testing import scripted_model
 
 from ..conftest import get_json, recorded, think
 
@@ -37,14 +38,14 @@ async def _endpoint(jp_serverapp, jp_runtime_dir, kernel_id: str) -> client.Endp
 
 def test_env_endpoint_uses_kernel_token_and_hides_it():
     env = {
-        client.URL_ENV: "http://127.0.0.1:8888/lab-base",
-        client.KERNEL_ENV: "k-1",
-        client.TOKEN_ENV: "s3cret-token",
+        protocol.ENV_URL: "http://127.0.0.1:8888/lab-base",
+        protocol.ENV_KERNEL_ID: "k-1",
+        protocol.ENV_TOKEN: "s3cret-token",
     }
     endpoint = client.discover(environ=env)
     assert endpoint is not None and endpoint.source == "env"
     assert endpoint.url("ask") == "http://127.0.0.1:8888/lab-base/sleeptime/api/kernels/k-1/ask"
-    assert endpoint.headers == {client.KERNEL_TOKEN_HEADER: "s3cret-token"}
+    assert endpoint.headers == {protocol.KERNEL_TOKEN_HEADER: "s3cret-token"}
     assert "s3cret" not in repr(endpoint) and "s3cret" not in repr(client.SleeptimeClient(endpoint))
 
 
@@ -86,13 +87,13 @@ async def test_discovers_the_server_that_knows_the_kernel(
 
 
 def test_ask_cells_are_recognised():
-    assert client.is_ask_cell("%ask What is x?")
-    assert client.is_ask_cell("%%ask --baseline\nwhy?\nimport os")
-    assert client.is_ask_cell("%load_ext jupyter_sleeptime\n# comment\n%ask a\n%ask b")
-    assert client.is_ask_cell("get_ipython().run_line_magic('ask', 'x')")
-    assert not client.is_ask_cell("x = 1\n%ask what is x")
-    assert not client.is_ask_cell("%asking")
-    assert not client.is_ask_cell("")
+    assert protocol.is_ask_cell("%ask What is x?")
+    assert protocol.is_ask_cell("%%ask --baseline\nwhy?\nimport os")
+    assert protocol.is_ask_cell("%load_ext jupyter_sleeptime\n# comment\n%ask a\n%ask b")
+    assert protocol.is_ask_cell("get_ipython().run_line_magic('ask', 'x')")
+    assert not protocol.is_ask_cell("x = 1\n%ask what is x")
+    assert not protocol.is_ask_cell("%asking")
+    assert not protocol.is_ask_cell("")
 
 
 def test_options_then_the_question_verbatim():
@@ -149,17 +150,17 @@ async def test_prepared_answer_names_its_question_and_fresh_asks_the_model(
 
 def test_footers():
     hit = {"source": "anticipated", "usage": {}, "latency_ms": 12.4, "matched": "What is x?"}
-    assert client.footer(hit) == "_⚡ prepared answer to: 'What is x?' · 0 tokens · 12 ms_"
+    assert render.footer(hit) == "_⚡ prepared answer to: 'What is x?' · 0 tokens · 12 ms_"
     # Markdown in the matched question is escaped; plain text keeps it as it is.
     odd = {**hit, "matched": "What is  df_sales\n[0]?"}
-    assert client.footer(odd) == (
+    assert render.footer(odd) == (
         "_⚡ prepared answer to: 'What is df\\_sales \\[0\\]?' · 0 tokens · 12 ms_"
     )
-    assert client.footer(odd, markdown=False) == (
+    assert render.footer(odd, markdown=False) == (
         "⚡ prepared answer to: 'What is df_sales [0]?' · 0 tokens · 12 ms"
     )
     # A server that names no matched question still gets a prepared-answer footer.
-    assert client.footer({**hit, "matched": None}) == "_⚡ prepared answer · 0 tokens · 12 ms_"
+    assert render.footer({**hit, "matched": None}) == "_⚡ prepared answer · 0 tokens · 12 ms_"
     done = {
         "source": "model",
         "model": "sleeptime-local/qwen2.5_coder",
@@ -168,26 +169,26 @@ def test_footers():
         "ttft_ms": 1234,
         "latency_ms": 4800,
     }
-    assert client.footer(done) == (
+    assert render.footer(done) == (
         "_model sleeptime-local/qwen2.5\\_coder · baseline · 812 prompt + 64 completion tokens "
         "(500 cached) · first token 1.2 s · 4.8 s_"
     )
-    assert client.footer({**done, "mode": "baseline"}, inprocess=True, markdown=False).startswith(
+    assert render.footer({**done, "mode": "baseline"}, inprocess=True, markdown=False).startswith(
         "in-process (no server): query time only · model sleeptime-local/qwen2.5_coder · 812"
     )
 
 
 def test_fresh_hint_repeats_the_question_as_a_command():
-    assert client.fresh_command("  What is x? ") == "%ask --fresh What is x?"
+    assert render.fresh_command("  What is x? ") == "%ask --fresh What is x?"
     # a leading dash would be read as an option; a multi-line question stays a %%ask cell
-    assert client.fresh_command("-1 is odd?") == "%ask --fresh -- -1 is odd?"
-    assert client.fresh_command("Why?\nimport os") == "%%ask --fresh\nWhy?\nimport os"
+    assert render.fresh_command("-1 is odd?") == "%ask --fresh -- -1 is odd?"
+    assert render.fresh_command("Why?\nimport os") == "%%ask --fresh\nWhy?\nimport os"
     assert split_options("--fresh -- -1 is odd?") == (["--fresh"], "-1 is odd?")
 
-    assert client.fresh_hint("What is x?") == "_Ask the model instead:_ `%ask --fresh What is x?`"
-    assert client.fresh_hint("What is x?", markdown=False) == (
+    assert render.fresh_hint("What is x?") == "_Ask the model instead:_ `%ask --fresh What is x?`"
+    assert render.fresh_hint("What is x?", markdown=False) == (
         "ask the model instead: %ask --fresh What is x?"
     )
     # backticks in the question: a longer code-span fence, so the command shows verbatim
-    assert client.fresh_hint("Why `df`?") == "_Ask the model instead:_ ``%ask --fresh Why `df`?``"
-    assert client.fresh_hint("a\nb") == "_Ask the model instead:_\n\n```\n%%ask --fresh\na\nb\n```"
+    assert render.fresh_hint("Why `df`?") == "_Ask the model instead:_ ``%ask --fresh Why `df`?``"
+    assert render.fresh_hint("a\nb") == "_Ask the model instead:_\n\n```\n%%ask --fresh\na\nb\n```"

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from jupyter_sleeptime.engine import scripted_model
 from jupyter_sleeptime.harness import execute_over
+from jupyter_sleeptime.kernel.render import md_escape
+from jupyter_sleeptime.testing import scripted_model
 
 from ..conftest import SCRIPTED, get_json, recorded, think, wait_for
 
@@ -134,6 +135,7 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     anticipated = state["insights"]["anticipated"]
     assert anticipated
     item = next((a for a in anticipated if "sales" in a["question"]), anticipated[0])
+    shown_question = md_escape(item["question"])  # as Markdown shows it: "What is \`sales\`?"
     before = await query_calls(jp_fetch)
 
     # Verbatim and reworded: both are the prepared answer, which names the prepared question
@@ -145,8 +147,9 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     for data, asked in zip(both["final"].values(), (item["question"], reworded), strict=True):
         answer, footer, hint = data["text/markdown"].split("\n\n")
         assert answer == item["answer"].strip()
-        assert footer.startswith(f"_⚡ prepared answer to: '{item['question']}' · 0 tokens · ")
-        assert hint == f"_Ask the model instead:_ `%ask --fresh {asked}`"
+        assert footer.startswith(f"_⚡ prepared answer to: '{shown_question}' · 0 tokens · ")
+        fence = "``" if "`" in asked else "`"  # a code span around a question with backticks
+        assert hint == f"_Ask the model instead:_ {fence}%ask --fresh {asked}{fence}"
     assert await query_calls(jp_fetch) == before
     assert not [c for c in scripted_model.control.calls if c["task"] == "answer"]
 
@@ -183,10 +186,15 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     again = await run(kernel, f"%ask {reworded}")
     assert_clean(again)
     assert item["answer"].strip() in again["markdown"]
-    assert f"prepared answer to: '{item['question']}'" in again["markdown"]
+    assert f"prepared answer to: '{shown_question}'" in again["markdown"]
 
-    # The widget offers the same question as a button: a click asks the server, which answers
-    # from the prepared answer; "Ask the model instead" asks again, fresh.
+    await assert_widget_chip_then_fresh(kernel, item)
+    assert await query_calls(jp_fetch) == before + 2
+
+
+async def assert_widget_chip_then_fresh(kernel: Any, item: dict[str, str]) -> None:
+    """The widget offers a prepared question as a button: a click asks the server, which
+    answers from the prepared answer; "Ask the model instead" asks again, fresh."""
     clicked = await run(
         kernel,
         (
@@ -194,7 +202,8 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
             "w = AskWidget()\n"
             "print(w.fresh_button.layout.display)\n"
             f"[b for b in w.suggested.children if b.tooltip == {item['question']!r}][0].click()\n"
-            "print(w.last_done['source'], '|', w.last_done['matched'], '|', w.answer_text)\n"
+            # repr: a prepared answer may span lines (a value card)
+            "print(w.last_done['source'], '|', w.last_done['matched'], '|', repr(w.answer_text))\n"
             "print(w.answer.outputs[0]['data']['text/markdown'].rpartition('\\n\\n')[2])\n"
             "print(w.fresh_button.layout.display)\n"
             "w.fresh_button.click()\n"
@@ -204,11 +213,11 @@ async def test_anticipated_question_answered_without_model(jp_fetch, start_kerne
     assert_clean(clicked)
     hidden, prepared, shown, visible, model = clicked["stdout"].strip().splitlines()
     assert hidden == "none"
-    assert prepared == f"anticipated | {item['question']} | {item['answer'].strip()}"
-    assert shown.startswith(f"_⚡ prepared answer to: '{item['question']}' · 0 tokens · ")
+    assert prepared == f"anticipated | {item['question']} | {item['answer'].strip()!r}"
+    shown_question = md_escape(item["question"])
+    assert shown.startswith(f"_⚡ prepared answer to: '{shown_question}' · 0 tokens · ")
     assert visible == "None"
     assert model == f"model | {item['question']} | none"
-    assert await query_calls(jp_fetch) == before + 2
 
 
 async def test_model_error_is_a_readable_message(start_kernel):
@@ -325,9 +334,9 @@ def test_inprocess_fallback_without_server(jp_environ, tmp_path):
 
         # The history it read: no %ask cell, the error noted, the digest computed in-kernel.
         result = cell(
-            "from jupyter_sleeptime.kernel import inprocess, magics\n"
+            "from jupyter_sleeptime.kernel import backend, inprocess\n"
             "b = inprocess.backend(get_ipython())\n"
-            "print(type(magics.get_backend()).__name__)\n"
+            "print(type(backend.get_backend()).__name__)\n"
             "ex = b._run(b._ensure_engine()).store.executions(b.notebook)\n"
             "print([e.source.splitlines()[0] for e in ex])\n"
             "print([e.status for e in ex])\n"

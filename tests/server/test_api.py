@@ -7,7 +7,7 @@ import json
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_sleeptime.engine.scripted_model import control
+from jupyter_sleeptime.testing.scripted_model import control
 
 from ..conftest import get_json, think, wait_for
 

@@ -9,16 +9,15 @@ import {
   kernelSignature,
   lastFailedExecution,
   NdjsonParser,
-  nextPollDelay,
-  POLL_ERROR_MAX_MS,
   POLL_FAST_MS,
   POLL_IDLE_MAX_MS,
   POLL_IDLE_MS,
+  pollInterval,
   provenanceLabel,
   readNdjson,
+  route,
   settingsToPayload,
-  summarizeStatus,
-  toAskEvent
+  summarizeStatus
 } from '../logic';
 import type { IKernelState, IKernelStatus, IStatus } from '../types';
 
@@ -104,7 +103,7 @@ function kernelState(patch: Partial<IKernelState> = {}): IKernelState {
 }
 
 // ---------------------------------------------------------------------------
-// questions
+// requests and answers
 // ---------------------------------------------------------------------------
 
 describe('askRequestBody', () => {
@@ -123,6 +122,26 @@ describe('askRequestBody', () => {
         )
       )
     ).toEqual({ question: 'What is x?', mode: 'sleep', fresh: true });
+  });
+
+  it('leaves out an empty model id', () => {
+    expect(askRequestBody({ question: 'q', model: '' })).toEqual({
+      question: 'q'
+    });
+  });
+});
+
+describe('route', () => {
+  it('builds the paths of protocol.route', () => {
+    expect(route('ask', 'k-1')).toBe('kernels/k-1/ask');
+    expect(route('kernel', 'k-1')).toBe('kernels/k-1');
+    expect(route('think', 'k-1')).toBe('kernels/k-1/think');
+    expect(route('status')).toBe('status');
+    expect(route('settings')).toBe('settings');
+  });
+
+  it('escapes a kernel id that is not a path segment', () => {
+    expect(route('kernel', 'a/b?c')).toBe('kernels/a%2Fb%3Fc');
   });
 });
 
@@ -253,19 +272,6 @@ describe('readNdjson', () => {
     const values: unknown[] = [];
     await readNdjson(reader([]), v => values.push(v));
     expect(values).toEqual([]);
-  });
-});
-
-describe('toAskEvent', () => {
-  it('accepts known event types only', () => {
-    expect(toAskEvent({ type: 'token', text: 'x' })).toEqual({
-      type: 'token',
-      text: 'x'
-    });
-    expect(toAskEvent({ type: 'error', message: 'm' })?.type).toBe('error');
-    expect(toAskEvent({ type: 'other' })).toBeNull();
-    expect(toAskEvent(null)).toBeNull();
-    expect(toAskEvent('token')).toBeNull();
   });
 });
 
@@ -445,16 +451,16 @@ describe('formatting', () => {
 // polling
 // ---------------------------------------------------------------------------
 
-describe('nextPollDelay', () => {
+describe('pollInterval', () => {
   it('polls fast while active', () => {
-    expect(nextPollDelay({ errors: 0, active: true, unchangedTicks: 10 })).toBe(
+    expect(pollInterval({ active: true, unchangedTicks: 10 })).toBe(
       POLL_FAST_MS
     );
   });
 
   it('slows down while idle and unchanged, up to a cap', () => {
     const schedule = [0, 1, 2, 3, 4, 10].map(t =>
-      nextPollDelay({ errors: 0, active: false, unchangedTicks: t })
+      pollInterval({ active: false, unchangedTicks: t })
     );
     expect(schedule).toEqual([
       POLL_IDLE_MS,
@@ -463,22 +469,6 @@ describe('nextPollDelay', () => {
       POLL_IDLE_MAX_MS,
       POLL_IDLE_MAX_MS,
       POLL_IDLE_MAX_MS
-    ]);
-  });
-
-  it('backs off exponentially on errors, up to a cap', () => {
-    const schedule = [1, 2, 3, 4, 5, 6, 7, 20].map(e =>
-      nextPollDelay({ errors: e, active: true, unchangedTicks: 0 })
-    );
-    expect(schedule).toEqual([
-      2000,
-      4000,
-      8000,
-      16000,
-      32000,
-      60000,
-      60000,
-      POLL_ERROR_MAX_MS
     ]);
   });
 });

@@ -79,7 +79,7 @@ class FakeClient implements ISleeptimeClient {
       answer: 'Hello',
       source: 'model',
       mode: 'sleep',
-      usage: { prompt_tokens: 120, completion_tokens: 8 },
+      usage: { prompt_tokens: 120, completion_tokens: 8, cached_tokens: 0 },
       ttft_ms: 40,
       latency_ms: 90
     });
@@ -128,10 +128,6 @@ class FakeClient implements ISleeptimeClient {
     return { ran: ['memory'], usage: {} };
   }
 
-  async getSettings(): Promise<IServerSettings> {
-    return {};
-  }
-
   async putSettings(settings: IServerSettings): Promise<IServerSettings> {
     this.puts.push(settings);
     if (this.putError) {
@@ -141,10 +137,10 @@ class FakeClient implements ISleeptimeClient {
   }
 }
 
-function setup() {
+function setup(options: Partial<SleeptimeModel.IOptions> = {}) {
   let now = 1_000_000;
   const client = new FakeClient();
-  const model = new SleeptimeModel({ client, now: () => now });
+  const model = new SleeptimeModel({ client, now: () => now, ...options });
   const advance = (ms: number) => {
     now += ms;
   };
@@ -202,7 +198,9 @@ describe('SleeptimeModel polling', () => {
     expect(client.calls.status).toBe(1);
     expect(model.nextDelay).toBe(5000);
 
-    await jest.advanceTimersByTimeAsync(5000);
+    await jest.advanceTimersByTimeAsync(4999);
+    expect(client.calls.status).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
     expect(client.calls.status).toBe(2);
     expect(model.nextDelay).toBe(7500);
 
@@ -211,57 +209,131 @@ describe('SleeptimeModel polling', () => {
     expect(client.calls.status).toBe(3);
     expect(model.summary.state).toBe('thinking');
     expect(model.nextDelay).toBe(2000);
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(client.calls.status).toBe(4);
     model.dispose();
   });
 
-  it('backs off on errors and recovers', async () => {
+  it('backs off on errors up to a minute, and recovers', async () => {
+    // Poll's backoff is jittered: pin the jitter near its top.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.99);
     const { client, model } = setup();
     client.status = new SleeptimeRequestError('network error: down', 0);
     model.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(model.statusError).toBe('network error: down');
     expect(model.summary.state).toBe('error');
-    expect(model.nextDelay).toBe(2000);
-    await jest.advanceTimersByTimeAsync(2000);
-    expect(model.nextDelay).toBe(4000);
-    await jest.advanceTimersByTimeAsync(4000);
-    expect(model.nextDelay).toBe(8000);
-    expect(model.errorCount).toBe(3);
+
+    const delays: number[] = [];
+    for (let elapsed = 0; elapsed < 600_000;) {
+      const delay = model.nextDelay ?? 0;
+      delays.push(delay);
+      elapsed += delay;
+      await jest.advanceTimersByTimeAsync(delay);
+    }
+    // Ten minutes of a dead server: a few dozen polls, not 300 at 2 s.
+    expect(client.calls.status).toBeLessThan(30);
+    expect(Math.max(...delays)).toBe(60_000);
+    const grown = delays.findIndex(d => d >= 4000);
+    expect(delays[grown + 1]).toBeGreaterThan(delays[grown] * 1.5);
 
     client.status = makeStatus();
-    await jest.advanceTimersByTimeAsync(8000);
+    await jest.advanceTimersByTimeAsync(60_000);
     expect(model.statusError).toBeNull();
-    expect(model.errorCount).toBe(0);
+    expect(model.summary.state).toBe('idle');
     expect(model.nextDelay).toBe(5000);
+    random.mockRestore();
     model.dispose();
   });
 
-  it('stops while the document is hidden and polls at once when shown', async () => {
-    const { client, model } = setup();
+  it('stands by while the page is hidden, and resumes when shown', async () => {
+    let hidden = false;
+    const { client, model } = setup({ standby: () => hidden });
     model.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(client.calls.status).toBe(1);
-    model.setDocumentVisible(false);
-    expect(model.polling).toBe(false);
+    hidden = true;
     await jest.advanceTimersByTimeAsync(60_000);
     expect(client.calls.status).toBe(1);
-    model.setDocumentVisible(true);
+    hidden = false;
+    // what the plugin does on `visibilitychange`
+    const refreshed = model.refresh();
     await jest.advanceTimersByTimeAsync(0);
+    await refreshed;
     expect(client.calls.status).toBe(2);
+    await jest.advanceTimersByTimeAsync(15_000);
+    expect(client.calls.status).toBeGreaterThan(2);
     model.dispose();
   });
 
-  it('polls fast after a cell ran (nudge)', async () => {
+  it('polls at once after a cell ran (nudge), then fast', async () => {
     const { client, model } = setup();
     model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
     model.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(model.nextDelay).toBe(5000);
     model.nudge();
-    await jest.advanceTimersByTimeAsync(300);
+    await jest.advanceTimersByTimeAsync(0);
     expect(client.calls.status).toBe(2);
     expect(model.nextDelay).toBe(2000);
     model.dispose();
+  });
+
+  it('polls at once on a kernel change and after an answer', async () => {
+    const { client, model } = setup();
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k1' });
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.calls.status).toBe(1);
+    model.setNotebook({ path: 'a.ipynb', kernelId: 'k2' });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.calls.status).toBe(2);
+    await model.ask('What is x?');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.calls.status).toBe(3);
+    model.dispose();
+  });
+
+  it('keeps the newer status when a refresh overtakes a poll', async () => {
+    const { client, model } = setup();
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    let release: (status: IStatus) => void = () => undefined;
+    client.getStatus = () => {
+      client.calls.status++;
+      return new Promise<IStatus>(resolve => {
+        release = resolve;
+      });
+    };
+    await jest.advanceTimersByTimeAsync(5000); // a poll waits for the server
+    const slow = release;
+    client.getStatus = async () => {
+      client.calls.status++;
+      return makeStatus([entry({ thinking: true })]);
+    };
+    const refreshed = model.refresh();
+    await jest.advanceTimersByTimeAsync(0);
+    await refreshed;
+    expect(client.calls.status).toBe(3);
+    expect(model.summary.state).toBe('thinking');
+    slow(makeStatus());
+    await jest.advanceTimersByTimeAsync(0);
+    expect(model.summary.state).toBe('thinking');
+    model.dispose();
+  });
+
+  it('polls once on refresh() before start, and never after dispose', async () => {
+    const { client, model } = setup();
+    await model.refresh();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(client.calls.status).toBe(1);
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.calls.status).toBe(2);
+    model.dispose();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(client.calls.status).toBe(2);
+    expect(model.nextDelay).toBeNull();
   });
 
   it('treats an unknown kernel as "run a cell" and does not hammer it', async () => {
@@ -341,7 +413,7 @@ describe('SleeptimeModel.ask', () => {
         source: 'anticipated',
         matched: 'What is x?',
         mode: 'sleep',
-        usage: { prompt_tokens: 0, completion_tokens: 0 },
+        usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0 },
         ttft_ms: 0.4,
         latency_ms: 0.5
       });
@@ -374,7 +446,7 @@ describe('SleeptimeModel.ask', () => {
         source: 'anticipated',
         matched: 'What is x?',
         mode: 'sleep',
-        usage: { prompt_tokens: 0, completion_tokens: 0 },
+        usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0 },
         ttft_ms: 0.4,
         latency_ms: 0.5
       });
@@ -408,7 +480,7 @@ describe('SleeptimeModel.ask', () => {
         source: 'model',
         matched: 'What is x?',
         mode: 'baseline',
-        usage: { prompt_tokens: 1, completion_tokens: 1 },
+        usage: { prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0 },
         ttft_ms: 1,
         latency_ms: 2
       });

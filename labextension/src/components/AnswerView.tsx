@@ -8,6 +8,7 @@ import {
   provenanceLabel
 } from '../logic';
 import type { IAnswer } from '../model';
+import type { AskMode } from '../types';
 import { Markdown } from './Markdown';
 
 export interface IAnswerViewProps {
@@ -17,6 +18,13 @@ export interface IAnswerViewProps {
   /** Ask the same question again, prepared answers skipped. */
   onAskModel: () => void;
 }
+
+/** What the answer waits for, by mode. */
+const WAITING: Record<AskMode, string> = {
+  sleep: 'answering from prepared state…',
+  baseline: 'reading the whole notebook…',
+  'baseline-budget': 'reading the latest cells…'
+};
 
 function answerState(answer: IAnswer): string {
   if (answer.error) {
@@ -29,29 +37,104 @@ function answerState(answer: IAnswer): string {
 }
 
 /**
- * The question, the streamed Markdown answer, where it came from (for a
- * prepared answer: which prepared question the server matched, and "Ask the
- * model instead") and its footer.
+ * Where the answer came from: for a prepared answer, the prepared question
+ * the server matched, with "Ask the model instead".
  */
-export function AnswerView(props: IAnswerViewProps): JSX.Element {
-  const { answer, rendermime, onClear, onAskModel } = props;
+function Provenance(props: {
+  answer: IAnswer;
+  onAskModel: () => void;
+}): JSX.Element | null {
+  const { answer, onAskModel } = props;
+  const label =
+    !answer.streaming && !answer.error ? provenanceLabel(answer) : null;
+  if (!label) {
+    return null;
+  }
+  return (
+    <div
+      className={`jp-sleeptime-answer-provenance jp-sleeptime-provenance-${answer.source}`}
+      data-testid="jp-sleeptime-answer-provenance"
+      data-matched={answer.matched ?? ''}
+    >
+      <span className="jp-sleeptime-provenance-label">{label}</span>
+      {canAskModelInstead(answer) ? (
+        <button
+          type="button"
+          className="jp-sleeptime-button jp-sleeptime-ask-model"
+          data-testid="jp-sleeptime-ask-model"
+          title="Skip the prepared answer and have the model answer your question now"
+          onClick={onAskModel}
+        >
+          Ask the model instead
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+/** Source, mode, tokens and latency of a finished answer. */
+function AnswerFooter(props: { answer: IAnswer }): JSX.Element {
+  const { answer } = props;
   const tokens = answer.usage
     ? (answer.usage.prompt_tokens || 0) + (answer.usage.completion_tokens || 0)
     : null;
-  const source = answer.source
-    ? answer.source === 'anticipated'
-      ? 'anticipated'
-      : 'model'
-    : null;
-  const provenance =
-    !answer.streaming && !answer.error ? provenanceLabel(answer) : null;
+  const source = answer.source;
+  return (
+    <div
+      className="jp-sleeptime-answer-footer"
+      data-testid="jp-sleeptime-answer-footer"
+    >
+      {source ? (
+        <span
+          className={`jp-sleeptime-badge jp-sleeptime-badge-${source} jp-sleeptime-answer-source`}
+          data-testid="jp-sleeptime-answer-source"
+          title={
+            source === 'anticipated'
+              ? 'Prepared while the kernel was idle: no model call at question time'
+              : 'Generated at question time'
+          }
+        >
+          {source}
+        </span>
+      ) : null}
+      {answer.mode !== 'sleep' ? (
+        <span className="jp-sleeptime-badge">{answer.mode}</span>
+      ) : null}
+      <span
+        className="jp-sleeptime-answer-tokens"
+        data-testid="jp-sleeptime-answer-tokens"
+      >
+        {tokens === null ? '– tokens' : `${formatTokens(tokens)} tokens`}
+      </span>
+      {answer.ttftMs !== null && source === 'model' ? (
+        <span title="time to first token">
+          first token {formatMs(answer.ttftMs)}
+        </span>
+      ) : null}
+      <span
+        className="jp-sleeptime-answer-latency"
+        data-testid="jp-sleeptime-answer-latency"
+        title="total latency"
+      >
+        {formatMs(answer.latencyMs)}
+      </span>
+      {answer.stopped ? <span>stopped</span> : null}
+    </div>
+  );
+}
 
+/**
+ * The question, the streamed Markdown answer, where it came from and its
+ * footer.
+ */
+export function AnswerView(props: IAnswerViewProps): JSX.Element {
+  const { answer, rendermime, onClear, onAskModel } = props;
   return (
     <section
       className="jp-sleeptime-answer"
       data-testid="jp-sleeptime-answer"
       data-state={answerState(answer)}
-      data-source={source ?? ''}
+      data-source={answer.source ?? ''}
       data-mode={answer.mode}
       aria-live="polite"
     >
@@ -67,26 +150,7 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
           ×
         </button>
       </div>
-      {provenance ? (
-        <div
-          className={`jp-sleeptime-answer-provenance jp-sleeptime-provenance-${source}`}
-          data-testid="jp-sleeptime-answer-provenance"
-          data-matched={answer.matched ?? ''}
-        >
-          <span className="jp-sleeptime-provenance-label">{provenance}</span>
-          {canAskModelInstead(answer) ? (
-            <button
-              type="button"
-              className="jp-sleeptime-button jp-sleeptime-ask-model"
-              data-testid="jp-sleeptime-ask-model"
-              title="Skip the prepared answer and have the model answer your question now"
-              onClick={onAskModel}
-            >
-              Ask the model instead
-            </button>
-          ) : null}
-        </div>
-      ) : null}
+      <Provenance answer={answer} onAskModel={onAskModel} />
       {answer.text ? (
         <Markdown
           rendermime={rendermime}
@@ -98,9 +162,7 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
         />
       ) : answer.streaming ? (
         <div className="jp-sleeptime-muted jp-sleeptime-waiting">
-          {answer.mode === 'baseline'
-            ? 'reading the whole notebook…'
-            : 'answering from prepared state…'}
+          {WAITING[answer.mode]}
         </div>
       ) : null}
       {answer.error ? (
@@ -112,46 +174,7 @@ export function AnswerView(props: IAnswerViewProps): JSX.Element {
         </div>
       ) : null}
       {!answer.streaming && !answer.error ? (
-        <div
-          className="jp-sleeptime-answer-footer"
-          data-testid="jp-sleeptime-answer-footer"
-        >
-          {source ? (
-            <span
-              className={`jp-sleeptime-badge jp-sleeptime-badge-${source} jp-sleeptime-answer-source`}
-              data-testid="jp-sleeptime-answer-source"
-              title={
-                source === 'anticipated'
-                  ? 'Prepared while the kernel was idle: no model call at question time'
-                  : 'Generated at question time'
-              }
-            >
-              {source}
-            </span>
-          ) : null}
-          {answer.mode === 'baseline' ? (
-            <span className="jp-sleeptime-badge">baseline</span>
-          ) : null}
-          <span
-            className="jp-sleeptime-answer-tokens"
-            data-testid="jp-sleeptime-answer-tokens"
-          >
-            {tokens === null ? '– tokens' : `${formatTokens(tokens)} tokens`}
-          </span>
-          {answer.ttftMs !== null && answer.source === 'model' ? (
-            <span title="time to first token">
-              first token {formatMs(answer.ttftMs)}
-            </span>
-          ) : null}
-          <span
-            className="jp-sleeptime-answer-latency"
-            data-testid="jp-sleeptime-answer-latency"
-            title="total latency"
-          >
-            {formatMs(answer.latencyMs)}
-          </span>
-          {answer.stopped ? <span>stopped</span> : null}
-        </div>
+        <AnswerFooter answer={answer} />
       ) : null}
     </section>
   );

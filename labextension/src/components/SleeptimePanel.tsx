@@ -4,7 +4,7 @@ import React from 'react';
 
 import { formatTokens } from '../logic';
 import type { SleeptimeModel } from '../model';
-import type { IUsageCounter } from '../types';
+import type { IStatus, IUsageCounter } from '../types';
 import { AnswerView } from './AnswerView';
 import { AskBox } from './AskBox';
 import { CellNote, Chips, Diagnosis, Memory, NextSteps } from './Insights';
@@ -43,6 +43,183 @@ function timeAgo(iso: string | undefined | null): string {
   return new Date(t).toLocaleTimeString();
 }
 
+/** Title, state pill, notebook and model, Refresh and "Think now". */
+function PanelHeader(props: { model: SleeptimeModel }): JSX.Element {
+  const { model } = props;
+  const summary = model.summary;
+  const notebook = model.notebook;
+  const modelId = model.status?.model;
+  return (
+    <header className="jp-sleeptime-header">
+      <div className="jp-sleeptime-title-row">
+        <h2 className="jp-sleeptime-title">Sleeptime</h2>
+        <span
+          className="jp-sleeptime-state"
+          data-testid="jp-sleeptime-state"
+          data-state={summary.state}
+          title={summary.detail}
+        >
+          {summary.label}
+        </span>
+        <span className="jp-sleeptime-spacer" />
+        <button
+          type="button"
+          className="jp-sleeptime-icon-button"
+          title="Refresh"
+          aria-label="Refresh"
+          onClick={() => void model.refresh()}
+        >
+          <refreshIcon.react tag="span" elementSize="normal" />
+        </button>
+      </div>
+      <div className="jp-sleeptime-title-row">
+        <div
+          className="jp-sleeptime-subtitle"
+          title={
+            notebook
+              ? `${notebook.path}${modelId ? `\nmodel: ${modelId}` : ''}`
+              : ''
+          }
+        >
+          {notebook ? notebook.path : ''}
+          {notebook && modelId ? ` · ${modelId}` : ''}
+        </div>
+        <span className="jp-sleeptime-spacer" />
+        {model.kernelId ? (
+          <button
+            type="button"
+            className="jp-sleeptime-button jp-sleeptime-think"
+            data-testid="jp-sleeptime-think"
+            disabled={model.thinkingNow}
+            title="Think now: run pending sleep-time work for this notebook and wait for it"
+            onClick={() => void model.think()}
+          >
+            {model.thinkingNow ? 'thinking…' : 'Think now'}
+          </button>
+        ) : null}
+      </div>
+    </header>
+  );
+}
+
+/** Thinking, paused, or the number of planned tasks. */
+function Activity(props: { model: SleeptimeModel }): JSX.Element {
+  const { model } = props;
+  const state = model.summary.state;
+  const pending = model.kernelStatus?.pending ?? 0;
+  return (
+    <div
+      className="jp-sleeptime-activity jp-sleeptime-thinking"
+      data-testid="jp-sleeptime-thinking"
+      data-state={state}
+    >
+      <span className="jp-sleeptime-pulse" aria-hidden="true" />
+      {state === 'paused'
+        ? 'paused — kernel busy'
+        : state === 'thinking' || model.thinkingNow
+          ? 'thinking…'
+          : `${pending} task${pending === 1 ? '' : 's'} planned — waiting for the kernel to be idle`}
+    </div>
+  );
+}
+
+/** Token usage (this kernel's when known), budget and last run. */
+function UsageFooter(props: {
+  model: SleeptimeModel;
+  status: IStatus;
+}): JSX.Element {
+  const { model, status } = props;
+  const usage = model.kernel?.usage;
+  const lastRun = model.kernelStatus?.last_run;
+  return (
+    <footer
+      className="jp-sleeptime-footer jp-sleeptime-usage"
+      data-testid="jp-sleeptime-usage"
+    >
+      <div>
+        {usageLine('sleep', usage?.sleep ?? status.usage?.sleep)}
+        {' · '}
+        {usageLine('query', usage?.query ?? status.usage?.query)}
+      </div>
+      <div>
+        {model.summary.tokensLabel}
+        {lastRun
+          ? ` · last run ${timeAgo(lastRun.at)}${lastRun.ok ? '' : ' (failed)'}`
+          : ''}
+        {status.sleep_model && status.sleep_model !== status.model
+          ? ` · sleep model ${status.sleep_model}`
+          : ''}
+      </div>
+    </footer>
+  );
+}
+
+/** Errors worth a line of their own at the top of the panel. */
+function notices(model: SleeptimeModel): string[] {
+  return [model.settingsError, model.thinkError, model.kernelError]
+    .filter((m): m is string => !!m)
+    .concat(
+      model.status && model.statusError
+        ? [`Lost contact with the server: ${model.statusError}`]
+        : []
+    );
+}
+
+/**
+ * What idle time prepared for the followed kernel: questions, the failed
+ * run's diagnosis, the active cell's note, next steps and the memory.
+ */
+function Prepared(props: {
+  model: SleeptimeModel;
+  rendermime: IRenderMimeRegistry;
+  onInsert: (code: string) => boolean;
+  working: boolean;
+}): JSX.Element {
+  const { model, rendermime, onInsert, working } = props;
+  const kernel = model.kernel;
+  const failed = model.failedRun;
+  const activeCell = model.activeCell;
+  const cellNote = model.cellNote;
+  return (
+    <>
+      {kernel ? (
+        <Chips
+          anticipated={kernel.insights?.anticipated ?? []}
+          disabled={!!model.answer?.streaming}
+          onPick={q => void model.ask(q, 'sleep')}
+        />
+      ) : null}
+      {failed ? (
+        <Diagnosis failed={failed} working={working} rendermime={rendermime} />
+      ) : null}
+      {kernel && activeCell ? (
+        <CellNote
+          note={
+            // The failing run's diagnosis is already shown above; don't repeat it.
+            cellNote &&
+            failed &&
+            cellNote.executionCount === failed.executionCount
+              ? { ...cellNote, diagnosis: null }
+              : cellNote
+          }
+          executionCount={activeCell.executionCount}
+          rendermime={rendermime}
+        />
+      ) : null}
+      <NextSteps
+        steps={kernel?.insights?.next_steps ?? []}
+        canInsert={model.hasNotebook}
+        onInsert={onInsert}
+      />
+      <Memory
+        text={kernel?.memory?.text ?? ''}
+        version={kernel?.memory?.version ?? null}
+        rendermime={rendermime}
+      />
+    </>
+  );
+}
+
 /** The whole Sleeptime sidebar. */
 export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
   const { model, rendermime, onInsert } = props;
@@ -50,87 +227,21 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
 
   const summary = model.summary;
   const view = model.view;
-  const status = model.status;
-  const entry = model.kernelStatus;
-  const kernel = model.kernel;
   const answer = model.answer;
-  const insights = kernel?.insights;
-  const anticipated = insights?.anticipated ?? [];
-  const steps = insights?.next_steps ?? [];
-  const failed = model.failedRun;
   const working =
     summary.state === 'thinking' ||
-    (entry?.pending ?? 0) > 0 ||
+    (model.kernelStatus?.pending ?? 0) > 0 ||
     model.thinkingNow;
   const canAsk =
     !!model.kernelId &&
     (view.kind === 'ready' ||
       view.kind === 'waiting' ||
       view.kind === 'disabled');
-  const streaming = !!answer?.streaming;
-  const activeCell = model.activeCell;
-
-  const notices = [model.settingsError, model.thinkError, model.kernelError]
-    .filter((m): m is string => !!m)
-    .concat(
-      status && model.statusError
-        ? [`Lost contact with the server: ${model.statusError}`]
-        : []
-    );
 
   return (
     <div className="jp-sleeptime-body" data-view={view.kind}>
-      <header className="jp-sleeptime-header">
-        <div className="jp-sleeptime-title-row">
-          <h2 className="jp-sleeptime-title">Sleeptime</h2>
-          <span
-            className="jp-sleeptime-state"
-            data-testid="jp-sleeptime-state"
-            data-state={summary.state}
-            title={summary.detail}
-          >
-            {summary.label}
-          </span>
-          <span className="jp-sleeptime-spacer" />
-          <button
-            type="button"
-            className="jp-sleeptime-icon-button"
-            title="Refresh"
-            aria-label="Refresh"
-            onClick={() => void model.refresh()}
-          >
-            <refreshIcon.react tag="span" elementSize="normal" />
-          </button>
-        </div>
-        <div className="jp-sleeptime-title-row">
-          <div
-            className="jp-sleeptime-subtitle"
-            title={
-              model.notebook
-                ? `${model.notebook.path}${status?.model ? `\nmodel: ${status.model}` : ''}`
-                : ''
-            }
-          >
-            {model.notebook ? model.notebook.path : ''}
-            {model.notebook && status?.model ? ` · ${status.model}` : ''}
-          </div>
-          <span className="jp-sleeptime-spacer" />
-          {model.kernelId ? (
-            <button
-              type="button"
-              className="jp-sleeptime-button jp-sleeptime-think"
-              data-testid="jp-sleeptime-think"
-              disabled={model.thinkingNow}
-              title="Think now: run pending sleep-time work for this notebook and wait for it"
-              onClick={() => void model.think()}
-            >
-              {model.thinkingNow ? 'thinking…' : 'Think now'}
-            </button>
-          ) : null}
-        </div>
-      </header>
-
-      {notices.map((message, index) => (
+      <PanelHeader model={model} />
+      {notices(model).map((message, index) => (
         <div
           key={index}
           className="jp-sleeptime-notice"
@@ -139,7 +250,6 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
           {message}
         </div>
       ))}
-
       {view.kind !== 'ready' ? (
         <div
           className="jp-sleeptime-empty"
@@ -149,31 +259,17 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
           {view.message}
         </div>
       ) : null}
-
       {model.kernelId && (working || summary.state === 'paused') ? (
-        <div
-          className="jp-sleeptime-activity jp-sleeptime-thinking"
-          data-testid="jp-sleeptime-thinking"
-          data-state={summary.state}
-        >
-          <span className="jp-sleeptime-pulse" aria-hidden="true" />
-          {summary.state === 'paused'
-            ? 'paused — kernel busy'
-            : summary.state === 'thinking' || model.thinkingNow
-              ? 'thinking…'
-              : `${entry?.pending ?? 0} task${entry?.pending === 1 ? '' : 's'} planned — waiting for the kernel to be idle`}
-        </div>
+        <Activity model={model} />
       ) : null}
-
       {canAsk ? (
         <AskBox
           disabled={!canAsk}
-          streaming={streaming}
+          streaming={!!answer?.streaming}
           onAsk={(q, mode) => void model.ask(q, mode)}
           onStop={() => model.stopAsk()}
         />
       ) : null}
-
       {answer ? (
         <AnswerView
           answer={answer}
@@ -182,68 +278,14 @@ export function SleeptimePanel(props: ISleeptimePanelProps): JSX.Element {
           onAskModel={() => void model.askModelInstead()}
         />
       ) : null}
-
-      {kernel ? (
-        <Chips
-          anticipated={anticipated}
-          disabled={streaming}
-          onPick={q => void model.ask(q, 'sleep')}
-        />
-      ) : null}
-
-      {failed ? (
-        <Diagnosis failed={failed} working={working} rendermime={rendermime} />
-      ) : null}
-
-      {kernel && activeCell ? (
-        <CellNote
-          note={
-            // The failing run's diagnosis is already shown above; don't repeat it.
-            model.cellNote &&
-            failed &&
-            model.cellNote.executionCount === failed.executionCount
-              ? { ...model.cellNote, diagnosis: null }
-              : model.cellNote
-          }
-          executionCount={activeCell.executionCount}
-          rendermime={rendermime}
-        />
-      ) : null}
-
-      <NextSteps
-        steps={steps}
-        canInsert={model.hasNotebook}
-        onInsert={onInsert}
-      />
-
-      <Memory
-        text={kernel?.memory?.text ?? ''}
-        version={kernel?.memory?.version ?? null}
+      <Prepared
+        model={model}
         rendermime={rendermime}
+        onInsert={onInsert}
+        working={working}
       />
-
-      {status ? (
-        <footer
-          className="jp-sleeptime-footer jp-sleeptime-usage"
-          data-testid="jp-sleeptime-usage"
-        >
-          <div>
-            {usageLine('sleep', kernel?.usage?.sleep ?? status.usage?.sleep)}
-            {' · '}
-            {usageLine('query', kernel?.usage?.query ?? status.usage?.query)}
-          </div>
-          <div>
-            {summary.tokensLabel}
-            {entry?.last_run
-              ? ` · last run ${timeAgo(entry.last_run.at)}${
-                  entry.last_run.ok ? '' : ' (failed)'
-                }`
-              : ''}
-            {status.sleep_model && status.sleep_model !== status.model
-              ? ` · sleep model ${status.sleep_model}`
-              : ''}
-          </div>
-        </footer>
+      {model.status ? (
+        <UsageFooter model={model} status={model.status} />
       ) : null}
     </div>
   );

@@ -16,10 +16,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import litellm
-from litellm import CustomLLM
-from litellm.types.utils import GenericStreamingChunk, ModelResponse
-from litellm.utils import custom_llm_setup
+from ..engine.providers import litellm as _quiet_litellm
+
+litellm = _quiet_litellm()
+from litellm import CustomLLM  # noqa: E402
+from litellm.types.utils import GenericStreamingChunk, ModelResponse  # noqa: E402
+from litellm.utils import custom_llm_setup  # noqa: E402
 
 PROVIDER = "sleeptime-scripted"
 TASK = re.compile(r"^Task:\s*(\w+)", re.M)

@@ -1,0 +1,48 @@
+"""Where the model layer starts: LiteLLM itself, and the in-process providers it routes to.
+
+Importing LiteLLM downloads a model price list unless `LITELLM_LOCAL_MODEL_COST_MAP` is set;
+we set it to "True" here, once, when the first model client is made — and only if the user
+has not set it (nothing in this package changes the environment when it is imported).
+
+In-process providers (a LiteLLM `CustomLLM` behind a model-id prefix, such as the embedded
+`sleeptime-local/…`) are found by that prefix among the entry points of the
+`jupyter_sleeptime.providers` group (see pyproject.toml), so the engine names none of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+COST_MAP_ENV = "LITELLM_LOCAL_MODEL_COST_MAP"
+GROUP = "jupyter_sleeptime.providers"
+
+
+def litellm() -> ModuleType:
+    """LiteLLM, imported without its network price-list download (unless asked for)."""
+    os.environ.setdefault(COST_MAP_ENV, "True")
+    import litellm as module
+
+    return module
+
+
+@cache
+def _entry_points() -> dict[str, Any]:
+    return {ep.name: ep for ep in metadata.entry_points(group=GROUP)}
+
+
+def register(model: str) -> bool:
+    """Register the in-process provider of this model id, if one is installed; True then."""
+    prefix = model.split("/", 1)[0]
+    entry = _entry_points().get(prefix)
+    if entry is None:
+        return False
+    litellm()  # providers subclass LiteLLM's CustomLLM: import it the quiet way first
+    entry.load()()
+    return True

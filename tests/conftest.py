@@ -14,6 +14,7 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from jupyter_sleeptime import protocol
 from jupyter_sleeptime.harness import execute_over
 from jupyter_sleeptime.testing import scripted_model
 
@@ -149,3 +150,57 @@ async def recorded(jp_fetch, kernel_id: str, source: str) -> None:
         return any(source in e["source"] and e["status"] for e in state["executions"])
 
     await wait_for(done)
+
+
+# -- the fast lane: `python -m pytest -m "not slow"` ----------------------------------------------
+# Slow tests are marked here, by file, by test name and by what they use, so test modules
+# need no edits; CI runs everything. Measured on 2 cores with `--durations`.
+SLOW_FILES = {
+    "test_browser.py": "JupyterLab in a real headless Chromium",
+    "test_e2e_local_model.py": "the embedded model thinking for real",
+    "test_load.py": "the load test",
+    "server/test_restart.py": "server processes killed and restarted",
+    "server/test_redaction_e2e.py": "the redaction corpus through a real server",
+}
+SLOW_TESTS = {
+    "server/test_privacy.py::test_privacy_holds_after_a_server_restart": "two server processes",
+    "server/test_store_faults.py::test_a_server_starts_on_a_corrupt_store_and_keeps_the_file": (
+        "a server process"
+    ),
+}
+SLOW_MARKERS = {"local_model": "the embedded model loaded for real"}
+SLOW_FIXTURES = {"bench_run": "`jupyter sleeptime bench` end to end"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        path = os.path.relpath(str(item.path), here).replace(os.sep, "/")
+        name = f"{path}::{getattr(item, 'originalname', None) or item.name}"
+        if (
+            path in SLOW_FILES
+            or name in SLOW_TESTS
+            or any(item.get_closest_marker(marker) for marker in SLOW_MARKERS)
+            or set(getattr(item, "fixturenames", ())) & SLOW_FIXTURES.keys()
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
+async def ask(jp_fetch, kernel_id: str, question: str, mode: str = "sleep", **body: Any) -> list:
+    """POST kernels/{id}/ask; the NDJSON events, each checked against the protocol."""
+    headers = body.pop("headers", None) or {}
+    response = await jp_fetch(
+        "sleeptime",
+        "api",
+        "kernels",
+        kernel_id,
+        "ask",
+        method="POST",
+        body=json.dumps({"question": question, "mode": mode, **body}),
+        headers=headers,
+        request_timeout=body.pop("request_timeout", 120),
+    )
+    assert response.headers["Content-Type"].startswith("application/x-ndjson")
+    lines = response.body.decode().splitlines()
+    return [protocol.parse_event(line) for line in lines if line.strip()]

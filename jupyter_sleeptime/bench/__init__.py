@@ -63,6 +63,13 @@ ORDER_NOTES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _run_arguments(parser)
+    _fast_arguments(parser)
+    _extra_arguments(parser)
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    """What is run: notebooks, questions, models, modes, order."""
     parser.add_argument(
         "notebooks_dir",
         nargs="?",
@@ -121,6 +128,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=3600.0,
         help="seconds to wait for idle thinking per notebook (default: %(default)s)",
     )
+
+
+def _fast_arguments(parser: argparse.ArgumentParser) -> None:
+    """Variants of the run: incremental, the fast loops, resuming."""
     parser.add_argument(
         "--incremental",
         action="store_true",
@@ -146,6 +157,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep the notebooks already in DIR/results.json (same model and modes) and run "
         "only the others, so a long run can be split",
     )
+
+
+def _extra_arguments(parser: argparse.ArgumentParser) -> None:
+    """Micro-benchmarks, the load test, rendering."""
     parser.add_argument(
         "--micro",
         action="store_true",
@@ -296,7 +311,7 @@ async def _main(
             print(f"jupyter sleeptime bench: {exc}", file=sys.stderr)
             return 2
     progress = Progress()
-    failed = False
+    micro = None
     try:
         for index, path in enumerate(paths, 1):
             progress.at(f"notebook {index}/{len(paths)} {path.stem}")
@@ -305,43 +320,16 @@ async def _main(
             record["question_ids"] = [q.id for q in mine]
             notebooks.append(record)
             records.extend(rows)
-            failed |= "error" in record
             if record.get("model"):
                 meta["model"], meta["sleep_model"] = record["model"], record["sleep_model"]
-            if settings.facts_only:
-                scored = [r for r in rows if r.get("correct") is not None]
-                progress.note(
-                    f"{path.name}: {record.get('error') or 'answered'}; correct "
-                    + ", ".join(
-                        f"{m} {sum(1 for r in scored if r['mode'] == m and r['correct'])}/"
-                        f"{sum(1 for r in scored if r['mode'] == m)}"
-                        for m in settings.modes
-                    )
-                )
-                continue
-            if settings.coverage_only:
-                covered = [r for r in rows if r.get("covered") is not None]
-                progress.note(
-                    f"{path.name}: {record.get('error') or 'prompts built'}; covered "
-                    + ", ".join(
-                        f"{m} {sum(1 for r in covered if r['mode'] == m and r['covered'])}/"
-                        f"{sum(1 for r in covered if r['mode'] == m)}"
-                        for m in settings.modes
-                    )
-                )
-                continue
-            progress.note(_notebook_line(record, rows))
-            write_outputs(
-                assemble(meta, records, notebooks, settings, None, complete=False),
-                args.out,
-                None,
-                plots=False,
-            )
+            progress.note(_progress_line(settings, record, rows))
+            if not (settings.coverage_only or settings.facts_only):
+                partial = assemble(meta, records, notebooks, settings, None, complete=False)
+                write_outputs(partial, args.out, None, plots=False)
         if settings.coverage_only:
             return _write_coverage(args.out, meta, records, notebooks, list(settings.modes))
         if settings.facts_only:
             return _write_answers(args.out, meta, records, notebooks, list(settings.modes))
-        micro = None
         if parts:
             micro = await run_micro(
                 parts,
@@ -352,7 +340,6 @@ async def _main(
                 digest_runs=args.micro_digest_runs,
                 cpu_samples=args.micro_cpu_samples,
             )
-            failed |= any("error" in v for v in micro.values())
     finally:
         progress.close()
     meta["loadavg_end"] = _loadavg()
@@ -362,7 +349,29 @@ async def _main(
     for goal in results["goals"]:
         status = {True: "met", False: "MISSED", None: "not measured"}[goal["met"]]
         print(f"  {goal['goal']}: {status}")
+    failed = any("error" in n for n in notebooks)
+    failed |= any("error" in v for v in (micro or {}).values())
     return 1 if failed else 0
+
+
+def _progress_line(settings: Settings, record: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """One line per notebook: what it cost and how it went, in the run's own terms."""
+    if not (settings.coverage_only or settings.facts_only):
+        return _notebook_line(record, rows)
+    key, done = ("covered", "prompts built") if settings.coverage_only else ("correct", "answered")
+    counted = [r for r in rows if r.get(key) is not None]
+    per_mode = ", ".join(
+        f"{m} {sum(1 for r in counted if r['mode'] == m and r[key])}/"
+        f"{sum(1 for r in counted if r['mode'] == m)}"
+        for m in settings.modes
+    )
+    return f"{record['notebook']}: {record.get('error') or done}; {key} {per_mode}"
+
+
+def _dump(path: Path, results: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"Wrote {path}")
 
 
 def _write_coverage(
@@ -379,11 +388,7 @@ def _write_coverage(
         "notebooks": notebooks,
         "questions": records,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "coverage.json").write_text(
-        json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print(f"Wrote {out / 'coverage.json'}")
+    _dump(out / "coverage.json", results)
     for mode, row in summary.items():
         share = row["fact_coverage"]
         print(
@@ -409,11 +414,7 @@ def _write_answers(
         "notebooks": notebooks,
         "questions": records,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "answers.json").write_text(
-        json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print(f"Wrote {out / 'answers.json'}")
+    _dump(out / "answers.json", results)
     for mode, row in results["summary"].items():
         print(
             f"  {mode}: accuracy {row['accuracy'] or 0:.0%} of {row['n_scored']}, median latency "

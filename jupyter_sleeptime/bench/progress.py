@@ -2,8 +2,9 @@
 
 On a terminal the line is rewritten in place. Anywhere else (CI, a log file, a pipe) nothing
 is ever redrawn: a line is printed when the phase (its `key`) changes, and within a phase only
-when the text has changed and at most every `every` seconds; the last text of a phase that
-was held back is printed when the phase ends, so a log shows where each phase finished."""
+when the text has changed, at most every `every` seconds. A text held back is printed once
+`every` seconds have passed (at the next report) or when the phase ends, so a log shows each
+state that lasted and where each phase finished."""
 
 from __future__ import annotations
 
@@ -73,11 +74,12 @@ class Progress:
             if key != self._key:
                 self._flush_held()
                 self._write(line, now)
-            elif text != self._text:
-                if now - self._printed >= self.every:
-                    self._write(line, now)
-                else:
-                    self._held = line
+            else:
+                changed = line if text != self._text else ""
+                if (changed or self._held) and now - self._printed >= self.every:
+                    self._write(changed or self._held, now)
+                elif changed:
+                    self._held = changed
             self._text = text
         self._key = key
         self.stream.flush()

@@ -300,6 +300,16 @@ async def incremental_run(
     }
 
 
+@dataclass
+class _Session:
+    """One notebook's server, kernel and client while it is measured."""
+
+    client: SleeptimeClient
+    kernel: KernelSocket
+    kernel_id: str
+    notebook: str
+
+
 async def run_notebook(
     path: Path, questions: list[Question], settings: Settings, progress: Progress
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -323,98 +333,16 @@ async def run_notebook(
         record.update(
             await run_cells(kernel, code_cells(work / path.name), settings.cell_timeout, progress)
         )
-
+        session = _Session(client, kernel, kernel_id, path.name)
         if settings.coverage_only:
+            rows = await _coverage_rows(session, questions, settings, progress)
+        elif settings.facts_only:
             await wait_digest(client, kernel_id)
-            for position, (_, q, mode) in enumerate(
-                ask_plan(questions, settings.modes, 1, "blocked")
-            ):
-                progress.phase(f"prompt {position + 1} [{mode}] {q.id}", key="ask")
-                prompt = await client.ask(kernel_id, q.question, mode, dry_run=True)
-                rows.append(coverage_record(path.name, q, mode, position, prompt))
-            return record, rows
-
-        if settings.facts_only:
-            await wait_digest(client, kernel_id)
-            plan = ask_plan(questions, settings.modes, settings.repeat, settings.order)
-            for position, (rep, q, mode) in enumerate(plan):
-                progress.phase(f"asking {position + 1}/{len(plan)} [{mode}] {q.id}", key="ask")
-                prompt = await client.ask(kernel_id, q.question, mode, dry_run=True)
-                event = await client.ask(kernel_id, q.question, mode, cold=mode != "sleep")
-                rows.append(question_record(path.name, q, mode, rep, position, event))
-                rows[-1]["covered"] = coverage(q, prompt)
-            return record, rows
-
-        # Idle time: nothing is asked of the server; it notices the idle kernel and thinks.
-        idle_from = time.monotonic()
-        calm: list[float] = []
-
-        def watch(state: dict[str, Any]) -> None:
-            done = not state["thinking"] and state["pending"] == 0 and state["last_run"]
-            if done and not calm:
-                calm.append(time.monotonic())
-            elif not done:
-                calm.clear()
-            usage = state["usage"]["sleep"]
-            what = "thinking" if state["thinking"] else ("done" if done else "waiting for idle")
-            progress.phase(
-                f"idle time: {what}, {state['pending']} tasks pending, {usage['calls']} calls, "
-                f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens",
-                key="sleep",
-            )
-
-        state = await client.wait_idle_thinking(
-            kernel_id, timeout=settings.sleep_timeout, progress=watch
-        )
-        finished = calm[0] if calm else time.monotonic()
-        sleep = state["usage"]["sleep"]
-        run = state.get("last_run") or {}
-        record.update(
-            {
-                "sleep_seconds": finished - idle_from,
-                "thinking_run_seconds": run.get("seconds"),
-                "sleep_calls": sleep["calls"],
-                "sleep_prompt_tokens": sleep["prompt_tokens"],
-                "sleep_completion_tokens": sleep["completion_tokens"],
-                "sleep_tokens": sleep["prompt_tokens"] + sleep["completion_tokens"],
-                "last_run": run,
-                "recorded_executions": len(state.get("executions") or []),
-                "memory_chars": len((state.get("memory") or {}).get("text") or ""),
-                "memory": (state.get("memory") or {}).get("text") or "",
-                "anticipated": [a["question"] for a in state["insights"]["anticipated"]],
-                "cell_notes": len(state["insights"]["cells"]),
-                "next_steps": len(state["insights"]["next_steps"]),
-                "error_diagnoses": len(state["insights"]["errors"]),
-                "digest_took_ms": (state.get("digest") or {}).get("took_ms"),
-                "digest_variables": len((state.get("digest") or {}).get("variables") or []),
-            }
-        )
-        if record["recorded_executions"] != record["cells_executed"]:
-            progress.note(
-                f"warning: {path.name}: the extension recorded "
-                f"{record['recorded_executions']} executions, {record['cells_executed']} ran"
-            )
-
-        plan = ask_plan(questions, settings.modes, settings.repeat, settings.order)
-        for position, (rep, q, mode) in enumerate(plan):
-            progress.phase(f"asking {position + 1}/{len(plan)} [{mode}] {q.id}", key="ask")
-            prompt = await client.ask(kernel_id, q.question, mode, dry_run=True)
-            event = await client.ask(kernel_id, q.question, mode, cold=mode != "sleep")
-            rows.append(question_record(path.name, q, mode, rep, position, event))
-            rows[-1]["covered"] = coverage(q, prompt)
-            rows[-1]["asked_kind"] = prompt.get("kind")
-        record["anticipated_asks"] = await ask_anticipated(
-            client, kernel_id, record["anticipated"], progress
-        )
-        final = await client.kernel(kernel_id)
-        record["query_usage"] = final["usage"].get("query")
-        record["sleep_after_questions"] = final["usage"]["sleep"]
-        if final["usage"]["sleep"]["calls"] != sleep["calls"]:
-            progress.note(f"warning: {path.name}: idle thinking ran again during the questions")
-        if settings.incremental:
-            record["incremental"] = await incremental_run(
-                client, kernel, kernel_id, work / path.name, record, final, settings, progress
-            )
+            rows = await _ask_all(session, questions, settings, progress)
+        else:
+            sleep = await _idle_time(session, record, settings, progress)
+            rows = await _ask_all(session, questions, settings, progress)
+            await _after_questions(session, record, sleep, work / path.name, settings, progress)
     except Exception as exc:  # keep the other notebooks; the failure is in the results
         record["error"] = f"{type(exc).__name__}: {exc}"
         progress.note(f"{path.name} failed: {record['error']}")
@@ -425,3 +353,118 @@ async def run_notebook(
         if not settings.keep_work:
             shutil.rmtree(work, ignore_errors=True)
     return record, rows
+
+
+async def _coverage_rows(
+    session: _Session, questions: list[Question], settings: Settings, progress: Progress
+) -> list[dict[str, Any]]:
+    """`--coverage-only`: every prompt built, none answered."""
+    await wait_digest(session.client, session.kernel_id)
+    rows = []
+    for position, (_, q, mode) in enumerate(ask_plan(questions, settings.modes, 1, "blocked")):
+        progress.phase(f"prompt {position + 1} [{mode}] {q.id}", key="ask")
+        prompt = await session.client.ask(session.kernel_id, q.question, mode, dry_run=True)
+        rows.append(coverage_record(session.notebook, q, mode, position, prompt))
+    return rows
+
+
+async def _idle_time(
+    session: _Session, record: dict[str, Any], settings: Settings, progress: Progress
+) -> dict[str, Any]:
+    """Nothing is asked of the server: it notices the idle kernel and thinks. Records what
+    that cost; returns the sleep-time usage."""
+    idle_from = time.monotonic()
+    calm: list[float] = []
+
+    def watch(state: dict[str, Any]) -> None:
+        done = not state["thinking"] and state["pending"] == 0 and state["last_run"]
+        if done and not calm:
+            calm.append(time.monotonic())
+        elif not done:
+            calm.clear()
+        usage = state["usage"]["sleep"]
+        what = "thinking" if state["thinking"] else ("done" if done else "waiting for idle")
+        progress.phase(
+            f"idle time: {what}, {state['pending']} tasks pending, {usage['calls']} calls, "
+            f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens",
+            key="sleep",
+        )
+
+    state = await session.client.wait_idle_thinking(
+        session.kernel_id, timeout=settings.sleep_timeout, progress=watch
+    )
+    finished = calm[0] if calm else time.monotonic()
+    record.update(_sleep_record(state, finished - idle_from))
+    if record["recorded_executions"] != record["cells_executed"]:
+        progress.note(
+            f"warning: {session.notebook}: the extension recorded "
+            f"{record['recorded_executions']} executions, {record['cells_executed']} ran"
+        )
+    return state["usage"]["sleep"]
+
+
+def _sleep_record(state: dict[str, Any], seconds: float) -> dict[str, Any]:
+    sleep = state["usage"]["sleep"]
+    run = state.get("last_run") or {}
+    memory = (state.get("memory") or {}).get("text") or ""
+    digest = state.get("digest") or {}
+    return {
+        "sleep_seconds": seconds,
+        "thinking_run_seconds": run.get("seconds"),
+        "sleep_calls": sleep["calls"],
+        "sleep_prompt_tokens": sleep["prompt_tokens"],
+        "sleep_completion_tokens": sleep["completion_tokens"],
+        "sleep_tokens": sleep["prompt_tokens"] + sleep["completion_tokens"],
+        "last_run": run,
+        "recorded_executions": len(state.get("executions") or []),
+        "memory_chars": len(memory),
+        "memory": memory,
+        "anticipated": [a["question"] for a in state["insights"]["anticipated"]],
+        "cell_notes": len(state["insights"]["cells"]),
+        "next_steps": len(state["insights"]["next_steps"]),
+        "error_diagnoses": len(state["insights"]["errors"]),
+        "digest_took_ms": digest.get("took_ms"),
+        "digest_variables": len(digest.get("variables") or []),
+    }
+
+
+async def _ask_all(
+    session: _Session, questions: list[Question], settings: Settings, progress: Progress
+) -> list[dict[str, Any]]:
+    """Every question in every mode, in the order policy's order; each also as a dry run
+    first, for the fact coverage of what the answer is built from."""
+    rows = []
+    plan = ask_plan(questions, settings.modes, settings.repeat, settings.order)
+    for position, (rep, q, mode) in enumerate(plan):
+        progress.phase(f"asking {position + 1}/{len(plan)} [{mode}] {q.id}", key="ask")
+        prompt = await session.client.ask(session.kernel_id, q.question, mode, dry_run=True)
+        event = await session.client.ask(session.kernel_id, q.question, mode, cold=mode != "sleep")
+        rows.append(question_record(session.notebook, q, mode, rep, position, event))
+        rows[-1]["covered"] = coverage(q, prompt)
+        rows[-1]["asked_kind"] = prompt.get("kind")
+    return rows
+
+
+async def _after_questions(
+    session: _Session,
+    record: dict[str, Any],
+    sleep: dict[str, Any],
+    notebook: Path,
+    settings: Settings,
+    progress: Progress,
+) -> None:
+    """The prepared questions clicked verbatim, what the questions cost, and (optionally)
+    the incremental run after an edit."""
+    client, kernel_id = session.client, session.kernel_id
+    record["anticipated_asks"] = await ask_anticipated(
+        client, kernel_id, record["anticipated"], progress
+    )
+    final = await client.kernel(kernel_id)
+    record["query_usage"] = final["usage"].get("query")
+    record["sleep_after_questions"] = final["usage"]["sleep"]
+    if final["usage"]["sleep"]["calls"] != sleep["calls"]:
+        progress.note(f"warning: {session.notebook}: idle thinking ran again during the questions")
+    if settings.incremental:
+        record["incremental"] = await incremental_run(
+            client, session.kernel, kernel_id, notebook, record, final, settings, progress
+        )

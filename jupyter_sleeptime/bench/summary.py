@@ -250,19 +250,15 @@ def amortised(
     return out
 
 
-def goals(
-    summary: dict[str, Any], ratio: dict[str, Any], micro: dict[str, Any] | None
-) -> list[dict[str, Any]]:
-    """Each goal with the measured value and met True/False, or None when not measured."""
-    sleep, base = summary.get("sleep", {}), summary.get("baseline", {})
-    items: list[dict[str, Any]] = []
+class _Goals(list):
+    """The goal table being built: `add` appends one row."""
 
     def add(
-        name: str, target: str, measured: Any, met: bool | None, note: str = "", fmt: str = ""
+        self, name: str, target: str, measured: Any, met: bool | None, note: str = "", fmt: str = ""
     ) -> None:
         """`fmt` says how the report shows `measured`: ratio | pct | pcts | points | ms |
         tokens | signed_pct | hits."""
-        items.append(
+        self.append(
             {
                 "goal": name,
                 "target": target,
@@ -273,33 +269,30 @@ def goals(
             }
         )
 
-    lat = ratio.get("latency")
-    add(
-        "median latency, baseline ÷ sleep",
-        f"≥ {GOALS['latency_ratio']:g}×",
-        lat,
-        None if lat is None else lat >= GOALS["latency_ratio"],
-        "" if lat is not None else "needs sleep and baseline answers",
-        fmt="ratio",
-    )
-    ttft = ratio.get("ttft")
-    add(
-        "median time to first token, baseline ÷ sleep",
-        f"≥ {GOALS['ttft_ratio']:g}×",
-        ttft,
-        None if ttft is None else ttft >= GOALS["ttft_ratio"],
-        "" if ttft is not None else "needs sleep and baseline answers",
-        fmt="ratio",
-    )
-    tok = ratio.get("prompt_tokens")
-    add(
-        "median prompt tokens, baseline ÷ sleep",
-        f"≥ {GOALS['prompt_ratio']:g}×",
-        tok,
-        None if tok is None else tok >= GOALS["prompt_ratio"],
-        "" if tok is not None else "needs sleep and baseline answers",
-        fmt="ratio",
-    )
+
+def goals(
+    summary: dict[str, Any], ratio: dict[str, Any], micro: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Each goal with the measured value and met True/False, or None when not measured."""
+    table = _Goals()
+    _speed_goals(table.add, summary, ratio)
+    _facts_goals(table.add, summary)
+    _prepared_latency_goal(table.add, summary)
+    _micro_goals(table.add, micro)
+    return list(table)
+
+
+def _speed_goals(add: Any, summary: dict[str, Any], ratio: dict[str, Any]) -> None:
+    sleep, base = summary.get("sleep", {}), summary.get("baseline", {})
+    missing = "needs sleep and baseline answers"
+    for key, name, goal in (
+        ("latency", "median latency, baseline ÷ sleep", "latency_ratio"),
+        ("ttft", "median time to first token, baseline ÷ sleep", "ttft_ratio"),
+        ("prompt_tokens", "median prompt tokens, baseline ÷ sleep", "prompt_ratio"),
+    ):
+        value = ratio.get(key)
+        met = None if value is None else value >= GOALS[goal]
+        add(name, f"≥ {GOALS[goal]:g}×", value, met, "" if value is not None else missing, "ratio")
     acc_s, acc_b = sleep.get("accuracy"), base.get("accuracy")
     add(
         "accuracy, sleep vs baseline",
@@ -309,7 +302,10 @@ def goals(
         f"{sleep.get('n_scored', 0)} automatically scored questions per mode" if sleep else "",
         fmt="pcts",
     )
-    _facts_goals(add, summary)
+
+
+def _prepared_latency_goal(add: Any, summary: dict[str, Any]) -> None:
+    sleep = summary.get("sleep", {})
     hit_ms = sleep.get("max_anticipated_latency_ms")
     add(
         "anticipated hits answered",
@@ -325,6 +321,9 @@ def goals(
         else "not measured: no question was an anticipated hit",
         fmt="ms",
     )
+
+
+def _micro_goals(add: Any, micro: dict[str, Any] | None) -> None:
     digest = (micro or {}).get("digest") or {}
     p95 = digest.get("p95_took_ms")
     add(
@@ -347,7 +346,6 @@ def goals(
         else cpu.get("note", "not measured (run with --micro)"),
         fmt="signed_pct",
     )
-    return items
 
 
 def _facts_goals(add: Any, summary: dict[str, Any]) -> None:

@@ -161,44 +161,12 @@ class ModelClient:
         model = model or self.model_for(kind)
         messages, redacted = self._outgoing(messages, notebook)
         self.redacted_total += redacted
-        background = kind == "sleep"
-        kwargs: dict[str, Any] = {
-            "temperature": 0,
-            "max_tokens": max_tokens,
-            "timeout": self.timeout,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            **self.model_kwargs,
-        }
-        if is_local(model):
-            kwargs["metadata"] = {"sleeptime_background": background}
+        ledger = {"notebook": notebook, "kind": kind, "task": task, "model": model}
         started = time.perf_counter()
-        ttft: float | None = None
-        parts: list[str] = []
-        usage: Any = None
         try:
-            response = await providers.litellm().acompletion(
-                model=model, messages=messages, **kwargs
+            text, usage, ttft = await self._stream(
+                model, messages, max_tokens, background=kind == "sleep", on_token=on_token
             )
-            async for chunk in response:
-                if background and self.wait_for_kernels:
-                    await self.pause.wait_async()
-                if getattr(chunk, "usage", None):
-                    usage = chunk.usage
-                choices = getattr(chunk, "choices", None) or []
-                text = (choices[0].delta.content or "") if choices else ""
-                if not text:
-                    continue
-                if ttft is None:
-                    ttft = (time.perf_counter() - started) * 1000
-                parts.append(text)
-                if on_token is not None:
-                    try:
-                        maybe = on_token(text)
-                        if asyncio.iscoroutine(maybe):
-                            await maybe
-                    except Exception as exc:  # the consumer's failure, not the model's
-                        raise _ConsumerError(exc) from exc
         except asyncio.CancelledError:
             raise
         except _ConsumerError as err:
@@ -207,10 +175,7 @@ class ModelClient:
             message = explain_error(exc, model)
             self.last_error = message
             self.store.record_usage(
-                notebook=notebook,
-                kind=kind,
-                task=task,
-                model=model,
+                **ledger,
                 prompt_tokens=0,
                 completion_tokens=0,
                 seconds=time.perf_counter() - started,
@@ -219,13 +184,9 @@ class ModelClient:
             )
             raise ModelError(message) from exc
         seconds = time.perf_counter() - started
-        text = "".join(parts)
         prompt_tokens, completion_tokens, cached = _usage_numbers(usage, model, messages, text)
         self.store.record_usage(
-            notebook=notebook,
-            kind=kind,
-            task=task,
-            model=model,
+            **ledger,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cached_tokens=cached,
@@ -237,6 +198,56 @@ class ModelClient:
             raise ModelError(self.last_error)
         self.last_error = None
         return CallResult(text, model, prompt_tokens, completion_tokens, cached, seconds, ttft)
+
+    async def _stream(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+        *,
+        background: bool,
+        on_token: TokenCallback | None,
+    ) -> tuple[str, Any, float | None]:
+        """(text, the provider's usage, ms to the first token) of one streamed call."""
+        kwargs: dict[str, Any] = {
+            "temperature": 0,
+            "max_tokens": max_tokens,
+            "timeout": self.timeout,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            **self.model_kwargs,
+        }
+        if is_local(model):  # the embedded model gives way by itself (pause.py)
+            kwargs["metadata"] = {"sleeptime_background": background}
+        started = time.perf_counter()
+        ttft: float | None = None
+        parts: list[str] = []
+        usage: Any = None
+        response = await providers.litellm().acompletion(model=model, messages=messages, **kwargs)
+        async for chunk in response:
+            if background and self.wait_for_kernels:
+                await self.pause.wait_async()
+            if getattr(chunk, "usage", None):
+                usage = chunk.usage
+            choices = getattr(chunk, "choices", None) or []
+            text = (choices[0].delta.content or "") if choices else ""
+            if not text:
+                continue
+            if ttft is None:
+                ttft = (time.perf_counter() - started) * 1000
+            parts.append(text)
+            if on_token is not None:
+                await _deliver(on_token, text)
+        return "".join(parts), usage, ttft
+
+
+async def _deliver(on_token: TokenCallback, text: str) -> None:
+    try:
+        maybe = on_token(text)
+        if asyncio.iscoroutine(maybe):
+            await maybe
+    except Exception as exc:  # the consumer's failure, not the model's
+        raise _ConsumerError(exc) from exc
 
 
 def _hide(text: str, values: list[str]) -> str:

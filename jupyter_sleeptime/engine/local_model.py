@@ -482,6 +482,20 @@ class _StopScanner:
 
 
 # -- the generation loop --------------------------------------------------------------------------
+@dataclass
+class _Run:
+    """What one call has produced so far (it may take several passes)."""
+
+    prompt: list[int]
+    budget: int
+    generated: list[int] = field(default_factory=list)
+    active_from: float = 0.0  # lock held, model loaded
+    first_token_at: float | None = None
+    paused_before_first: float = 0.0
+    finish: str = ""
+    stop_hit: bool = False
+
+
 def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
     """Run one chat completion, calling `emit(text)` as text is produced. Blocking."""
     global _last_stats
@@ -493,9 +507,8 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
     held = True
     try:
         engine, stats.load_seconds = _ensure_engine(path, n_ctx)
-        llm = engine.llm
         if call.seed is not None:
-            llm.set_seed(int(call.seed))
+            engine.llm.set_seed(int(call.seed))
         prompt = engine.prompt_tokens(call.messages)
         stats.prompt_tokens = len(prompt)
         if len(prompt) >= n_ctx - 1:
@@ -505,78 +518,25 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
                 model=call.model,
                 llm_provider=PROVIDER,
             )
-        budget = min(call.max_tokens, n_ctx - 1 - len(prompt))
-        generated: list[int] = []
+        run = _Run(prompt, min(call.max_tokens, n_ctx - 1 - len(prompt)))
+        run.active_from = time.perf_counter()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         scanner = _StopScanner(call.stop)
-        active_from = time.perf_counter()  # lock held, model loaded
-        first_token_at: float | None = None
-        paused_before_first = 0.0
         first_pass = True
-        finish = ""
-        stop_hit = False
-        while not finish:
+        while not run.finish:
             # One pass: prefill what the KV cache lacks, then decode until done or interrupted.
-            # A background call is interrupted when the pause says so (user code, someone asks):
-            # it releases the lock, waits, and starts a new pass that re-prefills only what
-            # another call overwrote meanwhile (usually nothing).
-            tokens = prompt + generated
+            # A background call is interrupted when the pause says so (user code, someone
+            # asks): it releases the lock, waits, and starts a new pass that re-prefills only
+            # what another call overwrote meanwhile (usually nothing).
+            tokens = run.prompt + run.generated
             keep = engine.reusable_prefix(tokens)
             if first_pass:
                 stats.cached_tokens = keep
                 first_pass = False
-            interrupted = call.background and _model_lock.should_yield()
+            interrupted = _prefill(engine, call, tokens, keep, stats)
             if not interrupted:
-                llm.n_tokens = keep  # eval() drops the KV entries past this point first
-                batch = BACKGROUND_PREFILL_BATCH if call.background else llm.n_batch
-                pos, last = keep, len(tokens) - 1
-                while pos < last:
-                    if call.cancelled():
-                        raise _Cancelled
-                    if call.background and _model_lock.should_yield():
-                        interrupted = True
-                        break
-                    end = min(last, pos + batch)
-                    llm.eval(tokens[pos:end])
-                    stats.prefill_tokens += end - pos
-                    pos = end
-            if not interrupted:
-                if first_token_at is None:
-                    stats.prefill_tokens += 1  # generate() evaluates the last prompt token
-                gen = llm.generate(
-                    tokens, temp=call.temperature, top_p=call.top_p, repeat_penalty=REPEAT_PENALTY
-                )
-                try:
-                    for token in gen:
-                        if first_token_at is None:
-                            first_token_at = time.perf_counter()
-                            paused_before_first = stats.paused_seconds
-                            stats.prefill_seconds = (
-                                first_token_at - active_from - paused_before_first
-                            )
-                        if engine.is_eog(token):
-                            finish = "stop"
-                            break
-                        generated.append(token)
-                        text, stop_hit = scanner.feed(decoder.decode(llm.detokenize([token])))
-                        if text:
-                            emit(text)
-                        if stop_hit:
-                            finish = "stop"
-                            break
-                        if len(generated) >= budget:
-                            finish = "length"
-                            break
-                        if call.cancelled():
-                            raise _Cancelled
-                        if call.background and _model_lock.should_yield():
-                            interrupted = True
-                            break
-                    else:
-                        finish = "stop"  # generate() ended by itself
-                finally:
-                    gen.close()
-            if interrupted and not finish:
+                interrupted = _decode(engine, call, tokens, run, stats, decoder, scanner, emit)
+            if interrupted and not run.finish:
                 _model_lock.release()
                 held = False
                 waited_from = time.perf_counter()
@@ -587,22 +547,96 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
                     raise LocalModelUnavailable(
                         unavailable_message("the local model was reloaded with other settings")
                     )
-        if not stop_hit:  # release what was held back as a possible stop-string start
+        if not run.stop_hit:  # release what was held back as a possible stop-string start
             tail = scanner.feed(decoder.decode(b"", final=True))[0] + scanner.flush()
             if tail:
                 emit(tail)
-        stats.completion_tokens = len(generated)
-        stats.finish_reason = finish
-        if first_token_at is not None:
-            paused_after_first = stats.paused_seconds - paused_before_first
-            stats.decode_seconds = max(
-                0.0, time.perf_counter() - first_token_at - paused_after_first
-            )
+        _finish_stats(stats, run)
         _last_stats = stats
         return stats
     finally:
         if held:
             _model_lock.release()
+
+
+def _prefill(engine: _Engine, call: _Call, tokens: list[int], keep: int, stats: CallStats) -> bool:
+    """Evaluate the prompt past the reusable prefix (the last token is left to generate());
+    True when a background call must give way first."""
+    if call.background and _model_lock.should_yield():
+        return True
+    llm = engine.llm
+    llm.n_tokens = keep  # eval() drops the KV entries past this point first
+    batch = BACKGROUND_PREFILL_BATCH if call.background else llm.n_batch
+    pos, last = keep, len(tokens) - 1
+    while pos < last:
+        if call.cancelled():
+            raise _Cancelled
+        if call.background and _model_lock.should_yield():
+            return True
+        end = min(last, pos + batch)
+        llm.eval(tokens[pos:end])
+        stats.prefill_tokens += end - pos
+        pos = end
+    return False
+
+
+def _decode(
+    engine: _Engine,
+    call: _Call,
+    tokens: list[int],
+    run: _Run,
+    stats: CallStats,
+    decoder: Any,
+    scanner: _StopScanner,
+    emit: Callable[[str], None],
+) -> bool:
+    """Generate until done (`run.finish` set) or until a background call must give way
+    (True)."""
+    llm = engine.llm
+    if run.first_token_at is None:
+        stats.prefill_tokens += 1  # generate() evaluates the last prompt token
+    gen = llm.generate(
+        tokens, temp=call.temperature, top_p=call.top_p, repeat_penalty=REPEAT_PENALTY
+    )
+    try:
+        for token in gen:
+            if run.first_token_at is None:
+                run.first_token_at = time.perf_counter()
+                run.paused_before_first = stats.paused_seconds
+                stats.prefill_seconds = (
+                    run.first_token_at - run.active_from - run.paused_before_first
+                )
+            if engine.is_eog(token):
+                run.finish = "stop"
+                return False
+            run.generated.append(token)
+            text, run.stop_hit = scanner.feed(decoder.decode(llm.detokenize([token])))
+            if text:
+                emit(text)
+            if run.stop_hit:
+                run.finish = "stop"
+                return False
+            if len(run.generated) >= run.budget:
+                run.finish = "length"
+                return False
+            if call.cancelled():
+                raise _Cancelled
+            if call.background and _model_lock.should_yield():
+                return True
+        run.finish = "stop"  # generate() ended by itself
+        return False
+    finally:
+        gen.close()
+
+
+def _finish_stats(stats: CallStats, run: _Run) -> None:
+    stats.completion_tokens = len(run.generated)
+    stats.finish_reason = run.finish
+    if run.first_token_at is not None:
+        paused_after_first = stats.paused_seconds - run.paused_before_first
+        stats.decode_seconds = max(
+            0.0, time.perf_counter() - run.first_token_at - paused_after_first
+        )
 
 
 def _as_litellm_error(exc: BaseException, call: _Call) -> BaseException:

@@ -627,6 +627,12 @@ def _build_rules() -> list[_Rule]:
             _Rule(kind, re.compile(pattern, flags), groups, needles, lower, not_after, check)
         )
 
+    for rules_of in (_key_rules, _provider_rules, _token_rules, _context_rules):
+        rules_of(add)
+    return rules
+
+
+def _key_rules(add: Callable[..., None]) -> None:
     # -- private keys (multi-line; also with literal "\n" inside JSON / repr strings) ----
     add(
         "private_key",
@@ -646,6 +652,8 @@ def _build_rules() -> list[_Rule]:
         flags=re.S,
     )
 
+
+def _provider_rules(add: Callable[..., None]) -> None:
     # -- provider formats with distinctive prefixes -------------------------------------
     add("aws_access_key",
         r"A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|IPA|NPA|NVA|PKA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])",
@@ -717,6 +725,8 @@ def _build_rules() -> list[_Rule]:
         add("provider_key", f"(?P<p>{prefix})(?P<b>[\\w\\-]+(?:\\.[\\w\\-]+)*)", (),
             needles, not_after=_ALNUM_UH, check=_prefixed_body)  # fmt: skip
 
+
+def _token_rules(add: Callable[..., None]) -> None:
     # -- JSON Web Tokens ------------------------------------------------------------------
     add(
         "jwt",
@@ -724,6 +734,8 @@ def _build_rules() -> list[_Rule]:
         not_after=_ALNUM_UH,
     )
 
+
+def _context_rules(add: Callable[..., None]) -> None:
     # -- context rules ---------------------------------------------------------------------
     add(
         "auth_header",
@@ -805,7 +817,6 @@ def _build_rules() -> list[_Rule]:
     # with three character classes)
     add("password", r"-p(?:[ \t]+|(?=[^\s-]))" + _fval.replace("(?P<v3>", "(?P<v3>(?!-)"),
         ("v", "v2", "v3"), ("-p",), not_after=_ALNUM_UH, check=_short_flag)  # fmt: skip
-    return rules
 
 
 def _path_secret(value: str, ctx: _Ctx) -> str | None:

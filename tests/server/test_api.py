@@ -9,22 +9,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_sleeptime.testing.scripted_model import control
 
-from ..conftest import get_json, think, wait_for
-
-
-async def ask(jp_fetch, kernel_id, question, mode="sleep", headers=None):
-    response = await jp_fetch(
-        "sleeptime",
-        "api",
-        "kernels",
-        kernel_id,
-        "ask",
-        method="POST",
-        body=json.dumps({"question": question, "mode": mode}),
-        headers=headers or {},
-    )
-    assert response.headers["Content-Type"].startswith("application/x-ndjson")
-    return [json.loads(line) for line in response.body.decode().splitlines() if line.strip()]
+from ..conftest import ask, get_json, think, wait_for
 
 
 async def test_think_fills_memory_and_insights(jp_fetch, start_kernel):

@@ -5,13 +5,12 @@ asserts the exact fact, as `GET kernels/{id}` reports it and as a sleep prompt c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from ..conftest import get_json, wait_for
+from ..conftest import ask, get_json, wait_for
 
 
 @pytest.fixture
@@ -46,16 +45,7 @@ def fact(state, name):
 
 
 async def prompt(jp_fetch, kernel_id, question, mode="sleep"):
-    response = await jp_fetch(
-        "sleeptime",
-        "api",
-        "kernels",
-        kernel_id,
-        "ask",
-        method="POST",
-        body=json.dumps({"question": question, "mode": mode, "dry_run": True}),
-    )
-    events = [json.loads(line) for line in response.body.decode().splitlines() if line.strip()]
+    events = await ask(jp_fetch, kernel_id, question, mode, dry_run=True)
     assert events[-1]["type"] == "prompt", events
     # What the answer is built from: a prepared answer, or the messages for the model.
     return events[-1].get("answer") or "\n".join(m["content"] for m in events[-1]["messages"])

@@ -5,7 +5,6 @@ all, also when the first question comes before any thinking run, and after a res
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
@@ -13,7 +12,7 @@ import pytest
 
 from jupyter_sleeptime.harness import KernelSocket, ServerProcess, SleeptimeClient
 
-from ..conftest import get_json, recorded, think
+from ..conftest import ask, get_json, recorded, think
 from ..recording_model import Recorder
 
 MARKER = "marker-7f3a9c21"
@@ -37,33 +36,8 @@ def notebook(path: Path, *, opted_out: bool = False) -> None:
 
 
 @pytest.fixture
-def recorder(jp_asyncio_loop):
-    rec = Recorder()
-    yield rec
-    rec.stop()
-
-
-@pytest.fixture
-def sleeptime_config(recorder):
-    return {
-        "model": "openai/recorder",
-        "model_kwargs": {"api_base": recorder.api_base, "api_key": "test-key-for-loopback"},
-        "idle_seconds": 600,  # thinking runs when the test asks for it
-    }
-
-
-async def ask(jp_fetch, kernel_id, question, mode="sleep", **extra):
-    response = await jp_fetch(
-        "sleeptime",
-        "api",
-        "kernels",
-        kernel_id,
-        "ask",
-        method="POST",
-        body=json.dumps({"question": question, "mode": mode, **extra}),
-        request_timeout=120,
-    )
-    return [json.loads(line) for line in response.body.decode().splitlines() if line.strip()]
+def sleeptime_config(recording_config):
+    return recording_config
 
 
 async def test_a_skipped_cell_never_reaches_the_model(

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from ..conftest import think
-from ..recording_model import Recorder
 
 CORPUS = Path(__file__).parents[1] / "data" / "redaction"
 
@@ -19,19 +18,8 @@ def load(name: str) -> list[dict]:
 
 
 @pytest.fixture
-def recorder(jp_asyncio_loop):
-    rec = Recorder()
-    yield rec
-    rec.stop()
-
-
-@pytest.fixture
-def sleeptime_config(recorder):
-    return {
-        "model": "openai/recorder",
-        "model_kwargs": {"api_base": recorder.api_base, "api_key": "test-key-for-loopback"},
-        "idle_seconds": 600,  # thinking runs when the test asks for it
-    }
+def sleeptime_config(recording_config):
+    return recording_config
 
 
 def as_cell(record: dict, root: Path) -> str:

@@ -12,7 +12,7 @@ from ..question import cell_numbers, mentioned_names, wants_overview
 from ..records import Execution
 from .defuse import analyse
 from .docs import passages
-from .errors import described_card
+from .errors import ErrorCard, described_card
 from .search import BM25
 from .sheet import NotebookFacts, cell_text
 
@@ -31,7 +31,7 @@ class Selection:
     cells: list[Execution] = field(default_factory=list)
     markdown: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    card: object | None = None  # ErrorCard, when the question is about a failure
+    card: ErrorCard | None = None  # when the question is about a failure
     best: int = 0  # position (in `cells`) of the best-ranked cell: it gets the most output
 
     def cells_text(self, notes: dict[str, str], facts: NotebookFacts) -> str:
@@ -65,19 +65,50 @@ def select(
     known = [n for n, f in facts.names.items() if not f.module]
     chosen.names = mentioned_names(question, known)[:MAX_NAMES]
     numbers = cell_numbers(question)
-
     if kind == "error" or numbers:
-        card = None
-        for number in sorted(numbers):
-            card = card or facts.card_for(number)
-        if card is None and kind == "error" and not _names_other_cell(chosen.names, facts):
-            card = facts.card_for()
-        if card is None and kind == "error":
-            card = described_card(question, facts.names, facts.digest)
-        if card is not None:
-            chosen.card = card
-            chosen.facts.append(card.render())
+        chosen.card = _card(facts, question, kind, numbers, chosen.names)
+        if chosen.card is not None:
+            chosen.facts.append(chosen.card.render())
+    if (chosen.names and kind in ("state", "error")) or chosen.card is not None:
+        max_cells = 1  # the facts or the card hold the answer; one cell shows its origin
+    ranked = _rank(facts, question, kind, notes, recent, numbers, chosen)
+    _pick(ranked, chosen, max_cells)
+    _add_facts(facts, question, kind, chosen, docs)
+    best = chosen.cells[0] if chosen.cells else None
+    chosen.cells.sort(key=lambda ex: ex.id)
+    chosen.best = chosen.cells.index(best) if best is not None else 0
+    return chosen
 
+
+def _card(
+    facts: NotebookFacts, question: str, kind: str, numbers: set[int], names: list[str]
+) -> ErrorCard | None:
+    """The error the question is about: of the cell it names, the newest failure, or one
+    the question describes."""
+    for number in sorted(numbers):
+        card = facts.card_for(number)
+        if card is not None:
+            return card
+    if kind != "error":
+        return None
+    if not _names_other_cell(names, facts):
+        card = facts.card_for()
+        if card is not None:
+            return card
+    return described_card(question, facts.names, facts.digest)
+
+
+def _rank(
+    facts: NotebookFacts,
+    question: str,
+    kind: str,
+    notes: dict[str, str],
+    recent: set[int],
+    numbers: set[int],
+    chosen: Selection,
+) -> list[tuple[float, object]]:
+    """(score, cell or markdown) by BM25 over source and output, plus what the facts know:
+    the cell named, the cells that set or last changed a named name, the failing cell."""
     last_change = {  # the newest cell that set or changed each named name: its current state
         name: max(b.execution_id for b in fact.bindings + fact.changes)
         for name in chosen.names
@@ -88,36 +119,46 @@ def select(
     if kind in ("state", "error") and texts:  # results are asked for: what a cell printed
         printed = BM25(outputs).scores(question)
         scores = [a + OUTPUT_WEIGHT * b for a, b in zip(scores, printed, strict=True)]
-    ranked: list[tuple[float, int]] = []
-    for position, (item, score) in enumerate(zip(items, scores, strict=True)):
+    ranked: list[tuple[float, object]] = []
+    for item, score in zip(items, scores, strict=True):
         if isinstance(item, Execution):
-            bound = {e.name for e in analyse(item.source).effects}  # set or changed here
-            if item.execution_count in numbers:
-                score += 10.0
-            score += 3.0 * len(bound & set(chosen.names))
+            touched = {e.name for e in analyse(item.source).effects}  # set or changed here
+            score += 10.0 if item.execution_count in numbers else 0.0
+            score += 3.0 * len(touched & set(chosen.names))
             score += 1.0 * sum(1 for n in chosen.names if last_change.get(n) == item.id)
-            if chosen.card is not None and item.id == chosen.card.execution_id:
-                score += 6.0
-            if item.id in recent:
-                score += 0.5
+            score += 6.0 if chosen.card is not None and item.id == chosen.card.execution_id else 0
+            score += 0.5 if item.id in recent else 0.0
         if score > 0:
-            ranked.append((score, position))
+            ranked.append((score, item))
     ranked.sort(key=lambda pair: -pair[0])
+    return ranked
+
+
+def _pick(ranked: list[tuple[float, object]], chosen: Selection, max_cells: int) -> None:
+    """The best cells (up to `max_cells`, none under 40 % of the best) and at most one
+    markdown cell that ranks close to the top."""
     top = ranked[0][0] if ranked else 0.0
-    if (chosen.names and kind in ("state", "error")) or chosen.card is not None:
-        max_cells = 1  # the facts or the card hold the answer; one cell shows its origin
-    for score, position in ranked:
+    for score, item in ranked:
         if score < top * 0.4:
             break
-        item = items[position]
         if isinstance(item, Execution):
             if len(chosen.cells) < max_cells:
                 chosen.cells.append(item)
         elif not chosen.markdown and score >= top * 0.6:
-            chosen.markdown.append(item)
+            chosen.markdown.append(str(item))
         if len(chosen.cells) >= max_cells and chosen.markdown:
             break
 
+
+def _add_facts(
+    facts: NotebookFacts,
+    question: str,
+    kind: str,
+    chosen: Selection,
+    docs: dict[str, str] | None,
+) -> None:
+    """The facts of the named names (else of what the best cell sets), rounded as asked; an
+    overview for "summarise"; the docstring passages of functions the question names."""
     names = list(chosen.names)
     if not names and chosen.cells:  # "how many models did the grid search fit?"
         names = [
@@ -135,10 +176,6 @@ def select(
     if docs and kind != "next":
         for name, passage in passages(docs, question):
             chosen.facts.append(f"From the documentation of `{name}` (as installed):\n{passage}")
-    best = chosen.cells[0] if chosen.cells else None
-    chosen.cells.sort(key=lambda ex: ex.id)
-    chosen.best = chosen.cells.index(best) if best is not None else 0
-    return chosen
 
 
 _SIGNIFICANT = re.compile(r"(\d+)\s*(?:significant|sig\.?)\s*(?:figures|digits|figs?)", re.I)

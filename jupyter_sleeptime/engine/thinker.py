@@ -23,7 +23,7 @@ from .context import (
     words,
 )
 from .document import Policy
-from .facts.memory_check import check_memory
+from .facts.memory_check import check_memory, drop_echoes
 from .llm import ModelClient, ModelError
 from .records import Execution
 from .scope import NotebookScope
@@ -281,6 +281,7 @@ class Thinker:
         )
         if memory is None:
             raise ThinkError("the model returned no usable memory")
+        memory = drop_echoes(memory, prompts.render("rewrite_memory", mode="", max_words=""))
         memory, dropped = check_memory(memory, self.scope.facts(notebook))
         if dropped:
             log.info("sleeptime: memory lines the facts contradict were dropped: %s", dropped)

@@ -348,3 +348,18 @@ async def test_an_error_the_user_describes_gets_a_card_from_the_same_rules(make_
     question = "Why does `army.loc[['TX'], 'origin']` raise `KeyError: 'origin'`?"
     text = engine.answerer.sleep_prompt(NB, question).messages[1]["content"]
     assert "'origin' is the name of the index of `army`" in text
+
+
+def test_memory_lines_that_echo_the_instructions_are_dropped():
+    from jupyter_sleeptime.engine import prompts
+    from jupyter_sleeptime.engine.facts.memory_check import drop_echoes
+
+    instructions = prompts.render("rewrite_memory", mode="", max_words="")
+    memory = (
+        "Purpose: classify iris flowers with a decision tree.\n"
+        "**Do not write numbers, counts, scores or values: they are kept exactly elsewhere.**\n"
+        "Pipeline: [3] loads `df`; [9] fits `clf`."
+    )
+    assert drop_echoes(memory, instructions) == (
+        "Purpose: classify iris flowers with a decision tree.\nPipeline: [3] loads `df`; [9] fits `clf`."
+    )

@@ -44,6 +44,27 @@ def check_memory(text: str, facts: NotebookFacts) -> tuple[str, list[str]]:
     return "\n".join(kept).strip(), dropped
 
 
+ECHO_SHARE = 0.6
+
+
+def drop_echoes(text: str, instructions: str) -> str:
+    """Lines that repeat the task's own instructions (a small model copies them back)."""
+    lines = [set(_WORDS.findall(line.lower())) for line in instructions.splitlines()]
+    lines = [words for words in lines if len(words) >= 4]
+    kept = []
+    for line in text.splitlines():
+        words = set(_WORDS.findall(line.lower()))
+        echo = len(words) >= 4 and any(
+            len(words & theirs) >= ECHO_SHARE * len(words) for theirs in lines
+        )
+        if not echo:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+_WORDS = re.compile(r"[a-z]{3,}")
+
+
 def _corpus(facts: NotebookFacts) -> str:
     parts = [ex.source + "\n" + render_outputs(ex, 4000) for ex in facts.view]
     if facts.digest is not None:

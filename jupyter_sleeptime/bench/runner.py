@@ -30,7 +30,7 @@ from typing import Any
 
 from ..harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells, shell_request
 from .data import Question, contains, score
-from .progress import Progress
+from .progress import Progress, plural
 
 ORDERS = ("blocked", "interleaved")
 
@@ -385,7 +385,8 @@ async def _idle_time(
         usage = state["usage"]["sleep"]
         what = "thinking" if state["thinking"] else ("done" if done else "waiting for idle")
         progress.phase(
-            f"idle time: {what}, {state['pending']} tasks pending, {usage['calls']} calls, "
+            f"idle time: {what}, {plural(state['pending'], 'task')} pending, "
+            f"{plural(usage['calls'], 'call')}, "
             f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens",
             key="sleep",
         )

@@ -185,6 +185,19 @@ PER_MODE_COLUMNS = [
 ]
 
 
+def _hits_cell(s: dict[str, Any]) -> str:
+    """`14/36 (39 %), 13 of 14 right, 4 ms`: hits, how many were right, their latency."""
+    if s.get("anticipated_hit_rate") is None:
+        return "–"
+    text = f"{s['anticipated_hits']}/{s['n_ok']} ({pct(s['anticipated_hit_rate'])})"
+    if s.get("n_scored_hits"):
+        right = round((s.get("hit_accuracy") or 0) * s["n_scored_hits"])
+        text += f", {right} of {s['n_scored_hits']} scorable right"
+    if s.get("median_latency_hits_ms") is not None:
+        text += f", median {ms(s['median_latency_hits_ms'])}"
+    return text
+
+
 def _per_mode_row(mode: str, s: dict[str, Any]) -> list[str]:
     hits = (
         "–"
@@ -571,9 +584,19 @@ def render_readme_table(results: dict[str, Any]) -> str:
                 *[num(summary[m]["median_uncached_prompt_tokens"]) for m in modes],
             ],
             ["accuracy (automatic check)", *[_accuracy_cell(summary[m]) for m in modes]],
+            [
+                "fact coverage (expected facts in the prompt)",
+                *[pct(summary[m].get("fact_coverage")) for m in modes],
+            ],
         ]
         if "sleep" in modes:
             s = summary["sleep"]
+            rows.append(
+                [
+                    "answered from prepared answers",
+                    *[_hits_cell(s) if m == "sleep" else "–" for m in modes],
+                ]
+            )
             rows.append(
                 [
                     "idle-time cost per notebook",

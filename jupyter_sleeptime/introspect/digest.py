@@ -595,7 +595,7 @@ def _value(x, depth=0):
         base = list if t is list else tuple
         n = base.__len__(x)
         m = n if n < 6 else 5
-        items = [_short(base.__getitem__(x, i), 30, 1) for i in range(m)]
+        items = [_item(base.__getitem__(x, i), depth) for i in range(m)]
         return "[" + ", ".join(items) + (", …] (%d)" % n if n > m else "]")
     if t is dict and depth < 2:
         n = dict.__len__(x)
@@ -612,6 +612,15 @@ def _value(x, depth=0):
     if _trusted(t, "scipy") and tuple in _T_MRO.__get__(t) and depth < 1:
         return _fields_text(x, t, depth + 1)
     return _short(x, 60, 1)
+
+
+def _item(x, depth):
+    """A list item: estimators and (name, estimator) steps by their class, else short."""
+    if _trusted(type(x), "sklearn") and depth < 2:
+        return _estimator_text(x, depth + 1)
+    if type(x) is tuple and tuple.__len__(x) == 2 and _trusted(type(tuple.__getitem__(x, 1)), "sklearn"):
+        return "(%s, %s)" % (_short(tuple.__getitem__(x, 0), 30, 1), _estimator_text(tuple.__getitem__(x, 1), depth + 2))
+    return _short(x, 30, 1)
 
 
 def _init_params(t):
@@ -645,6 +654,28 @@ def _same(a, b):
     return a == b
 
 
+def _fit_state(d, fitted):
+    """True, False, or None (cannot tell). An estimator is fitted when it holds attributes
+    ending in "_"; a Pipeline holds none of its own: its last step decides."""
+    if fitted:
+        return True
+    steps = d.get("steps")
+    if type(steps) is list and steps:
+        last = steps[-1]
+        if type(last) is tuple and tuple.__len__(last) == 2:
+            inner = tuple.__getitem__(last, 1)
+            if _trusted(type(inner), "sklearn"):
+                sub = _idict(inner)
+                if sub is None:
+                    return None
+                own = [k for k in sub if type(k) is str and k.endswith("_") and not k.startswith("_")]
+                return _fit_state(sub, own)
+            return None  # "passthrough" or an estimator of another library
+    if any(_trusted(type(x), "sklearn") for x in dict.values(d)):
+        return None  # holds estimators it may fit in other ways: do not guess
+    return False
+
+
 def _estimator_text(v, depth=0):
     t = type(v)
     d = _idict(v)
@@ -658,10 +689,13 @@ def _estimator_text(v, depth=0):
             params.append("%s=%s" % (p, _value(d[p], depth + 1)))
     text = "%s(%s)" % (name, ", ".join(params))
     fitted = [k for k in d if type(k) is str and k.endswith("_") and not k.startswith("_")]
+    state = _fit_state(d, fitted)
     if depth:
-        return text + (" fitted" if fitted else "")
-    if not fitted:
+        return text + {True: " fitted", False: " not fitted", None: ""}[state]
+    if state is False:
         return text + "; not fitted"
+    if not fitted:  # a composite fitted through its steps (a Pipeline)
+        return text + ("; fitted" if state else "")
     parts = []
     cv = d.get("cv_results_")
     if type(cv) is dict and type(cv.get("params")) is list:

@@ -133,12 +133,19 @@ async def test_fitted_grid_search_and_statsmodels_results_are_summarised(jp_fetc
         "grid = GridSearchCV(SVR(), param_grid={'C': [0.1, 1, 10], 'epsilon': [0.1, 0.5]}, cv=3)\n"
         "grid.fit(X, y)",
         "import statsmodels.api as sm\nols = sm.OLS(y, sm.add_constant(X)).fit()",
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import StandardScaler\n"
+        "pipe = make_pipeline(StandardScaler(), SVR()).fit(X, y)\n"
+        "unfitted = make_pipeline(StandardScaler(), SVR())",
     )
     grid = fact(state, "grid")["summary"]
     assert "6 candidates × 3 folds = 18 fits" in grid
     assert "best_params_={'C': " in grid and "best_score_=" in grid
     ols = fact(state, "ols")["summary"]
     assert "params=[" in ols and "nobs=60" in ols
+    pipe, unfitted = fact(state, "pipe")["summary"], fact(state, "unfitted")["summary"]
+    assert pipe.endswith("; fitted") and "('svr', SVR() fitted)" in pipe  # by its last step
+    assert unfitted.endswith("; not fitted")
 
 
 async def test_markdown_cells_reach_the_facts_and_the_prompt(jp_fetch, start_kernel, jp_root_dir):

@@ -216,13 +216,9 @@ def overview(facts: NotebookFacts) -> str:
     """The notebook at a glance, exactly: its headings, its data objects with their sizes,
     and the newest short results it displayed or printed."""
     lines = []
-    headings = [
-        c.source.strip().splitlines()[0].lstrip("#").strip()
-        for c in facts.document.markdown
-        if c.source.strip()
-    ]
-    if headings:
-        lines.append("Headings: " + " / ".join(h[:80] for h in headings[:8]))
+    described = [_gist(c.source) for c in facts.document.markdown if c.source.strip()]
+    if described:
+        lines.append("The notebook's own words: " + _clip(" / ".join(described), 700))
     data = [
         f"`{n}` {f.summary.split(';')[0]}"
         for n, f in facts.names.items()
@@ -240,6 +236,15 @@ def overview(facts: NotebookFacts) -> str:
     if results:
         lines.append("Newest results:\n" + "\n".join(reversed(results)))
     return "Overview of the notebook:\n" + "\n".join(lines)
+
+
+def _gist(markdown: str) -> str:
+    """A markdown cell's heading and first sentence ("The data: 178 wines from three …")."""
+    lines = [ln.strip() for ln in markdown.strip().splitlines() if ln.strip()]
+    heading = lines[0].lstrip("#").strip() if lines and lines[0].startswith("#") else ""
+    prose = next((ln for ln in lines if not ln.startswith("#")), "")
+    sentence = re.split(r"(?<=[.!?])\s", prose, maxsplit=1)[0][:160]
+    return ": ".join(part for part in (heading, sentence) if part)
 
 
 def _names_other_cell(names: list[str], facts: NotebookFacts) -> bool:

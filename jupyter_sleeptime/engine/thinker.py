@@ -24,6 +24,7 @@ from .context import (
 )
 from .document import Policy
 from .facts.memory_check import check_memory, drop_echoes
+from .facts.select import markdown_gists
 from .llm import ModelClient, ModelError
 from .records import Execution
 from .scope import NotebookScope
@@ -270,6 +271,7 @@ class Thinker:
             max_words=max_words,
             memory=memory_text,
             digest=digest_text,
+            markdown=markdown_gists(self.scope.document(notebook)) or "(none)",
             cells=render_executions(delta, output_cap=MEMORY_OUTPUT_CAP) or "(no changed cells)",
         )
         memory = await self._call_parsed(

@@ -363,3 +363,30 @@ def test_memory_lines_that_echo_the_instructions_are_dropped():
     assert drop_echoes(memory, instructions) == (
         "Purpose: classify iris flowers with a decision tree.\nPipeline: [3] loads `df`; [9] fits `clf`."
     )
+
+
+async def test_memory_is_checked_sentence_by_sentence_and_words_are_not_variables(make_engine):
+    engine = make_engine(idle_seconds=600)
+    engine.set_document(
+        NB,
+        {
+            "metadata": {},
+            "cells": [
+                {
+                    "cell_type": "markdown",
+                    "source": "178 wines from three cultivars.",
+                    "metadata": {},
+                },
+                {"cell_type": "code", "source": "wine = load_wine()", "metadata": {}},
+            ],
+        },
+    )
+    run_cell(engine, NB, "wine = load_wine()", count=1)
+    run_cell(engine, NB, "score = 0.5", count=2)
+    engine.record_digest(
+        "k1", NB, digest(wine=("sklearn.utils.Bunch", "Bunch"), score=("float", "0.5"))
+    )
+    memory = "The wine data has 178 samples. `score` is 0.97 on the test set. It uses a pipeline."
+    kept, dropped = check_memory(memory, engine.scope.facts(NB))
+    assert kept == "The wine data has 178 samples. It uses a pipeline."
+    assert dropped == ["`score` is 0.97 on the test set."]

@@ -21,27 +21,44 @@ LABEL = re.compile(r"\[\s*#?\d+\s*\]")
 
 
 def check_memory(text: str, facts: NotebookFacts) -> tuple[str, list[str]]:
-    """(memory with unsupported lines dropped, the dropped lines)."""
+    """(memory with unsupported sentences dropped, the dropped sentences)."""
     known = [n for n, f in facts.names.items() if not f.module]
     corpus = _corpus(facts)
-    kept: list[str] = []
+    kept_lines: list[str] = []
     dropped: list[str] = []
     for line in text.splitlines():
-        numbers = NUMBER.findall(LABEL.sub(" ", line))
-        if not numbers:
-            kept.append(line)
-            continue
-        names = mentioned_names(line, known)
-        valued = [facts.names[n] for n in names if facts.names[n].summary]
-        if valued:
-            evidence = " ".join(
-                f"{f.summary} {f.last.effect.text if f.last else ''}" for f in valued
-            )
-            ok = all(_supported(n, evidence) for n in numbers)
-        else:
-            ok = all(_supported(n, corpus) for n in numbers)
-        (kept if ok else dropped).append(line)
-    return "\n".join(kept).strip(), dropped
+        kept = []
+        for sentence in _SENTENCE.split(line):
+            if _supported_sentence(sentence, facts, known, corpus):
+                kept.append(sentence)
+            else:
+                dropped.append(sentence.strip())
+        if kept or not line.strip():
+            kept_lines.append(" ".join(kept))
+    return "\n".join(kept_lines).strip(), dropped
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\[])")
+
+
+def _supported_sentence(sentence: str, facts: NotebookFacts, known: list[str], corpus: str) -> bool:
+    numbers = NUMBER.findall(LABEL.sub(" ", sentence))
+    if not numbers:
+        return True
+    names = [n for n in mentioned_names(sentence, known) if _written_as_code(n, sentence)]
+    valued = [facts.names[n] for n in names if facts.names[n].summary]
+    if valued:
+        evidence = " ".join(f"{f.summary} {f.last.effect.text if f.last else ''}" for f in valued)
+        return all(_supported(n, evidence) for n in numbers)
+    return all(_supported(n, corpus) for n in numbers)
+
+
+def _written_as_code(name: str, sentence: str) -> bool:
+    """`score` in backticks, or a name no English word looks like (`X_train`, `df2`): the
+    sentence is about the variable, not the word ("wine", "data")."""
+    if f"`{name}" in sentence:
+        return True
+    return bool(re.search(r"[_\d]|[a-z][A-Z]", name)) or len(name) <= 2
 
 
 ECHO_SHARE = 0.6

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..context import render_outputs, strip_ansi
+from ..document import Document
 from ..question import cell_numbers, mentioned_names, wants_overview
 from ..records import Execution
 from .defuse import analyse
@@ -216,9 +217,9 @@ def overview(facts: NotebookFacts) -> str:
     """The notebook at a glance, exactly: its headings, its data objects with their sizes,
     and the newest short results it displayed or printed."""
     lines = []
-    described = [_gist(c.source) for c in facts.document.markdown if c.source.strip()]
+    described = markdown_gists(facts.document)
     if described:
-        lines.append("The notebook's own words: " + _clip(" / ".join(described), 700))
+        lines.append("The notebook's own words: " + described)
     data = [
         f"`{n}` {f.summary.split(';')[0]}"
         for n, f in facts.names.items()
@@ -236,6 +237,12 @@ def overview(facts: NotebookFacts) -> str:
     if results:
         lines.append("Newest results:\n" + "\n".join(reversed(results)))
     return "Overview of the notebook:\n" + "\n".join(lines)
+
+
+def markdown_gists(document: Document, limit: int = 700) -> str:
+    """What the notebook's markdown says, in a line: each cell's heading and first sentence."""
+    gists = [_gist(c.source) for c in document.markdown if c.source.strip()]
+    return _clip(" / ".join(g for g in gists if g), limit)
 
 
 def _gist(markdown: str) -> str:

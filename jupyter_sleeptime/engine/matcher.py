@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .facts.search import STOPWORDS
 from .parsing import normalise_question
 from .question import cell_numbers, classify, identifiers, mentioned_names
 
@@ -43,6 +44,29 @@ NEEDS_WORK = re.compile(
     r"compare|differ\w*|expected|why|how (?:do|can|should) i)\b",
     re.I,
 )
+# Words any question about a value may use; the value card answers them by construction.
+_STATE_TEXT = """what which where when who how many much is are was were does do did the a an of in on to
+    for and or it its this that now currently current still right at point hold holds held
+    contain contains stored store value values show tell give me get kind type object class
+    shape shapes size big large dimensions rows columns column length long index set assigned
+    defined created made last first since overwritten deleted removed around exist exists
+    significant figures decimals decimal digits rounded round places name variable cell has
+    have had been can could you your please"""
+STATE_WORDS = frozenset(_STATE_TEXT.split())
+_CONTENT = re.compile(r"[a-z][a-z_]+")
+
+
+def _unanswered(masked: str, answer: str) -> list[str]:
+    """Words of the question the value card says nothing about ("the accuracy of `clf`"):
+    then the card is not the answer, however close the wording."""
+    text = answer.lower()
+    return [
+        w
+        for w in _CONTENT.findall(masked.lower().replace("name", " "))
+        if w not in STATE_WORDS and w not in STOPWORDS and w[:5] not in text
+    ]
+
+
 _EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Warning))\b")
 _CELL_REF = re.compile(r"(?:\b(?:cell|in|out|execution)\s*\[?\s*#?\d+\s*\]?)|\[\s*\d+\s*\]", re.I)
 
@@ -154,10 +178,9 @@ class Matcher:
             return None
         if asked.exceptions and asked.exceptions != candidate.exceptions:
             return None
-        if (
-            candidate.source == "facts"
-            and candidate.kind == "state"
-            and NEEDS_WORK.search(asked.masked)
+        value_card = candidate.source == "facts" and candidate.kind == "state"
+        if value_card and (
+            NEEDS_WORK.search(asked.masked) or _unanswered(asked.masked, candidate.answer)
         ):
             return None
         phrasings = candidate.phrasings or (mask(candidate.question, candidate.names),)

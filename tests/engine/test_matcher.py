@@ -139,6 +139,10 @@ def test_identity_guard_rails_hold_whatever_the_similarity():
     assert always.match("Why did cell [8] fail?", candidates, names) is None
     assert always.match("Why did [7] raise a ValueError?", candidates, names) is None
     assert always.match("What is the mean of X_train?", candidates, names) is None
+    # a word the prepared answer says nothing about: it is not the answer
+    assert always.match("What is the accuracy of X_train?", candidates, names) is None
+    about_train.answer = "`X_train` now: ndarray of shape (120, 4); accuracy 0.97"
+    assert always.match("What is the accuracy of X_train?", candidates, names) is not None
 
 
 def test_on_a_tie_the_facts_answer_not_the_model():

@@ -12,8 +12,6 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
 from .bench.progress import Progress, clip, is_tty, plural
 
 QUICKSTART = Path(__file__).parent / "examples" / "quickstart.ipynb"

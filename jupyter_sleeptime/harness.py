@@ -22,6 +22,8 @@ import nbformat
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from . import protocol
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -132,14 +134,14 @@ class SleeptimeClient:
         return session["kernel"]["id"]
 
     async def status(self) -> dict[str, Any]:
-        return await self.call("GET", "sleeptime/api/status")
+        return await self.call("GET", protocol.route("status"))
 
     async def kernel(self, kernel_id: str) -> dict[str, Any]:
-        return await self.call("GET", f"sleeptime/api/kernels/{kernel_id}")
+        return await self.call("GET", protocol.route("kernel", kernel_id))
 
     async def think(self, kernel_id: str) -> dict[str, Any]:
         return await self.call(
-            "POST", f"sleeptime/api/kernels/{kernel_id}/think", {"wait": True}, timeout=3600
+            "POST", protocol.route("think", kernel_id), {"wait": True}, timeout=3600
         )
 
     async def ask(
@@ -166,7 +168,10 @@ class SleeptimeClient:
                 line, buffer = buffer.split(b"\n", 1)
                 if not line.strip():
                     continue
-                event = json.loads(line)
+                try:
+                    event = protocol.parse_event(line)
+                except protocol.ProtocolError as exc:  # the server broke the contract: say so
+                    event = protocol.error(f"the server sent an event off the contract: {exc}")
                 events.append(event)
                 if event.get("type") == "token":
                     if not first:
@@ -175,7 +180,7 @@ class SleeptimeClient:
                         on_token(event["text"])
 
         request = HTTPRequest(
-            self.url + f"sleeptime/api/kernels/{kernel_id}/ask",
+            self.url + protocol.route("ask", kernel_id),
             method="POST",
             headers=self.headers,
             body=json.dumps(
@@ -195,9 +200,7 @@ class SleeptimeClient:
         except HTTPClientError as exc:
             body = exc.response.body if exc.response is not None else b"{}"
             return {"type": "error", "message": json.loads(body or b"{}").get("message", str(exc))}
-        final = next(
-            (e for e in reversed(events) if e.get("type") in ("done", "error", "prompt")), None
-        )
+        final = next((e for e in reversed(events) if protocol.is_final(e)), None)
         if final is None:
             return {"type": "error", "message": "the answer stream ended without a result"}
         final["client_latency_ms"] = (time.perf_counter() - started) * 1000

@@ -8,7 +8,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 KINDS = ("state", "explain", "error", "next")
 
@@ -101,13 +100,3 @@ def select_notebooks(folder: Path, questions: list[Question], pattern: str | Non
 def questions_for(notebook: str, questions: list[Question], limit: int | None) -> list[Question]:
     mine = [q for q in questions if q.notebook == notebook]
     return mine[:limit] if limit else mine
-
-
-def as_dict(question: Question) -> dict[str, Any]:
-    return {
-        "notebook": question.notebook,
-        "id": question.id,
-        "kind": question.kind,
-        "question": question.question,
-        "must_contain": question.must_contain,
-    }

@@ -85,9 +85,6 @@ class Scheduler:
         if state.dirty and self.enabled:
             self._arm(state, self.idle_seconds)
 
-    def kernel_busy(self, notebook: str) -> None:
-        self._cancel_timer(self.state(notebook))
-
     def rename(self, old: str, new: str) -> None:
         """A kernel's notebook became known (or was renamed): its pending work moves along."""
         state = self.states.pop(old, None)

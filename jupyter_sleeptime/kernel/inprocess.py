@@ -79,7 +79,6 @@ class InProcessBackend:
 
     async def _ensure_engine(self) -> Any:
         if self._engine is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
             from ..engine.core import EngineConfig, SleeptimeEngine
 
             self._engine = SleeptimeEngine(

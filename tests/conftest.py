@@ -99,12 +99,41 @@ def start_kernel(jp_fetch, jp_ws_fetch):
         ws = await jp_ws_fetch("api", "kernels", kernel_id, "channels")
         sockets.append(ws)
         driver = KernelDriver(ws, kernel_id)
-        await driver.execute("pass")  # the kernel is up and its iopub reaches the server
+        await observed(jp_fetch, driver)
         return driver
 
     yield start
     for ws in sockets:
         ws.close()
+
+
+async def observed(jp_fetch, driver: KernelDriver, attempts: int = 20) -> None:
+    """Run `pass` until the extension has recorded one more: the kernel is up and the
+    extension hears its iopub. Subscriptions made while a kernel (re)starts, ours and the
+    server's websocket alike, can miss its first messages; a user is never that fast, a
+    test is."""
+    before = await passes(jp_fetch, driver.kernel_id)
+    for _ in range(attempts):
+        try:  # the websocket can miss the idle of a kernel just (re)started, as we can
+            await driver.execute("pass", timeout=5)
+        except (asyncio.TimeoutError, TimeoutError):
+            continue
+
+        async def recorded() -> bool:
+            return await passes(jp_fetch, driver.kernel_id) > before
+
+        try:
+            await wait_for(recorded, timeout=1.5)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"the extension never recorded an execution of {driver.kernel_id}")
+
+
+async def passes(jp_fetch, kernel_id: str) -> int:
+    """How many `pass` executions the extension has recorded as finished."""
+    state = await get_json(jp_fetch, "sleeptime", "api", "kernels", kernel_id)
+    return sum(1 for e in state["executions"] if e["source"] == "pass" and e["status"])
 
 
 async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):

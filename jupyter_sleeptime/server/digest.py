@@ -31,7 +31,7 @@ class DigestTaker:
         if client is None:
             session = Session(key=kernel.session.key, username="jupyter-sleeptime")
             client = kernel.client(session=session)
-            client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
             self.clients[kernel_id] = client
         return client
 
@@ -42,6 +42,19 @@ class DigestTaker:
                 client.stop_channels()
             except Exception:  # the kernel may be gone already
                 pass
+
+    async def nudge(self, kernel_id: str, kernel: Any, timeout: float = 1.0) -> None:
+        """A kernel_info request on the control channel: answered even while user code runs,
+        and the busy/idle status it publishes on iopub (which observers ignore) tells a new
+        subscription that it hears the kernel."""
+        client = self._client(kernel_id, kernel)
+        msg = client.session.msg("kernel_info_request")
+        self.sent.add(msg["header"]["msg_id"])
+        client.control_channel.send(msg)
+        try:  # read the reply, so that unanswered replies never pile up
+            await client.control_channel.get_msg(timeout=timeout)
+        except Exception:  # not up yet: the request stays queued and is answered later
+            pass
 
     @staticmethod
     def supports(kernel: Any) -> bool:

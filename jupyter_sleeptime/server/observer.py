@@ -62,11 +62,19 @@ class KernelWatcher:
         self.execution_state = getattr(kernel, "execution_state", None) or "starting"
         self.asks: set[str] = set()
         self.stream: Any = None
+        self.heard = False
         self.session = Session(config=kernel.session.config, key=kernel.session.key)
 
     def start(self) -> None:
+        self.heard = False  # until this subscription receives its first message
         self.stream = self.kernel.connect_iopub()
         self.stream.on_recv(self._on_recv)
+
+    def resubscribe(self) -> None:
+        """A fresh SUB socket. A subscription made while the kernel starts can be lost for
+        good (the socket is connected yet hears nothing: JEP 65); a new one is not."""
+        self.stop()
+        self.start()
 
     def stop(self) -> None:
         if self.stream is not None:
@@ -78,6 +86,7 @@ class KernelWatcher:
             self.stream = None
 
     def _on_recv(self, msg_list: list[bytes]) -> None:
+        self.heard = True
         try:
             _, fed = self.session.feed_identities(msg_list)
             msg = self.session.deserialize(fed)

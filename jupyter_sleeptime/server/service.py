@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 POLL_SECONDS = 1.0
+HEARING_ATTEMPTS = 30  # nudges, about a second apart: a slow kernel start is covered
+RESUBSCRIBE_EVERY = 3  # unanswered nudges before a fresh subscription
 
 
 class UnknownKernel(KeyError):
@@ -106,6 +108,30 @@ class SleeptimeService:
             log.warning("sleeptime: cannot observe kernel %s: %s", kernel_id, exc)
             return
         self.watchers[kernel_id] = watcher
+        self._spawn(self._confirm_hearing(kernel_id, watcher))
+
+    async def _confirm_hearing(self, kernel_id: str, watcher: KernelWatcher) -> None:
+        """Make sure a new watcher hears its kernel: nudge the kernel until a message comes
+        back on the watcher's own subscription, and subscribe afresh when nudges go unheard
+        (a subscription lost at kernel start would otherwise miss every execution)."""
+        for attempt in range(1, HEARING_ATTEMPTS + 1):
+            if self.watchers.get(kernel_id) is not watcher or watcher.heard:
+                return
+            try:
+                await self.digests.nudge(kernel_id, watcher.kernel)
+            except Exception as exc:  # the kernel went away; the poll detaches it
+                log.info("sleeptime: cannot nudge kernel %s: %s", kernel_id, exc)
+                return
+            await asyncio.sleep(0.25)  # the status reaches iopub just after the reply
+            if watcher.heard or self.watchers.get(kernel_id) is not watcher:
+                return
+            if attempt % RESUBSCRIBE_EVERY == 0:
+                log.info("sleeptime: kernel %s unheard on iopub; subscribing again", kernel_id)
+                watcher.resubscribe()
+        log.warning(
+            "sleeptime: kernel %s sends nothing on iopub; its executions cannot be recorded",
+            kernel_id,
+        )
 
     def _detach(self, kernel_id: str) -> None:
         watcher = self.watchers.pop(kernel_id, None)

@@ -26,11 +26,13 @@ async def run(jp_fetch, kernel, *cells):
     """Run cells one by one, as a user does, each time until the extension has read the
     namespace after it (what makes earlier values visible to the facts)."""
     for cell in cells:
+        before = len((await kernel_state(jp_fetch, kernel.kernel_id))["executions"])
         reply = await kernel.execute(cell)
 
-        async def digested():
+        async def digested(before=before):
             state = await kernel_state(jp_fetch, kernel.kernel_id)
-            done = state["executions"] and state["executions"][-1]["status"]
+            recorded = len(state["executions"]) > before
+            done = recorded and state["executions"][-1]["status"]
             ended = state["executions"][-1]["ended"] if done else None
             at = (state.get("digest") or {}).get("at") or 0
             return state if done and at >= ended else None

@@ -7,9 +7,10 @@ import json
 import re
 
 import pytest
+import zmq
 from tornado.httpclient import HTTPClientError
 
-from ..conftest import get_json, wait_for
+from ..conftest import get_json, observed, wait_for
 
 
 async def kernel_state(jp_fetch, kernel_id):
@@ -107,6 +108,7 @@ async def test_kernel_restart_keeps_observing(jp_fetch, start_kernel, jp_ws_fetc
     await jp_fetch("api", "kernels", kernel.kernel_id, "restart", method="POST", body="{}")
     ws = await jp_ws_fetch("api", "kernels", kernel.kernel_id, "channels")
     kernel.ws = ws
+    await observed(jp_fetch, kernel)
     await kernel.execute("after_restart = 2")
 
     async def seen():
@@ -181,6 +183,7 @@ async def test_kernel_death_mid_cell_loses_nothing(jp_fetch, start_kernel, jp_ws
     assert any(e["source"] == "kept = 1" and e["status"] == "ok" for e in state["executions"])
     # The restarted kernel is observed again.
     kernel.ws = await jp_ws_fetch("api", "kernels", kernel.kernel_id, "channels")
+    await observed(jp_fetch, kernel)
     await kernel.execute("after = 2")
 
     async def after():
@@ -189,3 +192,21 @@ async def test_kernel_death_mid_cell_loses_nothing(jp_fetch, start_kernel, jp_ws
 
     assert await wait_for(after, timeout=60)
     kernel.ws.close()
+
+
+async def test_a_subscription_that_hears_nothing_is_replaced(jp_fetch, start_kernel, service):
+    """A kernel whose iopub messages stop reaching the extension's subscription would have
+    every later execution go unrecorded: the watcher nudges, and subscribes afresh."""
+    kernel = await start_kernel()
+    watcher = service.watchers[kernel.kernel_id]
+    watcher.stream.socket.setsockopt(zmq.UNSUBSCRIBE, b"")  # deaf from now on
+    watcher.heard = False
+    await service._confirm_hearing(kernel.kernel_id, watcher)
+    assert watcher.heard
+    await kernel.execute("seen = 1")
+
+    async def recorded():
+        state = await kernel_state(jp_fetch, kernel.kernel_id)
+        return [e for e in state["executions"] if e["source"] == "seen = 1" and e["status"]]
+
+    assert await wait_for(recorded, timeout=30)

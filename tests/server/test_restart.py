@@ -23,8 +23,15 @@ async def test_server_restart_keeps_executions_and_thinking(tmp_path):
         kernel_id = await client.open_notebook("kept.ipynb")
         kernel = KernelSocket(server.url, server.token, kernel_id)
         await kernel.connect()
+        await wait_kernel_idle(client, kernel, kernel_id)
         await kernel.execute("total = 40 + 2\nprint(total)")
         await kernel.execute("words = ['a', 'b']")
+
+        async def both_recorded():
+            state = await client.kernel(kernel_id)
+            return [e["status"] for e in state["executions"]] == ["ok", "ok"]
+
+        await wait_for(both_recorded, 30)
         first = await client.think(kernel_id)
         state = await client.kernel(kernel_id)
         kernel.close()

@@ -654,6 +654,11 @@ def _same(a, b):
     return a == b
 
 
+def _fitted_attrs(d):
+    """What fit() set: public attribute names ending in "_"."""
+    return [k for k in d if type(k) is str and k.endswith("_") and not k.startswith("_")]
+
+
 def _fit_state(d, fitted):
     """True, False, or None (cannot tell). An estimator is fitted when it holds attributes
     ending in "_"; a Pipeline holds none of its own: its last step decides."""
@@ -668,8 +673,7 @@ def _fit_state(d, fitted):
                 sub = _idict(inner)
                 if sub is None:
                     return None
-                own = [k for k in sub if type(k) is str and k.endswith("_") and not k.startswith("_")]
-                return _fit_state(sub, own)
+                return _fit_state(sub, _fitted_attrs(sub))
             return None  # "passthrough" or an estimator of another library
     if any(_trusted(type(x), "sklearn") for x in dict.values(d)):
         return None  # holds estimators it may fit in other ways: do not guess
@@ -688,7 +692,7 @@ def _estimator_text(v, depth=0):
         if p in d and not (p in defaults and _same(d[p], defaults[p])):
             params.append("%s=%s" % (p, _value(d[p], depth + 1)))
     text = "%s(%s)" % (name, ", ".join(params))
-    fitted = [k for k in d if type(k) is str and k.endswith("_") and not k.startswith("_")]
+    fitted = _fitted_attrs(d)
     state = _fit_state(d, fitted)
     if depth:
         return text + {True: " fitted", False: " not fitted", None: ""}[state]

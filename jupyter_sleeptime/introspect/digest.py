@@ -14,8 +14,8 @@ How the expression works
 IPython evaluates a user expression with ``eval(expr, user_global_ns, user_ns)`` and
 returns the IPython ``text/plain`` repr of the result.  The expression here is::
 
-    (lambda B, ns, t0: <exec CODE into a private dict, call its run(), clear it>)(
-        __import__('builtins'), __import__('builtins').locals(), __import__('time').perf_counter())
+    (lambda B, ns: <exec CODE into a private dict, call its run(ns, perf_counter(), …),
+                    clear it>)(__import__('builtins'), __import__('builtins').locals())
 
 where CODE is the kernel-side code marshalled by this interpreter (used when the kernel's
 bytecode magic matches; compiling the source would cost 5-10 ms per digest) or else the
@@ -984,16 +984,23 @@ def _code_expression(source_text: str = "", filename: str = "<sleeptime-digest>"
     return f"({loader} if {cond} else {source})"
 
 
+def kernel_call(code: str, module_name: str, args: str) -> str:
+    """The user expression that execs ``code`` into a throw-away dict and returns
+    ``run(ns, t0, <args>)``.  ``t0`` is read once the code is loaded: the budget bounds the
+    work on the namespace, not the one-off compile of a kernel on another Python version
+    (which would otherwise eat most of a 15 ms budget and leave the digest empty)."""
+    return (
+        f"(lambda B, ns: (lambda d: (B.exec({code}, d), "
+        f"d['run'](ns, B.__import__('time').perf_counter(), {args}), d.clear())[1])"
+        f"({{'__builtins__': B, '__name__': {module_name!r}}}))"
+        "(__import__('builtins'), __import__('builtins').locals())"
+    )
+
+
 @functools.lru_cache(maxsize=32)
 def _build(budget_ms: float, max_variables: int, max_columns: int) -> str:
-    code = _code_expression()
-    args = f"ns, t0, {float(budget_ms)!r}, {int(max_variables)!r}, {int(max_columns)!r}"
-    return (
-        f"(lambda B, ns, t0: (lambda d: (B.exec({code}, d), d['run']({args}), d.clear())[1])"
-        "({'__builtins__': B, '__name__': 'sleeptime_digest'}))"
-        "(__import__('builtins'), __import__('builtins').locals(), "
-        "__import__('time').perf_counter())"
-    )
+    args = f"{float(budget_ms)!r}, {int(max_variables)!r}, {int(max_columns)!r}"
+    return kernel_call(_code_expression(), "sleeptime_digest", args)
 
 
 def build_expression(

@@ -25,7 +25,7 @@ import functools
 import json
 import re
 
-from .digest import _code_expression
+from .digest import _code_expression, kernel_call
 
 PROBE_EXPRESSION_KEY = "sleeptime_probe"
 MAX_TARGETS = 8
@@ -206,13 +206,8 @@ def build_probe_expression(
         return None
     if mode not in ("error", "docs"):
         raise ValueError(f"mode must be 'error' or 'docs', not {mode!r}")
-    args = f"ns, t0, {float(budget_ms)!r}, {json.dumps(clean)}, {mode!r}"
-    return (
-        f"(lambda B, ns, t0: (lambda d: (B.exec({_code()}, d), d['run']({args}), d.clear())[1])"
-        "({'__builtins__': B, '__name__': 'sleeptime_probe'}))"
-        "(__import__('builtins'), __import__('builtins').locals(), "
-        "__import__('time').perf_counter())"
-    )
+    args = f"{float(budget_ms)!r}, {json.dumps(clean)}, {mode!r}"
+    return kernel_call(_code(), "sleeptime_probe", args)
 
 
 def parse_probe(user_expressions: dict) -> dict:

@@ -579,6 +579,22 @@ async def test_source_fallback_when_bytecode_does_not_match(kc):
     assert by_name(fallback)["frame"]["shape"] == [1, 1]
 
 
+@kernel_test
+async def test_budget_starts_once_the_code_is_loaded(kc):
+    """A kernel that takes long to load the digest code (another Python compiles the source)
+    still gets the whole budget for the namespace."""
+    await fresh(kc, "x = 1\nwords = ['a', 'b']")
+    tag = repr(sys.implementation.cache_tag)
+    slow_load = build_expression().replace(
+        tag, "(__import__('time').sleep(0.05) or 'no-such-python')", 1
+    )
+    result, rt_ms, _ = await digest(kc, expression=slow_load)
+    assert rt_ms >= 50  # the load did take 50 ms ...
+    assert result["took_ms"] < 50  # ... and is not counted against the 15 ms budget
+    assert not result["truncated"]
+    assert {"x", "words"} <= set(by_name(result))
+
+
 async def test_self_contained_and_imports_nothing():
     """A fresh kernel where jupyter_sleeptime cannot be imported and pandas/numpy are absent."""
     km, client = await _start_kernel()

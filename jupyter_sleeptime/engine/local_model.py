@@ -34,6 +34,7 @@ prefix costs nothing the second time. `Llama` is not thread-safe: every use goes
 from __future__ import annotations
 
 import asyncio
+import atexit
 import codecs
 import contextlib
 import importlib.util
@@ -254,6 +255,14 @@ class _ModelLock:
                 # Timed wait: the pause and cancel events don't notify this condition.
                 self._cond.wait(_POLL_S)
             self._held = True
+
+    def try_acquire(self) -> bool:
+        """Take the lock only if nobody holds it (never waits)."""
+        with self._cond:
+            if self._held:
+                return False
+            self._held = True
+            return True
 
     def release(self) -> None:
         with self._cond:
@@ -867,6 +876,17 @@ def unload() -> None:
         if _engine is not None:
             _engine.close()
             _engine = None
+
+
+@atexit.register
+def _free_at_exit() -> None:
+    # Free the model while the interpreter is whole: left to llama-cpp-python's __del__ at
+    # shutdown, its cleanup finds its modules torn down and prints a TypeError traceback.
+    # Skipped while a daemon thread is still decoding (closing under it would crash).
+    global _engine
+    if _engine is not None and _model_lock.try_acquire():
+        _engine.close()
+        _engine = None
 
 
 def loaded_model() -> dict[str, Any] | None:

@@ -436,6 +436,23 @@ def test_register_is_idempotent() -> None:
     assert len(entries) == 1
 
 
+def test_the_model_is_freed_at_exit_unless_a_thread_is_using_it(fake_engine) -> None:
+    closed: list[bool] = []
+    fake_engine.close = lambda: closed.append(True)
+    assert local_model._model_lock.try_acquire()  # a daemon thread is still decoding
+    try:
+        local_model._free_at_exit()
+        assert closed == [] and local_model._engine is fake_engine
+    finally:
+        local_model._model_lock.release()
+    local_model._free_at_exit()
+    try:
+        assert closed == [True] and local_model._engine is None
+        assert not local_model._model_lock.try_acquire()  # nothing loads it again on the way out
+    finally:
+        local_model._model_lock.release()
+
+
 # -- the real model -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def real_model():

@@ -221,7 +221,7 @@ n64 = np.float64(2.5)
 @kernel_test
 async def test_summaries_of_common_kinds(kc):
     await fresh(kc, SETUP_KINDS)
-    result, _, _ = await digest(kc)
+    result, _, _ = await digest(kc, budget_ms=1000)  # the summaries, not the budget, on test
     v = by_name(result)
     assert result["total"] == len(result["variables"])
     assert not result["truncated"]
@@ -568,12 +568,12 @@ async def test_kernel_error_reaches_parse_reply(kc):
 @kernel_test
 async def test_source_fallback_when_bytecode_does_not_match(kc):
     await fresh(kc, "import pandas as pd\nframe = pd.DataFrame({'a': [1.5]})\nx = [1]")
-    expr = build_expression()
+    expr = build_expression(budget_ms=1000)  # the same output, not the budget, on test
     tag = repr(sys.implementation.cache_tag)
     assert tag in expr
     forced = expr.replace(tag, "'no-such-python'", 1)
     fallback, _, _ = await digest(kc, expression=forced)
-    normal, _, _ = await digest(kc)
+    normal, _, _ = await digest(kc, budget_ms=1000)
     strip = [{k: x[k] for k in ("name", "type", "summary")} for x in normal["variables"]]
     assert [{k: x[k] for k in ("name", "type", "summary")} for x in fallback["variables"]] == strip
     assert by_name(fallback)["frame"]["shape"] == [1, 1]

@@ -114,24 +114,27 @@ class SleeptimeService:
         """Make sure a new watcher hears its kernel: nudge the kernel until a message comes
         back on the watcher's own subscription, and subscribe afresh when nudges go unheard
         (a subscription lost at kernel start would otherwise miss every execution)."""
-        for attempt in range(1, HEARING_ATTEMPTS + 1):
-            if self.watchers.get(kernel_id) is not watcher or watcher.heard:
+
+        def settled() -> bool:  # heard, or replaced / detached meanwhile
+            return watcher.heard or self.watchers.get(kernel_id) is not watcher
+
+        for attempt in range(HEARING_ATTEMPTS):
+            if settled():
                 return
+            if attempt and attempt % RESUBSCRIBE_EVERY == 0:
+                log.info("sleeptime: kernel %s unheard on iopub; subscribing again", kernel_id)
+                watcher.resubscribe()
             try:
                 await self.digests.nudge(kernel_id, watcher.kernel)
             except Exception as exc:  # the kernel went away; the poll detaches it
                 log.info("sleeptime: cannot nudge kernel %s: %s", kernel_id, exc)
                 return
             await asyncio.sleep(0.25)  # the status reaches iopub just after the reply
-            if watcher.heard or self.watchers.get(kernel_id) is not watcher:
-                return
-            if attempt % RESUBSCRIBE_EVERY == 0:
-                log.info("sleeptime: kernel %s unheard on iopub; subscribing again", kernel_id)
-                watcher.resubscribe()
-        log.warning(
-            "sleeptime: kernel %s sends nothing on iopub; its executions cannot be recorded",
-            kernel_id,
-        )
+        if not settled():
+            log.warning(
+                "sleeptime: kernel %s sends nothing on iopub; its executions cannot be recorded",
+                kernel_id,
+            )
 
     def _detach(self, kernel_id: str) -> None:
         watcher = self.watchers.pop(kernel_id, None)

@@ -116,15 +116,15 @@ async def observed(jp_fetch, driver: KernelDriver, attempts: int = 20) -> None:
     server's websocket alike, can miss its first messages; a user is never that fast, a
     test is."""
     before = await passes(jp_fetch, driver.kernel_id)
+
+    async def recorded() -> bool:
+        return await passes(jp_fetch, driver.kernel_id) > before
+
     for _ in range(attempts):
         try:  # the websocket can miss the idle of a kernel just (re)started, as we can
             await driver.execute("pass", timeout=5)
         except (asyncio.TimeoutError, TimeoutError):
             continue
-
-        async def recorded() -> bool:
-            return await passes(jp_fetch, driver.kernel_id) > before
-
         try:
             await wait_for(recorded, timeout=1.5)
             return

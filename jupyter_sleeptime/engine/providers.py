@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from functools import cache
 from importlib import metadata
 from types import ModuleType
@@ -24,11 +25,36 @@ COST_MAP_ENV = "LITELLM_LOCAL_MODEL_COST_MAP"
 GROUP = "jupyter_sleeptime.providers"
 
 
+# LiteLLM logs an INFO line for every call and prints help banners on errors: noise in the
+# `jupyter lab` terminal. Quiet unless the host runs with debug logging (`quiet_logs(False)`).
+THIRD_PARTY_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx")
+_quiet = True
+
+
+def quiet_logs(quiet: bool = True) -> None:
+    """Third-party INFO logs off (the default) or left as their libraries set them."""
+    global _quiet
+    _quiet = quiet
+    if "litellm" in sys.modules:
+        _apply_quiet(sys.modules["litellm"])
+
+
+def _apply_quiet(module: ModuleType) -> None:
+    if not _quiet or os.environ.get("LITELLM_LOG"):  # the user chose LiteLLM's level
+        return
+    module.suppress_debug_info = True
+    for name in THIRD_PARTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 def litellm() -> ModuleType:
     """LiteLLM, imported without its network price-list download (unless asked for)."""
     os.environ.setdefault(COST_MAP_ENV, "True")
     import litellm as module
 
+    _apply_quiet(module)
     return module
 
 

@@ -98,14 +98,20 @@ class KernelWatcher:
         msg_type = msg["header"]["msg_type"]
         parent = (msg.get("parent_header") or {}).get("msg_id")
         content = msg.get("content") or {}
-        if parent in self.ignore:
-            if msg_type == "status" and content.get("execution_state") == "idle":
+        state = content.get("execution_state") if msg_type == "status" else None
+        if parent in self.ignore:  # our own silent requests and nudges: not the user's state
+            if state == "idle":
                 self.ignore.discard(parent)
             return
+        # The state follows the kernel's status for every other message: an ask cell's `busy`
+        # arrives before its `execute_input` says it is an ask, so its `idle` must count too.
+        if state:
+            self._track_state(state)
         if parent in self.asks:  # a cell that only asks: not a change of the notebook
-            if msg_type == "status" and content.get("execution_state") == "idle":
+            if state == "idle":
                 self.asks.discard(parent)
                 self.engine.kernel_idle(self.kernel_id, self.notebook_for(self.kernel_id))
+                self.on_idle(self.kernel_id, False)
             return
         if msg_type == "execute_input" and is_ask_cell(content.get("code", "")):
             self.asks.add(parent)
@@ -122,16 +128,16 @@ class KernelWatcher:
             self.engine.add_output(self.kernel_id, parent, output_from_message(msg_type, content))
         elif msg_type == "clear_output":
             pass  # the last outputs stay as context; a model needs what the user last saw
-        elif msg_type == "status":
-            state = content.get("execution_state")
-            if state == "starting" and self.execution_state not in ("starting",):
-                self.engine.kernel_lost(self.kernel_id, "the kernel restarted")
-            self.execution_state = state or self.execution_state
-            if state == "idle":
-                was_user = self.engine.is_running(self.kernel_id, parent)
-                notebook = self.notebook_for(self.kernel_id)
-                if was_user:
-                    self.engine.execution_finished(self.kernel_id, notebook, parent)
-                else:
-                    self.engine.kernel_idle(self.kernel_id, notebook)
-                self.on_idle(self.kernel_id, was_user)
+        elif state == "idle":
+            was_user = self.engine.is_running(self.kernel_id, parent)
+            notebook = self.notebook_for(self.kernel_id)
+            if was_user:
+                self.engine.execution_finished(self.kernel_id, notebook, parent)
+            else:
+                self.engine.kernel_idle(self.kernel_id, notebook)
+            self.on_idle(self.kernel_id, was_user)
+
+    def _track_state(self, state: str) -> None:
+        if state == "starting" and self.execution_state != "starting":
+            self.engine.kernel_lost(self.kernel_id, "the kernel restarted")
+        self.execution_state = state

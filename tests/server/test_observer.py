@@ -210,3 +210,72 @@ async def test_a_subscription_that_hears_nothing_is_replaced(jp_fetch, start_ker
         return [e for e in state["executions"] if e["source"] == "seen = 1" and e["status"]]
 
     assert await wait_for(recorded, timeout=30)
+
+
+async def run_all(kernel, cells: list[str], timeout: float = 120) -> None:
+    """Send every cell at once and wait for each one's idle, as JupyterLab's Run All does."""
+    from jupyter_sleeptime.harness import shell_request
+
+    pending = set()
+    for code in cells:
+        msg_id, message = shell_request(
+            "execute_request",
+            kernel.session,
+            {
+                "code": code,
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+        )
+        pending.add(msg_id)
+        await kernel.ws.write_message(message)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while pending:
+        remaining = max(0.1, deadline - asyncio.get_running_loop().time())
+        msg = json.loads(await asyncio.wait_for(kernel.ws.read_message(), remaining))
+        parent = msg.get("parent_header", {}).get("msg_id")
+        if msg["header"]["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            pending.discard(parent)
+
+
+async def test_a_run_all_that_ends_with_ask_leaves_the_kernel_idle_and_digested(
+    jp_fetch, start_kernel
+):
+    """The last cell of a Run All only asks: the extension's state follows the kernel back to
+    idle, the digest that found the kernel busy is taken at that idle, and a question about a
+    name is answered from the facts without a model."""
+    from ..conftest import ask
+
+    kernel = await start_kernel()
+    await run_all(
+        kernel,
+        [
+            "%load_ext jupyter_sleeptime",
+            "order_total = 1234\nregions = ['north', 'south']",
+            "%ask What is order_total?",
+        ],
+    )
+
+    async def idle_and_digested():
+        state = await kernel_state(jp_fetch, kernel.kernel_id)
+        names = {v["name"]: v for v in state["digest"]["variables"]} if state["digest"] else {}
+        ready = state["execution_state"] == "idle" and "order_total" in names
+        return state if ready else None
+
+    state = await wait_for(idle_and_digested, timeout=30)
+    status = await get_json(jp_fetch, "sleeptime", "api", "status")
+    (entry,) = [k for k in status["kernels"] if k["kernel_id"] == kernel.kernel_id]
+    assert entry["execution_state"] == "idle"
+    variables = {v["name"]: v for v in state["digest"]["variables"]}
+    assert (
+        variables["order_total"]["type"] == "int" and "1234" in variables["order_total"]["summary"]
+    )
+    assert all("%ask" not in e["source"] for e in state["executions"])
+
+    events = await ask(jp_fetch, kernel.kernel_id, "What is order_total?")
+    done = events[-1]
+    assert done["type"] == "done" and done["source"] == "anticipated", done
+    assert "1234" in done["answer"]

@@ -1,10 +1,12 @@
-"""`jupyter sleeptime …`: `demo` (the newcomer's first run) and `bench` (the measurements)."""
+"""`jupyter sleeptime …`: `demo` (the newcomer's first run), `bench` (the measurements) and
+`mcp` (the server's MCP tools over stdio)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import protocol
 from .bench.progress import Progress, clip, is_tty, plural
 
 QUICKSTART = Path(__file__).parent / "examples" / "quickstart.ipynb"
@@ -30,35 +33,57 @@ def _quickstart() -> Path:
 
 
 # -- the demo ---------------------------------------------------------------------------------------
-async def _demo(notebook: Path, model: str, questions: int) -> int:
+DEMO_DIR = Path("~/sleeptime-demo")
+
+
+def _demo_copy(notebook: Path, folder: Path) -> tuple[Path, bool]:
+    """The demo's notebook: a copy in the user's folder, so the original (the checkout's or
+    the installed package's quickstart) is never opened, run or saved over. A copy already
+    there is kept (it may hold the user's own work); returns it and whether it is new."""
+    folder = folder.expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / notebook.name
+    if copy.exists():
+        return copy, False
+    shutil.copy(notebook, copy)
+    return copy, True
+
+
+async def _demo(notebook: Path, model: str, questions: int, folder: Path = DEMO_DIR) -> int:
     from .harness import ServerProcess, SleeptimeClient
 
-    work = Path(tempfile.mkdtemp(prefix="sleeptime-demo-"))
-    shutil.copy(notebook, work / notebook.name)
+    path, fresh = _demo_copy(notebook, folder)
+    print(
+        f"The demo works on {'a copy' if fresh else 'your copy'} of {notebook.name}: {path}",
+        flush=True,
+    )
+    scratch = Path(tempfile.mkdtemp(prefix="sleeptime-demo-"))  # store and log: thrown away
     traits = {"model": model} if model else {}
-    print(f"Starting a Jupyter server with jupyter-sleeptime in {work} …", flush=True)
-    server = ServerProcess(work, work / "sleeptime.db", traits)
+    print("Starting a Jupyter server with jupyter-sleeptime …", flush=True)
+    server = ServerProcess(path.parent, scratch / "sleeptime.db", traits, scratch / "server.log")
     server.start()
     try:
         client = SleeptimeClient(server.url, server.token)
         status = await client.status()
-        print(f"Model: {status['model']} (sleep-time: {status['sleep_model']})", flush=True)
+        print(f"Model: {status['model']} (idle-time work: {status['sleep_model']})", flush=True)
         progress = Progress(sys.stdout)  # one clock for the cells and the idle time
-        kernel_id = await _run_notebook(server, client, work / notebook.name, progress)
+        kernel_id = await _run_notebook(server, client, path, progress)
         state = await _wait_for_thinking(client, kernel_id, progress)
-        print("\nNotebook memory (c′):\n" + _indent(state["memory"]["text"] or "(none)"))
+        memory = state["memory"]["text"] or "(none)"
+        print("\nNotebook memory (what idle time wrote about the notebook):\n" + _indent(memory))
         anticipated = [a["question"] for a in state["insights"]["anticipated"]][:questions]
         rows = await _ask_all(client, kernel_id, [*anticipated, UNANTICIPATED])
         print(_table(rows))
-        print(_next_steps(notebook))
+        print(_next_steps(path))
         return 0
     finally:
         server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 async def _run_notebook(server: Any, client: Any, path: Path, progress: Progress) -> str:
     """Open the notebook's kernel and run its code cells as a user would (errors kept)."""
-    from .harness import KernelSocket, code_cells
+    from .harness import KernelSocket, ask_cells, code_cells
 
     kernel_id = await client.open_notebook(path.name)
     kernel = KernelSocket(server.url, server.token, kernel_id)
@@ -73,8 +98,16 @@ async def _run_notebook(server: Any, client: Any, path: Path, progress: Progress
             if result["reply"]["status"] == "error":
                 ename = result["reply"].get("ename")
                 progress.note(f"cell {index} raised {ename} (kept, as a user would)")
+        skipped = ask_cells(path)
+        skipping = (
+            f" (skipped {plural(skipped, 'cell')} that only asks with `%ask`: the demo asks"
+            " its questions below)"
+            if skipped
+            else ""
+        )
         progress.note(
-            f"Ran {plural(len(cells), 'cell')}. The kernel is idle: sleep-time thinking starts now."
+            f"Ran {plural(len(cells), 'code cell')}{skipping}. The kernel is idle now, so "
+            "idle-time thinking begins."
         )
     finally:
         progress.close()
@@ -87,14 +120,7 @@ async def _wait_for_thinking(client: Any, kernel_id: str, progress: Progress) ->
     started = time.monotonic()
 
     def show(state: dict[str, Any]) -> None:
-        usage = state["usage"]["sleep"]
-        doing = "thinking" if state["thinking"] else "waiting for idle"
-        progress.phase(
-            f"{doing} · {plural(state['pending'], 'task')} pending · "
-            f"{plural(usage['calls'], 'model call')}, "
-            f"{plural(usage['prompt_tokens'], 'prompt token')}",
-            key="thinking",
-        )
+        progress.phase(_thinking_line(state), key="thinking")
 
     try:
         state = await client.wait_idle_thinking(kernel_id, progress=show)
@@ -109,6 +135,22 @@ async def _wait_for_thinking(client: Any, kernel_id: str, progress: Progress) ->
     if state["last_run"] and not state["last_run"]["ok"]:
         print(f"  note: the last run stopped: {state['last_run']['error']}")
     return state
+
+
+def _thinking_line(state: dict[str, Any]) -> str:
+    """What idle time is doing, in words: the task that runs and how many follow."""
+    usage = state["usage"]["sleep"]
+    task = protocol.task_words(state.get("current_task"))
+    if state["thinking"]:
+        doing = f"thinking: {task}" if task else "thinking"
+        left = state["pending"]
+        doing += f" ({plural(left, 'more task')} after this)" if left else ""
+    else:
+        doing = "about to start" if state["pending"] else "finishing"
+    return (
+        f"{doing} · so far {plural(usage['calls'], 'model call')}, "
+        f"{plural(usage['prompt_tokens'], 'prompt token')}"
+    )
 
 
 async def _ask_all(
@@ -244,20 +286,19 @@ def _table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
 
 
 def _next_steps(notebook: Path) -> str:
-    """Where to go after the demo: JupyterLab on the notebook, then `%ask`."""
-    notebook = notebook.resolve()
-    try:
-        shown = str(notebook.relative_to(Path.cwd()))
-        copy = ""
-    except ValueError:  # e.g. the copy inside an installed wheel: work on a copy of it here
-        shown = notebook.name
-        copy = f"cp {notebook} . && "
+    """Where to go after the demo: JupyterLab on the demo's copy, then `%ask`."""
+    folder = notebook.parent
+    home = Path.home()
+    if folder.is_relative_to(home):  # ~ stays outside the quotes, so the shell expands it
+        shown = "~/" + shlex.quote(str(folder.relative_to(home)))
+    else:
+        shown = shlex.quote(str(folder))
     root = "--allow-root " if getattr(os, "geteuid", lambda: -1)() == 0 else ""
     return "\n".join(
         [
             "",
-            "Next: try it yourself in JupyterLab.",
-            f"{INDENT}{copy}jupyter lab {root}{shown}",
+            f"Next: try it yourself in JupyterLab, on the demo's copy ({notebook}).",
+            f"{INDENT}cd {shown} && jupyter lab {root}{notebook.name}",
             "  Run the cells, leave the kernel idle a few seconds, then ask in a new cell:",
             f"{INDENT}%load_ext jupyter_sleeptime",
             f"{INDENT}%ask What does this notebook do so far?",
@@ -279,13 +320,29 @@ def main(argv: list[str] | None = None) -> int:
         help="LiteLLM model id; default: the embedded local model",
     )
     demo.add_argument("--questions", type=int, default=2, help="anticipated questions to ask")
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=DEMO_DIR,
+        help="the folder the demo copies the notebook into and runs it from (default: %(default)s)",
+    )
+    mcp = commands.add_parser("mcp", help="the MCP tools over stdio, for stdio-only clients")
+    mcp.add_argument(
+        "--url", help="server URL; default: $JUPYTER_SLEEPTIME_URL or the running server"
+    )
+    mcp.add_argument("--token", help="server token; default: $JUPYTER_TOKEN or the runtime file")
     bench = commands.add_parser("bench", help="measure sleep vs baseline on notebooks")
     from . import bench as bench_module
 
     bench_module.add_arguments(bench)
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return asyncio.run(_demo(args.notebook or _quickstart(), args.model, args.questions))
+        notebook = args.notebook or _quickstart()
+        return asyncio.run(_demo(notebook, args.model, args.questions, args.dir))
+    if args.command == "mcp":
+        from .server import mcp_stdio
+
+        return mcp_stdio.run(args.url, args.token)
     return bench_module.run(args)
 
 

@@ -23,6 +23,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from . import protocol
+from .protocol import is_ask_cell
 
 
 def free_port() -> int:
@@ -156,53 +157,34 @@ class SleeptimeClient:
     ) -> dict[str, Any]:
         """Stream an answer; returns the `done` (or `error`) event, with client-side timings.
         `dry_run`: the `prompt` event instead (what would be sent, no model call)."""
-        buffer = b""
-        events: list[dict[str, Any]] = []
+        reader = protocol.EventReader()
         started = time.perf_counter()
         first: list[float] = []
 
         def chunk(data: bytes) -> None:
-            nonlocal buffer
-            buffer += data
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                if not line.strip():
-                    continue
-                try:
-                    event = protocol.parse_event(line)
-                except protocol.ProtocolError as exc:  # the server broke the contract: say so
-                    event = protocol.error(f"the server sent an event off the contract: {exc}")
-                events.append(event)
-                if event.get("type") == "token":
+            for event in reader.feed(data):
+                if event["type"] == "token":
                     if not first:
                         first.append(time.perf_counter())
                     if on_token:
                         on_token(event["text"])
 
+        body = protocol.ask_request(question, mode, fresh=fresh, dry_run=dry_run, cold=cold)
         request = HTTPRequest(
             self.url + protocol.route("ask", kernel_id),
             method="POST",
             headers=self.headers,
-            body=json.dumps(
-                {
-                    "question": question,
-                    "mode": mode,
-                    "cold": cold,
-                    "dry_run": dry_run,
-                    "fresh": fresh,
-                }
-            ),
+            body=json.dumps(body),
             streaming_callback=chunk,
             request_timeout=3600,
         )
         try:
             await self.http.fetch(request)
         except HTTPClientError as exc:
-            body = exc.response.body if exc.response is not None else b"{}"
-            return {"type": "error", "message": json.loads(body or b"{}").get("message", str(exc))}
-        final = next((e for e in reversed(events) if protocol.is_final(e)), None)
-        if final is None:
-            return {"type": "error", "message": "the answer stream ended without a result"}
+            payload = exc.response.body if exc.response is not None else b"{}"
+            return dict(protocol.error(json.loads(payload or b"{}").get("message", str(exc))))
+        reader.end()
+        final: dict[str, Any] = dict(reader.final or {})
         final["client_latency_ms"] = (time.perf_counter() - started) * 1000
         final["client_ttft_ms"] = (
             ((first[0] - started) * 1000) if first else final["client_latency_ms"]
@@ -346,11 +328,17 @@ async def _maybe_await(value: Any) -> None:
         await value
 
 
+def ask_cells(path: Path) -> int:
+    """How many code cells only ask (`%ask …`): `code_cells` leaves them out."""
+    notebook = nbformat.read(path, as_version=4)
+    return sum(
+        1 for cell in notebook.cells if cell.cell_type == "code" and is_ask_cell(cell.source)
+    )
+
+
 def code_cells(path: Path) -> list[str]:
     """The notebook's code cells, without cells that only ask (`%ask …`): the demo and the
     benchmark ask their questions themselves."""
-    from .protocol import is_ask_cell
-
     notebook = nbformat.read(path, as_version=4)
     return [
         cell.source

@@ -1,17 +1,25 @@
 """Load: many kernels running many cells at once. Every execution must be recorded and the
-status route must stay responsive (`jupyter sleeptime bench --load`)."""
+status route must stay responsive (`jupyter sleeptime bench --load`).
+
+The class load (`python -m jupyter_sleeptime.loadtest --users 20`): many users' servers on
+one PostgreSQL database running the same notebook with shared insights, where the idle-time
+work they can share must be done about once, not once per user."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from .bench.runner import wait_kernel_idle
+from .engine.store import Store
 from .harness import KernelSocket, ServerProcess, SleeptimeClient
 
 
@@ -78,3 +86,186 @@ async def run_load(
         }
     finally:
         server.stop()
+
+
+# -- a class on one database: many users, the same notebook ----------------------------------------
+# A course notebook as a class runs it: values printed, a summary, a failing cell (a diagnosis).
+TEAM_NOTEBOOK = [
+    "scores = [71, 84, 90, 62, 88, 95, 79]\nprint(len(scores), 'scores')",
+    "mean = sum(scores) / len(scores)\nprint(round(mean, 2))",
+    "passed = [s for s in scores if s >= 70]\nprint(passed)",
+    "ranked = sorted(scores, reverse=True)\nprint(ranked[:3])",
+    "grades = {s: ('A' if s >= 90 else 'B' if s >= 80 else 'C') for s in scores}\nprint(grades)",
+    "spread = max(scores) - min(scores)\nprint(spread)",
+    "scores['best']",  # fails: TypeError
+]
+SHARED_TASKS = ("explain_cells", "diagnose_error")
+
+
+async def _start_as(servers: list[ServerProcess], users: list[str]) -> None:
+    """Start the servers together, each as its user (JupyterHub sets JUPYTERHUB_USER)."""
+    before = os.environ.get("JUPYTERHUB_USER")
+    starting = []
+    try:
+        for server, user in zip(servers, users, strict=True):
+            os.environ["JUPYTERHUB_USER"] = user  # read by the child when it is spawned
+            starting.append(asyncio.ensure_future(asyncio.to_thread(server.start, 600)))
+            while server.proc is None and not starting[-1].done():
+                await asyncio.sleep(0.05)
+    finally:
+        if before is None:
+            os.environ.pop("JUPYTERHUB_USER", None)
+        else:
+            os.environ["JUPYTERHUB_USER"] = before
+    await asyncio.gather(*starting)
+
+
+async def _class_run(
+    users: list[str], db_url: str, traits: dict[str, Any], root: Path
+) -> dict[str, Any]:
+    """Every user runs TEAM_NOTEBOOK at the same time; idle-time thinking runs on its own."""
+    servers = []
+    for user in users:
+        folder = root / user
+        folder.mkdir(parents=True)
+        nbformat.write(nbformat.v4.new_notebook(), folder / "course.ipynb")
+        servers.append(ServerProcess(folder, folder / "unused.db", {**traits, "db_url": db_url}))
+    try:
+        await _start_as(servers, users)
+        clients = [SleeptimeClient(s.url, s.token) for s in servers]
+        kernel_ids = [await c.open_notebook("course.ipynb") for c in clients]
+        sockets = [
+            KernelSocket(s.url, s.token, k) for s, k in zip(servers, kernel_ids, strict=True)
+        ]
+        for client, sock, kernel_id in zip(clients, sockets, kernel_ids, strict=True):
+            await sock.connect()
+            await wait_kernel_idle(client, sock, kernel_id)
+        latencies: list[float] = []
+        running = True
+
+        async def poll_status(client: SleeptimeClient) -> None:
+            while running:
+                started = time.perf_counter()
+                await client.status()
+                latencies.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.5)
+
+        async def attend(sock: KernelSocket) -> None:
+            for source in TEAM_NOTEBOOK:
+                await sock.execute(source)
+
+        pollers = [asyncio.ensure_future(poll_status(c)) for c in clients]
+        started = time.perf_counter()
+        await asyncio.gather(*(attend(s) for s in sockets))
+        finals = await asyncio.gather(
+            *(
+                c.wait_idle_thinking(k, timeout=900)
+                for c, k in zip(clients, kernel_ids, strict=True)
+            )
+        )
+        seconds = time.perf_counter() - started
+        running = False
+        await asyncio.gather(*pollers)
+        for sock in sockets:
+            sock.close()
+        recorded = sum(
+            sum(1 for e in state["executions"] if e["source"] in TEAM_NOTEBOOK and e["status"])
+            for state in finals
+        )
+        shared_items = sum(
+            sum(
+                1
+                for item in state["insights"]["cells"] + state["insights"]["errors"]
+                if item.get("shared")
+            )
+            for state in finals
+        )
+        return {
+            "seconds": round(seconds, 1),
+            "recorded": recorded,
+            "shared_items": shared_items,
+            "latencies": latencies,
+        }
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _shared_work_calls(db_url: str, users: list[str]) -> int:
+    """Idle-time model calls for the work users can share, from each user's usage ledger."""
+    calls = 0
+    for user in users:
+        store = Store(url=db_url, user=user)
+        try:
+            calls += sum(1 for r in store.usage_rows(kind="sleep") if r["task"] in SHARED_TASKS)
+        finally:
+            store.close()
+    return calls
+
+
+async def run_team_load(
+    users: int = 20, db_url: str | None = None, model: str = "sleeptime-scripted/load"
+) -> dict[str, Any]:
+    """`users` single-user servers (each its own user, root folder and schema) on one
+    database, all running the same notebook at once with shared insights on; and, for the
+    baseline, one user alone. Without `db_url` a throwaway PostgreSQL server is started."""
+    postgres = None
+    if db_url is None:
+        from .testing.postgres import PostgresServer
+
+        postgres = await asyncio.to_thread(PostgresServer().start)
+        baseline_url, team_url = postgres.create_database(), postgres.create_database()
+    else:
+        baseline_url = team_url = db_url
+    root = Path(tempfile.mkdtemp(prefix="sleeptime-team-"))
+    scope = f"load-{uuid.uuid4().hex[:8]}"  # a fresh scope: nothing shared from earlier runs
+    traits = {"model": model, "idle_seconds": 1, "share_insights": True}
+    try:
+        alone = [f"alone-{scope}"]
+        await _class_run(alone, baseline_url, {**traits, "share_scope": f"{scope}-alone"}, root)
+        one_user = _shared_work_calls(baseline_url, alone)
+        team = [f"student{i:02d}-{scope}" for i in range(users)]
+        run = await _class_run(team, team_url, {**traits, "share_scope": scope}, root)
+        team_calls = _shared_work_calls(team_url, team)
+    finally:
+        if postgres is not None:
+            await asyncio.to_thread(postgres.stop)
+    latencies = run["latencies"]
+    return {
+        "users": users,
+        "cells": len(TEAM_NOTEBOOK),
+        "expected": users * len(TEAM_NOTEBOOK),
+        "recorded": run["recorded"],
+        "seconds": run["seconds"],
+        "shared_work_calls_one_user": one_user,
+        "shared_work_calls_all_users": team_calls,
+        "shared_work_ratio": round(team_calls / one_user, 2) if one_user else None,
+        "shared_items_reused": run["shared_items"],
+        "status_requests": len(latencies),
+        "status_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "status_p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
+        "status_max_ms": round(max(latencies), 1) if latencies else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m jupyter_sleeptime.loadtest --users 20 [--db-url URL]`: the class load test."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--db-url", default=None, help="default: a throwaway PostgreSQL server")
+    args = parser.parse_args(argv)
+    result = asyncio.run(run_team_load(args.users, args.db_url))
+    print(json.dumps(result, indent=2))
+    ok = (
+        result["recorded"] == result["expected"]
+        and (result["shared_work_ratio"] or 0) <= 1.1
+        and (result["status_p95_ms"] or 0) < 250
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-/** Unit tests of the pure logic and the model (no DOM, no Jupyter server). */
+/** Unit tests of the pure logic, the model and the wire contract (no DOM, no Jupyter server). */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src'],
@@ -6,6 +6,6 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }]
   },
-  collectCoverageFrom: ['src/logic.ts', 'src/model.ts'],
+  collectCoverageFrom: ['src/*.ts', '!src/index.ts', '!src/api.ts'],
   coverageReporters: ['text-summary', 'lcov']
 };

@@ -236,3 +236,32 @@ async def ask(jp_fetch, kernel_id: str, question: str, mode: str = "sleep", **bo
     assert response.headers["Content-Type"].startswith("application/x-ndjson")
     lines = response.body.decode().splitlines()
     return [protocol.parse_event(line) for line in lines if line.strip()]
+
+
+# -- PostgreSQL for the store suite: the Debian `postgresql` package (.ci/run installs it) ------
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server on loopback for the session. Outside CI a machine
+    without it skips the Postgres tests; with CI=true they fail instead."""
+    try:
+        from jupyter_sleeptime.testing.postgres import PostgresServer, PostgresUnavailable
+    except ImportError as exc:  # psycopg or SQLAlchemy missing
+        missing: Exception = exc
+    else:
+        try:
+            server = PostgresServer().start()
+        except PostgresUnavailable as exc:
+            missing = exc
+        else:
+            yield server
+            server.stop()
+            return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI runs the store tests on PostgreSQL, which is missing: {missing}")
+    pytest.skip(f"PostgreSQL is not installed here ({missing}); CI installs it")
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.create_database()

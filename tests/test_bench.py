@@ -142,6 +142,12 @@ def test_bench_end_to_end(bench_run):
     assert summary["sleep"]["anticipated_hits"] == len(hits)
     if hits:
         assert summary["sleep"]["hit_accuracy"] == sum(r["correct"] for r in hits) / len(hits)
+    # every hit listed with its prepared question and whether it was right
+    listed = results["prepared_hits"]
+    assert [h["id"] for h in listed] == [r["id"] for r in hits]
+    assert all(
+        h["matched"] and h["right"] == r["correct"] for h, r in zip(listed, hits, strict=True)
+    )
     assert set(summary["sleep"]["completion_tokens_by_kind"]) <= {
         "state",
         "explain",
@@ -178,6 +184,7 @@ def test_bench_end_to_end(bench_run):
         "## Sleep-time cost per notebook",
         "## Amortised compute",
         "## Micro-benchmarks",
+        "## Prepared answers served (sleep mode)",
         "## Every question",
     ):
         assert heading in report
@@ -286,3 +293,35 @@ def test_statistics_and_order():
         ("q1", "sleep"),
         ("q1", "baseline"),
     ]
+
+
+def test_prepared_hits_are_listed_and_every_wrong_one_named():
+    from jupyter_sleeptime.bench.report import prepared_hits_section
+    from jupyter_sleeptime.bench.summary import prepared_hits
+
+    def record(qid, hit, correct, matched=None):
+        return {
+            "notebook": "nb.ipynb",
+            "id": qid,
+            "question": f"question {qid}?",
+            "mode": "sleep",
+            "anticipated_hit": hit,
+            "matched": matched,
+            "prepared_from": "model" if matched else None,
+            "correct": correct,
+            "missing": ["42"] if correct is False else [],
+        }
+
+    records = [
+        record("q1", True, True, "What is `df`?"),
+        record("q2", True, False, "How many features are in X?"),
+        record("q3", False, False),
+        record("q4", True, None, "Why did the last cell fail?"),
+    ]
+    hits = prepared_hits(records)
+    assert [h["id"] for h in hits] == ["q1", "q2", "q4"]
+    text = "\n".join(prepared_hits_section(hits))
+    assert "3 prepared answers served: 1 right, 1 wrong, 1 not scorable" in text
+    wrong = text.split("**Wrong prepared answers:**")[1].split("\n\n")[0]
+    assert "`q2`" in wrong and "How many features are in X?" in wrong and "q1" not in wrong
+    assert "No eval question" in "\n".join(prepared_hits_section([]))

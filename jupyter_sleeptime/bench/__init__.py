@@ -397,6 +397,13 @@ def _write_coverage(
             + f", median prompt ≈ {row['median_approx_prompt_tokens'] or 0:.0f} tokens"
             + (f"; missed {', '.join(row['missed'])}" if row["missed"] else "")
         )
+        hits = row["prepared_hits"]
+        if hits:
+            wrong = [h["id"] for h in hits if h["right"] is False]
+            print(
+                f"  {mode}: {len(hits)}/{row['n']} prepared hits"
+                + (f", wrong (expected facts absent): {', '.join(wrong)}" if wrong else "")
+            )
     return 1 if any("error" in n for n in notebooks) else 0
 
 
@@ -490,6 +497,7 @@ def assemble(
         "accuracy_by_kind": built["accuracy_by_kind"],
         "amortised": built["amortised"],
         "goals": built["goals"],
+        "prepared_hits": built["prepared_hits"],
         "notebooks": notebooks,
         "questions": records,
         "micro": micro,

@@ -9,6 +9,10 @@
   idle debounce is set out of reach so no thinking starts while the other one is measured).
 * `cpu`: a CPU-bound pure-Python cell (~2 s) while a background thinking run is in flight
   vs while the extension is idle (before thinking starts and after it finished).
+* `mcp`: every MCP tool through a real MCP client session (p95 per tool) and the characters
+  of a prepared-state read vs the notebook read whole (`mcp_micro.py`).
+* `redact`: redaction ms per 50,000 characters of the notebooks' sources and outputs
+  (`redact_micro.py`).
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from typing import Any
 import nbformat
 
 from ..harness import KernelSocket, ServerProcess, SleeptimeClient
+from .mcp_micro import brief as mcp_brief
+from .mcp_micro import mcp_micro
 from .progress import Progress
+from .redact_micro import redact_micro
 from .runner import wait_kernel_idle
 from .summary import median, percentile
 
-PARTS = ("digest", "cell", "cpu")
+PARTS = ("digest", "cell", "cpu", "mcp", "redact")
 
 DIGEST_SETUP = """\
 import numpy as np, pandas as pd
@@ -437,6 +444,7 @@ async def run_micro(
     cell_runs: int = 200,
     digest_runs: int = 50,
     cpu_samples: int = 3,
+    notebooks: list[Path] | None = None,  # for `mcp`; default: the quickstart notebook
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part in parts:
@@ -448,6 +456,11 @@ async def run_micro(
                 out["cell"] = await cell_micro(progress, traits, logs, runs=cell_runs)
             elif part == "cpu":
                 out["cpu"] = await cpu_micro(progress, traits, logs, samples=cpu_samples)
+            elif part == "mcp":
+                out["mcp"] = await mcp_micro(progress, traits, logs, notebooks)
+            elif part == "redact":
+                paths = notebooks or [_quickstart_notebook()]
+                out["redact"] = await asyncio.to_thread(redact_micro, paths)
         except Exception as exc:
             out[part] = {"error": f"{type(exc).__name__}: {exc}"}
             progress.note(f"micro {part} failed: {out[part]['error']}")
@@ -458,7 +471,10 @@ async def run_micro(
 def _brief(part: str, result: dict[str, Any]) -> dict[str, Any]:
     if "error" in result:
         return result
+    if part == "mcp":
+        return mcp_brief(result)
     keys = {
+        "redact": ("chars", "median_ms_per_50k", "p95_ms_per_50k"),
         "digest": ("p50_took_ms", "p95_took_ms", "p50_round_trip_ms", "p95_round_trip_ms"),
         "cell": ("p50_difference_ms", "p95_difference_ms"),
         "cpu": ("median_idle_s", "median_during_s", "overhead"),
@@ -467,3 +483,9 @@ def _brief(part: str, result: dict[str, Any]) -> dict[str, Any]:
         k: (round(result[k], 3) if isinstance(result.get(k), float) else result.get(k))
         for k in keys
     }
+
+
+def _quickstart_notebook() -> Path:
+    from ..cli import _quickstart
+
+    return _quickstart()

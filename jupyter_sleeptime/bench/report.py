@@ -128,10 +128,48 @@ def render_report(results: dict[str, Any]) -> str:
     if micro:
         out += ["## Micro-benchmarks", ""]
         out += render_micro(micro)
+    if "prepared_hits" in results:
+        out += prepared_hits_section(results["prepared_hits"])
     questions = results.get("questions") or []
     if questions:
         out += _questions_section(questions)
     return "\n".join(out).rstrip() + "\n"
+
+
+def prepared_hits_section(hits: list[dict[str, Any]]) -> list[str]:
+    """Every prepared answer served, with whether it was right; every wrong one named."""
+    out = ["## Prepared answers served (sleep mode)", ""]
+    if not hits:
+        return [*out, "No eval question was answered from a prepared answer.", ""]
+    wrong = [h for h in hits if h["right"] is False]
+    right = sum(1 for h in hits if h["right"])
+    unscored = len(hits) - right - len(wrong)
+    out.append(
+        f"{len(hits)} prepared answers served: {right} right, {len(wrong)} wrong, "
+        f"{unscored} not scorable (rubric only)."
+    )
+    out.append("")
+    if wrong:
+        out.append("**Wrong prepared answers:**")
+        out += [
+            f"- `{h['id']}` ({h['notebook']}): {h['question']!r} answered by the prepared "
+            f"{h.get('prepared_from') or ''} answer to {h.get('matched')!r}; missing: "
+            f"{', '.join(h['missing']) or '–'}"
+            for h in wrong
+        ]
+        out.append("")
+    rows = [
+        [
+            h["id"],
+            h["question"][:70],
+            (h.get("matched") or "")[:50],
+            h.get("prepared_from") or "",
+            "–" if h["right"] is None else ("yes" if h["right"] else "**no**"),
+        ]
+        for h in hits
+    ]
+    out += [table(["id", "question", "prepared question", "from", "right"], rows, "lllll"), ""]
+    return out
 
 
 def _run_description(meta: dict[str, Any], modes: list[str]) -> list[str]:
@@ -230,6 +268,24 @@ def _per_mode_section(summary: dict[str, Any], modes: list[str]) -> list[str]:
         "",
     ]
     out.append(table(PER_MODE_COLUMNS, [_per_mode_row(mode, summary[mode]) for mode in modes]))
+    out += [
+        "",
+        "Answers that needed the model (prepared answers left out):",
+        "",
+        table(
+            ["mode", "n", "median TTFT", "median uncached prompt tok", "median decode tok/s"],
+            [
+                [
+                    f"`{mode}`",
+                    str(summary[mode].get("n_model", "–")),
+                    ms(summary[mode].get("model_median_ttft_ms")),
+                    num(summary[mode].get("model_median_uncached_prompt_tokens")),
+                    num(summary[mode].get("model_median_decode_tok_per_s"), 1),
+                ]
+                for mode in modes
+            ],
+        ),
+    ]
     return out
 
 

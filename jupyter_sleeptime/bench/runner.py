@@ -189,6 +189,7 @@ def coverage_record(
         "question": q.question,
         "source": prompt.get("source") if not error else "error",
         "anticipated_hit": prompt.get("source") == "anticipated" if mode == "sleep" else None,
+        "matched": prompt.get("matched"),  # the prepared question a hit answers
         "approx_prompt_tokens": int(prompt.get("approx_tokens") or 0),
         "scorable": q.scorable,
         "covered": coverage(q, prompt),
@@ -237,6 +238,8 @@ def question_record(
         "answer": answer,
         "error": error,
         "model": event.get("model"),
+        "matched": event.get("matched"),  # the prepared question a hit answers
+        "prepared_from": event.get("prepared_from"),
     }
 
 

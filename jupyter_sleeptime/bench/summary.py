@@ -60,6 +60,13 @@ def query_tokens(record: dict[str, Any], uncached: bool = False) -> int:
     return prompt + (record.get("completion_tokens") or 0)
 
 
+def decode_rate(record: dict[str, Any]) -> float | None:
+    """Tokens per second after the first token (the first comes out of the prefill)."""
+    seconds = (record["latency_ms"] - record["ttft_ms"]) / 1000
+    tokens = (record.get("completion_tokens") or 0) - 1
+    return tokens / seconds if tokens > 0 and seconds > 0 else None
+
+
 def summarise_mode(
     mode: str, records: list[dict[str, Any]], notebooks: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -94,6 +101,16 @@ def summarise_mode(
         "sleep_seconds_per_notebook": 0.0,
         "fact_coverage": _share(r.get("covered") for r in mine),
     }
+    # Answers that needed the model, apart from prepared hits: what query time still pays.
+    model = [r for r in ok if r.get("source") == "model"]
+    out["n_model"] = len(model)
+    out["model_median_ttft_ms"] = median(r["ttft_ms"] for r in model)
+    out["model_median_uncached_prompt_tokens"] = median(
+        r["prompt_tokens"] - r["cached_tokens"] for r in model
+    )
+    out["model_median_decode_tok_per_s"] = median(
+        rate for r in model if (rate := decode_rate(r)) is not None
+    )
     out["completion_tokens_by_kind"] = {
         kind: median(
             r["completion_tokens"] for r in ok if r["kind"] == kind and r["source"] == "model"
@@ -154,8 +171,32 @@ def summarise_coverage(records: list[dict[str, Any]], modes: list[str]) -> dict[
             "anticipated_hits": sum(1 for r in mine if r.get("anticipated_hit")),
             "by_kind": {k: _share(r.get("covered") for r in mine if r["kind"] == k) for k in kinds},
             "missed": [r["id"] for r in scorable if not r["covered"]],
+            "prepared_hits": prepared_hits(mine),
         }
     return summary
+
+
+def prepared_hits(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every question answered by a prepared answer, with whether it was right: scored
+    (`correct`) in a full run, the expected facts in the prepared answer (`covered`) with
+    `--coverage-only`; None when the question is rubric-only."""
+    hits = []
+    for r in records:
+        if not r.get("anticipated_hit"):
+            continue
+        right = r.get("correct") if "correct" in r else r.get("covered")
+        hits.append(
+            {
+                "notebook": r["notebook"],
+                "id": r["id"],
+                "question": r["question"],
+                "matched": r.get("matched"),
+                "prepared_from": r.get("prepared_from"),
+                "right": right,
+                "missing": r.get("missing") or [],
+            }
+        )
+    return hits
 
 
 def accuracy_by_kind(records: list[dict[str, Any]], modes: list[str]) -> dict[str, dict[str, Any]]:
@@ -414,4 +455,5 @@ def build(
         "accuracy_by_kind": accuracy_by_kind(records, modes) if records else {},
         "amortised": amortised(records, notebooks, modes) if records else None,
         "goals": goals(summary, ratio, micro),
+        "prepared_hits": prepared_hits([r for r in records if r["mode"] == "sleep"]),
     }

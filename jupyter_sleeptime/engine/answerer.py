@@ -2,12 +2,12 @@
 
 `sleep` mode answers from what idle time prepared: a prepared answer when the question was
 foreseen and nothing changed since; else a prompt whose stable prefix (instructions, the
-narrative memory c′, a compact digest) is already in the model's KV cache, followed by what
-this question needs — the exact facts of the names it mentions, the error card it is
-about, the one or two best-ranked cells with their outputs — and per-kind instructions and
-answer length. `baseline` builds the prompt the way query-time-only assistants do (the
-whole notebook: markdown and every executed cell with outputs, + the digest);
-`baseline-budget` holds that prompt to the size of the sleep-mode prompt.
+narrative memory c′, the digest, the whole facts sheet and every cell in short: see
+`prefix.py`) was prefilled while idle, followed only by what this question adds — facts
+selected for it that the prefix lacks, cells the prefix shortened — its kind's
+instructions and the question. `baseline` builds the prompt the way query-time-only
+assistants do (the whole notebook: markdown and every executed cell with outputs, + the
+digest); `baseline-budget` holds that prompt to the size of the sleep-mode prompt.
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import protocol
 from . import prompts
 from .context import approx_tokens, render_digest, render_execution, render_executions
-from .facts.select import select
+from .facts.select import Selection, select
+from .facts.sheet import NotebookFacts
 from .llm import ModelClient, TokenCallback
 from .matcher import EMBEDDER, Match
+from .prefix import PREFIX_TOKENS, NotebookPrefix
+from .prefix import build as build_prefix
 from .prepared import Prepared
-from .question import MAX_TOKENS, classify
+from .question import MAX_TOKENS, kind_in
 from .records import Execution
 from .scope import NotebookScope
 from .store import Store
@@ -68,11 +72,13 @@ class Answerer:
         client: ModelClient,
         scope: NotebookScope,
         max_tokens: int = 400,
+        prefix_tokens: int = PREFIX_TOKENS,
     ) -> None:
         self.store = store
         self.client = client
         self.scope = scope
         self.max_tokens = max_tokens
+        self.prefix_tokens = prefix_tokens  # the stable prefix's budget (approx_tokens)
         self.prepare: PrepareHook | None = None
         self.prepared = Prepared()
         # Load the embeddings now, off the event loop: the first match then takes ms.
@@ -99,45 +105,47 @@ class Answerer:
 
     # -- prompts ----------------------------------------------------------------------------------
     def sleep_prefix(self, notebook: str) -> str:
-        """The stable part of a sleep-mode prompt: identical for every question until the next
-        thinking run, so a local model's KV cache for it is reused (see `warm`)."""
+        """The stable part of a sleep-mode prompt (see `prefix.py`): byte-identical for every
+        question until the notebook changes, so it is prefilled once while idle (`warm`)."""
+        return self._prefix(notebook)[0]
+
+    def _prefix(self, notebook: str) -> tuple[str, NotebookPrefix]:
         memory = self.store.memory(notebook)
-        return (
-            prompts.system()
-            + "\n\n"
-            + prompts.render(
-                "answer",
-                memory=memory["text"]
-                if memory
-                else "(no memory yet: the notebook was not studied)",
-                digest=render_digest(self.scope.digest(notebook), SLEEP_DIGEST_CHARS),
-            ).strip()
+        head = prompts.system() + "\n\n"
+        values = {
+            "memory": memory["text"] if memory else "(no memory yet: the notebook was not studied)",
+            "digest": render_digest(self.scope.digest(notebook), SLEEP_DIGEST_CHARS),
+        }
+        fixed = approx_tokens(head + prompts.render("answer", **values, facts="", cells=""))
+        facts = self.scope.facts(notebook)
+        notes = self.store.cell_notes(ex.cell_hash() for ex in facts.view)
+        sheet = build_prefix(facts, notes, max(0, self.prefix_tokens - fixed))
+        text = prompts.render(
+            "answer",
+            **values,
+            facts=sheet.facts or "(no facts computed yet)",
+            cells=sheet.cells or "(no cells executed)",
         )
+        return head + text.strip(), sheet
 
     def sleep_prompt(self, notebook: str, question: str) -> Prompt:
-        kind = classify(question)
         facts = self.scope.facts(notebook)
+        kind = kind_in(question, facts)  # an error question only with an error to be about
         view = facts.view
         notes = self.store.cell_notes(ex.cell_hash() for ex in view)
         memory = self.store.memory(notebook)
         covered = max(self.store.cursor(notebook), memory["covered"] if memory else 0)
         recent = {ex.id for ex in view if ex.id > covered}
         chosen = select(facts, question, kind, notes, recent, docs=self.store.docs(notebook))
-        cells = chosen.cells_text(notes, facts)
-        # Sleep mode never pays more than the baseline: a notebook smaller than the chosen
-        # cells is sent whole (facts and instructions stay).
-        whole = self._whole_notebook(notebook, view)
-        if view and approx_tokens(whole) <= approx_tokens(cells):
-            cells = whole
+        prefix, sheet = self._prefix(notebook)
         user = prompts.render(
             "answer_question",
-            facts=chosen.facts_text() or "(no stored facts match this question)",
-            cells=cells or "(none)",
+            extra=_extra(chosen, facts, notes, prefix, sheet.whole),
             instructions=prompts.render(f"instruct_{kind}").strip(),
             question=question,
         )
         messages = [
-            {"role": "system", "content": self.sleep_prefix(notebook)},
+            {"role": "system", "content": prefix},
             {"role": "user", "content": user.strip()},
         ]
         return Prompt(messages, kind, MAX_TOKENS.get(kind, self.max_tokens))
@@ -169,7 +177,8 @@ class Answerer:
             {"role": "system", "content": system},
             {"role": "user", "content": f"Question: {question}"},
         ]
-        kind = classify(question)  # same answer length per kind as sleep mode: a fair comparison
+        # same kind and answer length as sleep mode: a fair comparison
+        kind = kind_in(question, self.scope.facts(notebook))
         return Prompt(messages, kind, MAX_TOKENS.get(kind, self.max_tokens))
 
     def _whole_notebook(self, notebook: str, view: list[Execution]) -> str:
@@ -262,6 +271,7 @@ class Answerer:
             max_tokens=prompt.max_tokens,
             on_token=on_token,
             model=model,
+            prefix_key=notebook if mode == "sleep" else None,
         )
         return Answer(
             result.text.strip(),
@@ -276,7 +286,7 @@ class Answerer:
             kind=prompt.kind,
         )
 
-    async def dry_run(self, notebook: str, question: str, mode: str) -> dict[str, Any]:
+    async def dry_run(self, notebook: str, question: str, mode: str) -> protocol.PromptEvent:
         """What an ask would use, without a model call: the prepared answer it would give, or
         the messages exactly as they would be sent (after redaction)."""
         if mode not in MODES:
@@ -285,27 +295,26 @@ class Answerer:
         if mode == "sleep":
             hit = self.prepared_match(notebook, question)
             if hit is not None:
-                return {
-                    "type": "prompt",
-                    "source": "anticipated",
-                    "answer": hit.candidate.answer,
-                    "matched": hit.candidate.question,
-                    "kind": hit.candidate.kind,
-                    "messages": [],
-                }
+                return protocol.prompt(
+                    source="anticipated",
+                    kind=hit.candidate.kind,
+                    messages=[],
+                    answer=hit.candidate.answer,
+                    matched=hit.candidate.question,
+                )
         prompt = self.prompt(notebook, question, mode)
         messages = self.client.outgoing(prompt.messages, notebook)
-        return {
-            "type": "prompt",
-            "source": "model",
-            "kind": prompt.kind,
-            "max_tokens": prompt.max_tokens,
-            "messages": messages,
-            "approx_tokens": sum(approx_tokens(m["content"]) for m in messages),
-        }
+        return protocol.prompt(
+            source="model",
+            kind=prompt.kind,
+            messages=messages,
+            max_tokens=prompt.max_tokens,
+            approx_tokens=sum(approx_tokens(m["content"]) for m in messages),
+        )
 
     async def warm(self, notebook: str) -> None:
-        """Prefill the stable sleep-mode prefix so the next question only pays for itself."""
+        """Prefill the whole stable prefix while idle and keep its state for this notebook,
+        so the next question about it only pays for itself."""
         messages = [
             {"role": "system", "content": self.sleep_prefix(notebook)},
             {"role": "user", "content": "Question:"},
@@ -318,4 +327,33 @@ class Answerer:
             max_tokens=1,
             model=self.client.model,
             allow_empty=True,
+            prefix_key=notebook,
+            save_prefix=True,
         )
+
+
+def _extra(
+    chosen: Selection,
+    facts: NotebookFacts,
+    notes: dict[str, str],
+    prefix: str,
+    whole: set[int],
+) -> str:
+    """What the question needs beyond the prefix: the facts selected for it that the prefix
+    does not hold (rounded values, documentation, an overview), and the cells it ranks best
+    whose full text the prefix shortened or left out. Empty when the prefix has it all."""
+    blocks = []
+    wanted = [block for block in chosen.facts if block not in prefix]
+    if wanted:
+        blocks.append("<facts>\n" + "\n".join(wanted) + "\n</facts>")
+    best = chosen.cells[chosen.best] if chosen.cells else None
+    cells = [ex for ex in chosen.cells if ex.id not in whole]
+    markdown = [m for m in chosen.markdown if m not in prefix]
+    if cells or markdown:
+        shown = Selection(
+            cells=cells, markdown=markdown, best=cells.index(best) if best in cells else 0
+        )
+        blocks.append("<notebook>\n" + shown.cells_text(notes, facts) + "\n</notebook>")
+    if not blocks:
+        return ""
+    return prompts.render("answer_extra", blocks="\n\n".join(blocks)).strip() + "\n\n"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import protocol
 from .answerer import Answer, Answerer
 from .document import Document, Policy, parse_document
 from .facts import probe_requests
@@ -22,6 +23,7 @@ from .records import Digest, Output
 from .redact import Redactor
 from .scheduler import PrepareHook, Scheduler
 from .scope import NotebookScope
+from .shared import SharedInsights
 from .store import Store, StoreError
 from .thinker import Thinker
 
@@ -49,12 +51,17 @@ class EngineConfig:
     retry_base_seconds: float = 5.0
     request_timeout: float = 900.0
     warm_kv: bool | None = None  # None: warm when the query model runs locally
+    db_url: str = ""  # any SQLAlchemy URL; empty: the SQLite file at store_path
+    share_insights: bool = False  # reuse other users' explanations of identical cells
+    share_scope: str = ""  # who shares: users of the same scope (a course, a team)
+    user: str = ""  # whose records these are on a shared database; empty: the login's
+    prefix_cache_bytes: int = 512 * 1024 * 1024  # the embedded model's saved prefixes
 
 
 class SleeptimeEngine:
     def __init__(self, config: EngineConfig, prepare: PrepareHook | None = None) -> None:
         self.config = config
-        self.store = Store(config.store_path)
+        self.store = Store(config.store_path, url=config.db_url or None, user=config.user or None)
         self.scope = NotebookScope(self.store)
         self.pause = PAUSE
         self._busy: set[str] = set()  # kernels this engine marked busy (forgotten at close)
@@ -67,6 +74,7 @@ class SleeptimeEngine:
             max_tokens_per_hour=config.max_tokens_per_hour,
             timeout=config.request_timeout,
             pause=self.pause,
+            prefix_cache_bytes=config.prefix_cache_bytes,
         )
         self.client.hidden = self.scope.hidden_values
         pause = config.pause_while_busy
@@ -79,6 +87,8 @@ class SleeptimeEngine:
             anticipate_k=config.anticipate_k,
             memory_tokens=config.memory_tokens,
         )
+        if config.share_insights:
+            self.thinker.shared = SharedInsights(self.store, self.client, config.share_scope)
         self.answerer = Answerer(self.store, self.client, self.scope)
         self.answerer.prepare = prepare
         if warm:
@@ -201,6 +211,7 @@ class SleeptimeEngine:
             notebook,
             lambda: self.store.finish_execution(kernel_id, msg_id, status, outputs, ended),
         )
+        self.client.forget_prefix(notebook)  # a new notebook state: its prefix changes
         if not any(k == kernel_id for k, _ in self._running):
             self._set_busy(kernel_id, False)
         if not self._waiting(notebook):
@@ -289,7 +300,9 @@ class SleeptimeEngine:
             self.anticipated_hits += 1
         return answer
 
-    async def dry_run(self, notebook: str, question: str, mode: str = "sleep") -> dict[str, Any]:
+    async def dry_run(
+        self, notebook: str, question: str, mode: str = "sleep"
+    ) -> protocol.PromptEvent:
         """What an ask would send (redacted) or answer from prepared state; no model call."""
         return await self.answerer.dry_run(notebook, question, mode)
 

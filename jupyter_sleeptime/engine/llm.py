@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_PREFIX = "sleeptime-local/"
 DEFAULT_LOCAL_MODEL = "sleeptime-local/qwen2.5-coder-1.5b"
+DEFAULT_PREFIX_CACHE_BYTES = 512 * 1024 * 1024
 
 TokenCallback = Callable[[str], Awaitable[None] | None]
 
@@ -64,6 +65,7 @@ class ModelClient:
         timeout: float = 900.0,
         pause: Pause | None = None,
         wait_for_kernels: bool = False,
+        prefix_cache_bytes: int = DEFAULT_PREFIX_CACHE_BYTES,
     ) -> None:
         self.store = store
         self.model_kwargs = dict(model_kwargs or {})
@@ -74,6 +76,8 @@ class ModelClient:
         # Background calls to this client wait while user code runs (see pause.py); the
         # embedded model does so by itself, between tokens.
         self.wait_for_kernels = wait_for_kernels
+        # The embedded model keeps each notebook's prefilled prefix, up to this many bytes.
+        self.prefix_cache_bytes = prefix_cache_bytes
         self.redacted_total = 0
         # Values a notebook's skipped cells hold: hidden in every message about that notebook.
         self.hidden: Callable[[str | None], set[str]] = lambda notebook: set()
@@ -120,6 +124,13 @@ class ModelClient:
 
             local_model.reset_kv_cache()
 
+    def forget_prefix(self, notebook: str) -> None:
+        """Drop the embedded model's saved prefix state of a notebook (it changed); kept
+        states survive a switch to a remote model and back, so always."""
+        from . import local_model
+
+        local_model.forget_prefix(notebook)
+
     # -- what leaves the machine ----------------------------------------------------------------
     def outgoing(
         self, messages: list[dict[str, Any]], notebook: str | None
@@ -153,8 +164,14 @@ class ModelClient:
         on_token: TokenCallback | None = None,
         model: str | None = None,
         allow_empty: bool = False,
+        prefix_key: str | None = None,
+        save_prefix: bool = False,
     ) -> CallResult:
-        """Stream one chat completion; returns the whole text and its real usage."""
+        """Stream one chat completion; returns the whole text and its real usage.
+
+        `prefix_key` names whose stable prefix the first (system) message is, usually the
+        notebook: the embedded model restores that prefix's saved state (and keeps it when
+        `save_prefix`); remote providers get the prefix marked cacheable where they need it."""
         self.check_budget()
         if model:
             self.register(model)
@@ -165,7 +182,12 @@ class ModelClient:
         started = time.perf_counter()
         try:
             text, usage, ttft = await self._stream(
-                model, messages, max_tokens, background=kind == "sleep", on_token=on_token
+                model,
+                messages,
+                max_tokens,
+                background=kind == "sleep",
+                on_token=on_token,
+                prefix=(prefix_key, save_prefix) if prefix_key else None,
             )
         except asyncio.CancelledError:
             raise
@@ -207,6 +229,7 @@ class ModelClient:
         *,
         background: bool,
         on_token: TokenCallback | None,
+        prefix: tuple[str, bool] | None = None,
     ) -> tuple[str, Any, float | None]:
         """(text, the provider's usage, ms to the first token) of one streamed call."""
         kwargs: dict[str, Any] = {
@@ -219,6 +242,18 @@ class ModelClient:
         }
         if is_local(model):  # the embedded model gives way by itself (pause.py)
             kwargs["metadata"] = {"sleeptime_background": background}
+            if prefix is not None:
+                kwargs["metadata"]["sleeptime_prefix"] = {
+                    "key": prefix[0],
+                    "save": prefix[1],
+                    "max_bytes": self.prefix_cache_bytes,
+                }
+        elif prefix is not None and marks_cache(model):
+            # LiteLLM marks the system message `cache_control: ephemeral` (Anthropic-style);
+            # OpenAI-style providers cache a stable prefix of 1,024+ tokens by themselves.
+            kwargs.setdefault(
+                "cache_control_injection_points", [{"location": "message", "role": "system"}]
+            )
         started = time.perf_counter()
         ttft: float | None = None
         parts: list[str] = []
@@ -239,6 +274,12 @@ class ModelClient:
             if on_token is not None:
                 await _deliver(on_token, text)
         return "".join(parts), usage, ttft
+
+
+def marks_cache(model: str) -> bool:
+    """Whether the provider caches a prompt prefix only where the request marks it: Claude
+    models, whoever serves them (anthropic/, bedrock/, vertex_ai/, openrouter/)."""
+    return "claude" in model.lower()
 
 
 async def _deliver(on_token: TokenCallback, text: str) -> None:

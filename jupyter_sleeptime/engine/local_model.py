@@ -11,11 +11,17 @@
 Per-call options. LiteLLM hands unknown keyword arguments to the handler in `optional_params`,
 and `metadata` in `litellm_params["metadata"]` (the same objects, not copies):
 - `gguf_path="/path/model.gguf"`: any chat GGUF. Else `$JUPYTER_SLEEPTIME_GGUF`, else the default
-  weights (`weights.default_model_path()`). `n_ctx=`: else `$JUPYTER_SLEEPTIME_N_CTX`, else 16384.
+  weights (`weights.default_model_path()`). `n_ctx=`: else `$JUPYTER_SLEEPTIME_N_CTX`, else 8192.
 - `temperature` (default 0: greedy), `max_tokens` (default 1024), `stop`, `top_p`, `seed`.
 - `metadata={"sleeptime_background": True}` marks sleep-time work: it gives way between tokens
   (and between prefill batches) whenever the pause mechanism says so (`pause.py`: user code
   runs, or a query-time call wants the model). Unmarked calls never wait.
+- `metadata={"sleeptime_prefix": {"key": "nb.ipynb", "save": True, "max_bytes": N}}`: the
+  first message is `key`'s stable prefix. Before prefilling, the saved KV state of that key
+  is restored when it shares more of the prompt than what the context holds now; with
+  `save`, the state after prefilling the prompt is kept for the key (one per key, LRU,
+  at most `max_bytes` in all: `PrefixStates`). So thinking about another notebook, which
+  overwrites the live context, does not cost this one's next question its prefill.
 - `metadata={"sleeptime_cancel": threading.Event()}`: set the event to abandon the call; it
   then raises `GenerationCancelled`. `cancel_background()` abandons every background call in
   flight. Leaving an async stream (closing it or cancelling its task) also stops generation.
@@ -37,11 +43,13 @@ import asyncio
 import atexit
 import codecs
 import contextlib
+import ctypes
 import importlib.util
 import os
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,9 +81,11 @@ __all__ = [
     "SleeptimeLocalLLM",
     "cancel_background",
     "configure",
+    "forget_prefix",
     "is_available",
     "last_call_stats",
     "loaded_model",
+    "prefix_states",
     "preload",
     "register",
     "reset_kv_cache",
@@ -87,9 +97,19 @@ DEFAULT_MODEL = f"{PROVIDER}/qwen2.5-coder-1.5b"
 N_CTX_ENV = "JUPYTER_SLEEPTIME_N_CTX"
 BACKGROUND_KEY = "sleeptime_background"
 CANCEL_KEY = "sleeptime_cancel"
+PREFIX_KEY = "sleeptime_prefix"
 EXTRA_BUFTS_ENV = "JUPYTER_SLEEPTIME_LLAMA_EXTRA_BUFTS"
 
-DEFAULT_N_CTX = 16384
+# 8,192: a sleep-mode prompt is its stable prefix (≤ ~3,500 tokens, prefix.PREFIX_TOKENS)
+# plus the question, and every thinking call is smaller; the KV cache (28 KiB a token for
+# the 1.5B model, f16) and the attention compute buffer are allocated for all of n_ctx, so
+# 16,384 would hold ~0.45 GB more RAM for nothing. A larger whole-notebook baseline prompt
+# needs JUPYTER_SLEEPTIME_N_CTX.
+DEFAULT_N_CTX = 8192
+DEFAULT_PREFIX_CACHE_BYTES = 512 * 1024 * 1024
+# Restoring a saved state costs a memory copy (~0.05 s for 100 MB); below this many extra
+# reused tokens evaluating them is as cheap.
+MIN_RESTORE_GAIN = 16
 DEFAULT_MAX_TOKENS = 1024
 # Prefill batch for background calls: the pause is checked between batches, so this bounds how
 # long user code waits for the CPU after a pause (~0.4 s at 80 tok/s on 2 cores). Measured:
@@ -150,6 +170,8 @@ class CallStats:
     prefill_seconds: float = 0.0  # model lock held -> first token sampled
     decode_seconds: float = 0.0  # first token -> end, pauses excluded
     paused_seconds: float = 0.0  # background only: giving way to user code or query-time calls
+    restored_tokens: int = 0  # prompt tokens brought back from a saved prefix state
+    restore_seconds: float = 0.0  # loading that state (part of prefill_seconds)
     finish_reason: str = ""
     background: bool = False
 
@@ -179,6 +201,9 @@ class _Call:
     user_cancel: threading.Event | None = None
     cancel: threading.Event = field(default_factory=threading.Event)  # consumer went away
     epoch: int = 0
+    prefix_key: str | None = None  # whose stable prefix the prompt starts with
+    save_prefix: bool = False  # keep the prefilled state for prefix_key
+    prefix_max_bytes: int | None = None
 
     def cancelled(self) -> bool:
         if self.cancel.is_set():
@@ -211,6 +236,7 @@ def _call_from(model: str, messages: list, handler_kwargs: dict[str, Any]) -> _C
     max_tokens = opts.get("max_tokens") or opts.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
     user_cancel = metadata.get(CANCEL_KEY)
     background = bool(metadata.get(BACKGROUND_KEY))
+    prefix = metadata.get(PREFIX_KEY) or {}
     return _Call(
         model=model,
         messages=[
@@ -227,6 +253,9 @@ def _call_from(model: str, messages: list, handler_kwargs: dict[str, Any]) -> _C
         background=background,
         user_cancel=user_cancel if isinstance(user_cancel, threading.Event) else None,
         epoch=PAUSE.epoch,
+        prefix_key=str(prefix["key"]) if prefix.get("key") else None,
+        save_prefix=bool(prefix.get("save")),
+        prefix_max_bytes=prefix.get("max_bytes"),
     )
 
 
@@ -393,11 +422,106 @@ class _Engine:
                 return i
         return max(n, 0)
 
+    def save_kv(self) -> tuple[Any, int]:
+        """(a copy of the KV cache of the tokens evaluated so far, its size in bytes)."""
+        ctx = self.llm._ctx.ctx
+        size = int(self._lib.llama_state_seq_get_size(ctx, 0))
+        data = (ctypes.c_uint8 * size)()
+        written = int(self._lib.llama_state_seq_get_data(ctx, data, size, 0))
+        if written != size:
+            raise RuntimeError(f"llama.cpp saved {written} of {size} bytes of state")
+        return data, size
+
+    def load_kv(self, tokens: list[int], data: Any) -> bool:
+        """Make `data` (from `save_kv` of `tokens`) the context's state; False if refused
+        (the context is then empty)."""
+        llm = self.llm
+        llm._ctx.kv_cache_seq_rm(0, 0, -1)
+        llm.n_tokens = 0
+        if not self._lib.llama_state_seq_set_data(llm._ctx.ctx, data, ctypes.sizeof(data), 0):
+            llm._ctx.kv_cache_seq_rm(0, 0, -1)
+            return False
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
+        return True
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.llm.close()
 
 
+@dataclass
+class _Saved:
+    tokens: list[int]
+    data: Any
+    nbytes: int
+
+
+class PrefixStates:
+    """Prefilled states of stable prompt prefixes, one per key (a notebook): least recently
+    used first out, at most `max_bytes` in all. A new state for a key replaces the old one
+    (the notebook changed); one larger than the bound is not kept."""
+
+    def __init__(self, max_bytes: int = DEFAULT_PREFIX_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, _Saved] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> _Saved | None:
+        with self._lock:
+            saved = self._items.get(key)
+            if saved is not None:
+                self._items.move_to_end(key)
+            return saved
+
+    def put(self, key: str, tokens: list[int], data: Any, nbytes: int) -> bool:
+        with self._lock:
+            self._items.pop(key, None)
+            if nbytes > self.max_bytes:
+                return False
+            self._items[key] = _Saved(list(tokens), data, nbytes)
+            self._evict()
+            return True
+
+    def resize(self, max_bytes: int) -> None:
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._evict()
+
+    def forget(self, key: str) -> bool:
+        with self._lock:
+            return self._items.pop(key, None) is not None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def keys(self) -> list[str]:
+        """Least recently used first."""
+        with self._lock:
+            return list(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(s.nbytes for s in self._items.values())
+
+    def _evict(self) -> None:
+        total = sum(s.nbytes for s in self._items.values())
+        while total > self.max_bytes and self._items:
+            _, dropped = self._items.popitem(last=False)
+            total -= dropped.nbytes
+
+
+def common_prefix(a: list[int], b: list[int], limit: int) -> int:
+    n = min(len(a), len(b), limit)
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return max(n, 0)
+
+
+_prefixes = PrefixStates()
 _engine: _Engine | None = None
 _defaults: dict[str, Any] = {"n_ctx": None, "n_threads": None, "gguf_path": None}
 _last_stats: CallStats | None = None
@@ -445,6 +569,7 @@ def _ensure_engine(path: Path, n_ctx: int) -> tuple[_Engine, float]:
     if _engine is not None:
         _engine.close()
         _engine = None
+    _prefixes.clear()  # states of another model or context size cannot be restored
     n_threads = int(_defaults["n_threads"] or os.cpu_count() or 1)
     _engine = _Engine(path, n_ctx, n_threads)
     return _engine, _engine.load_seconds
@@ -532,6 +657,11 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         scanner = _StopScanner(call.stop)
         first_pass = True
+        to_save = call.save_prefix and call.prefix_key is not None
+        if call.prefix_key is not None:
+            started = time.perf_counter()
+            stats.restored_tokens = _restore_prefix(engine, call, prompt)
+            stats.restore_seconds = time.perf_counter() - started
         while not run.finish:
             # One pass: prefill what the KV cache lacks, then decode until done or interrupted.
             # A background call is interrupted when the pause says so (user code, someone
@@ -543,6 +673,9 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
                 stats.cached_tokens = keep
                 first_pass = False
             interrupted = _prefill(engine, call, tokens, keep, stats)
+            if not interrupted and to_save:
+                _save_prefix(engine, call, tokens)
+                to_save = False
             if not interrupted:
                 interrupted = _decode(engine, call, tokens, run, stats, decoder, scanner, emit)
             if interrupted and not run.finish:
@@ -566,6 +699,36 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
     finally:
         if held:
             _model_lock.release()
+
+
+def _restore_prefix(engine: _Engine, call: _Call, prompt: list[int]) -> int:
+    """Load the key's saved state when it holds more of this prompt than the context does;
+    returns how many of the prompt's tokens it brought back (0: none loaded)."""
+    if call.prefix_max_bytes is not None and call.prefix_max_bytes != _prefixes.max_bytes:
+        _prefixes.resize(int(call.prefix_max_bytes))
+    assert call.prefix_key is not None
+    saved = _prefixes.get(call.prefix_key)
+    if saved is None:
+        return 0
+    live = engine.reusable_prefix(prompt)
+    shared = common_prefix(saved.tokens, prompt, len(prompt) - 1)
+    if shared < live + MIN_RESTORE_GAIN:
+        return 0
+    if not engine.load_kv(saved.tokens, saved.data):
+        _prefixes.forget(call.prefix_key)
+        return 0
+    return shared
+
+
+def _save_prefix(engine: _Engine, call: _Call, tokens: list[int]) -> None:
+    """Keep the state after prefilling (all of the prompt but its last token) for the key."""
+    assert call.prefix_key is not None
+    n = int(engine.llm.n_tokens)
+    saved = _prefixes.get(call.prefix_key)
+    if saved is not None and saved.tokens == tokens[:n]:
+        return  # the same prefix is kept already
+    data, nbytes = engine.save_kv()
+    _prefixes.put(call.prefix_key, tokens[:n], data, nbytes)
 
 
 def _prefill(engine: _Engine, call: _Call, tokens: list[int], keep: int, stats: CallStats) -> bool:
@@ -869,6 +1032,16 @@ def reset_kv_cache() -> None:
             _engine.llm.reset()
 
 
+def forget_prefix(key: str) -> bool:
+    """Drop the saved prefix state of `key` (its notebook changed). Returns whether one was kept."""
+    return _prefixes.forget(key)
+
+
+def prefix_states() -> dict[str, Any]:
+    """The saved prefix states: {"keys" (least recently used first), "bytes", "max_bytes"}."""
+    return {"keys": _prefixes.keys(), "bytes": _prefixes.nbytes, "max_bytes": _prefixes.max_bytes}
+
+
 def unload() -> None:
     """Free the model's memory; the next call loads it again."""
     global _engine
@@ -876,6 +1049,7 @@ def unload() -> None:
         if _engine is not None:
             _engine.close()
             _engine = None
+        _prefixes.clear()
 
 
 @atexit.register

@@ -3,20 +3,24 @@
 From the facts, without a model: for each name, its value card (value, shape, where it was
 set, earlier values, whether it still exists); for each failed cell, its error card; for
 each explained cell, the explanation written while idle. From the model's idle-time work:
-its anticipated questions, kept only when every number in the answer is backed by the
-notebook. A question about several names gets the cards of all of them, each rounded as the
-question asks. Matching (`matcher.py`) decides whether an asked question is one of these.
+its anticipated questions, kept only when every number, type name and listed member in the
+answer is backed by the facts of the names its question is about (`verify.py`). A question
+about several names gets the cards of all of them, each rounded as the question asks.
+Matching (`matcher.py`) decides whether an asked question is one of these: it must cover
+every part of the question.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .facts import NotebookFacts
 from .facts.memory_check import check_memory
 from .facts.select import rounded_line, rounding_asked
-from .matcher import Candidate, Match, Matcher, identity, mask
-from .question import classify, mentioned_names
+from .matcher import Candidate, Match, Matcher, covers_all, identity, mask
+from .question import classify, has_error, mentioned_names
+from .verify import unsupported
 
 # How people ask about a value; masked (NAME, cell N). The matcher compares the asked
 # question's intent with these; the labelled pairs it is calibrated on are separate.
@@ -74,66 +78,32 @@ class Prepared:
         newest = facts.card_for()
         for card in facts.errors:
             text = card.render()
-            exceptions = frozenset({card.ename})
             if card is newest and facts.last_failed():
-                out.append(
-                    Candidate(
-                        "Why did the last cell fail?",
-                        text,
-                        "error",
-                        exceptions=exceptions,
-                        phrasings=ERROR_PHRASINGS,
-                    )
-                )
+                out.append(error_candidate(text, card.ename))
             if card.execution_count is not None:
-                out.append(
-                    Candidate(
-                        f"Why did cell [{card.execution_count}] fail?",
-                        text,
-                        "error",
-                        cells=frozenset({card.execution_count}),
-                        exceptions=exceptions,
-                        phrasings=CELL_ERROR_PHRASINGS,
-                    )
-                )
+                out.append(error_candidate(text, card.ename, card.execution_count))
         for ex in facts.view:
             note = notes.get(ex.cell_hash())
             if note and ex.execution_count is not None:
-                out.append(
-                    Candidate(
-                        f"What does cell [{ex.execution_count}] do?",
-                        f"[{ex.execution_count}] {note}",
-                        "explain",
-                        cells=frozenset({ex.execution_count}),
-                        phrasings=CELL_PHRASINGS,
-                        source="model",
-                    )
-                )
+                out.append(note_candidate(ex.execution_count, note))
         known = self._names(facts)
+        erred = has_error(facts)
         for item in anticipated:
             question, answer = item.get("question", ""), item.get("answer", "")
             kept, dropped = check_memory(answer, facts)
             if not question or not kept or dropped:
                 continue  # a prepared answer is never one the facts contradict
-            asked = identity(question, known)
-            out.append(
-                Candidate(
-                    question,
-                    answer,
-                    asked.kind,
-                    names=asked.names,
-                    cells=asked.cells,
-                    exceptions=asked.exceptions,
-                    phrasings=(asked.masked,),
-                    source="model",
-                )
+            candidate = anticipated_candidate(
+                question, answer, known, lambda n: name_evidence(facts, n), erred
             )
+            if candidate is not None:
+                out.append(candidate)
         return out
 
     def name_candidate(self, facts: NotebookFacts, question: str) -> Candidate | None:
         """The value cards of the names a state question is about (at most four)."""
         names = mentioned_names(question, self._names(facts))
-        if not names or len(names) > MAX_NAMES or classify(question) != "state":
+        if not names or len(names) > MAX_NAMES or classify(question, has_error(facts)) != "state":
             return None
         rounding = rounding_asked(question)
         cards = []
@@ -147,14 +117,7 @@ class Prepared:
             if rounding:
                 text += rounded_line(facts.names[name].summary or "", rounding)
             cards.append(text)
-        listed = ", ".join(f"`{n}`" for n in names)
-        return Candidate(
-            f"What is {listed}?" if len(names) == 1 else f"What are {listed}?",
-            "\n".join(cards),
-            "state",
-            names=frozenset(names),
-            phrasings=NAME_PHRASINGS,
-        )
+        return value_card(dict(zip(names, cards, strict=True)))
 
     def match(
         self,
@@ -168,7 +131,9 @@ class Prepared:
         if by_name is not None:
             candidates.append(by_name)
         vocabulary = set(facts.names) | _digest_names(facts)
-        return self.matcher.match(question, candidates, self._names(facts), vocabulary)
+        return self.matcher.match(
+            question, candidates, self._names(facts), vocabulary, has_error(facts)
+        )
 
     def listed(
         self, facts: NotebookFacts, notes: dict[str, str], anticipated: list[dict[str, Any]]
@@ -180,10 +145,13 @@ class Prepared:
             card = self.name_candidate(facts, f"What is {name}?")
             if card is not None:
                 items.append(card)
+        known, erred = self._names(facts), has_error(facts)
         items += [
             c
             for c in self.candidates(facts, notes, anticipated)
-            if c.source == "model" and not c.cells  # one chip per cell would crowd the list
+            if c.source == "model"
+            and not c.cells  # one chip per cell would crowd the list
+            and covers_all(identity(c.question, known, has_error=erred), c)  # a click hits
         ]
         seen: set[str] = set()
         out = []
@@ -209,6 +177,88 @@ class Prepared:
         ]
         names.sort(key=lambda f: -f.last.execution_id)
         return [f.name for f in names]
+
+
+def error_candidate(card: str, exception: str, cell: int | None = None) -> Candidate:
+    """An error card, as the answer to why the last cell (or cell [n]) failed."""
+    if cell is None:
+        return Candidate(
+            "Why did the last cell fail?",
+            card,
+            "error",
+            exceptions=frozenset({exception}),
+            phrasings=ERROR_PHRASINGS,
+        )
+    return Candidate(
+        f"Why did cell [{cell}] fail?",
+        card,
+        "error",
+        cells=frozenset({cell}),
+        exceptions=frozenset({exception}),
+        phrasings=CELL_ERROR_PHRASINGS,
+    )
+
+
+def note_candidate(cell: int, note: str) -> Candidate:
+    """The explanation of a cell written while idle."""
+    return Candidate(
+        f"What does cell [{cell}] do?",
+        f"[{cell}] {note}",
+        "explain",
+        cells=frozenset({cell}),
+        phrasings=CELL_PHRASINGS,
+        source="model",
+    )
+
+
+def value_card(cards: dict[str, str]) -> Candidate:
+    """The prepared answer about some names: their value cards, in the question's order."""
+    listed = ", ".join(f"`{n}`" for n in cards)
+    return Candidate(
+        f"What is {listed}?" if len(cards) == 1 else f"What are {listed}?",
+        "\n".join(cards.values()),
+        "state",
+        names=frozenset(cards),
+        phrasings=NAME_PHRASINGS,
+        cards=dict(cards),
+    )
+
+
+def anticipated_candidate(
+    question: str,
+    answer: str,
+    known: list[str],
+    evidence: Callable[[str], str],
+    erred: bool | None,
+) -> Candidate | None:
+    """A model-written anticipated pair as a prepared answer, or None when a number, type
+    name or listed member of its answer is not in the facts of the names it is about (those
+    its question names, else those its answer names; with no names, no claim is backed)."""
+    asked = identity(question, known, has_error=erred)
+    about = asked.names or frozenset(mentioned_names(answer, known))
+    if unsupported(answer, "\n".join(evidence(n) for n in sorted(about)), about):
+        return None
+    return Candidate(
+        question,
+        answer,
+        asked.kind,
+        names=asked.names,
+        cells=asked.cells,
+        exceptions=asked.exceptions,
+        phrasings=(asked.masked,),
+        source="model",
+        parts=asked.parts,
+    )
+
+
+def name_evidence(facts: NotebookFacts, name: str) -> str:
+    """What the facts hold about one name: its card (value, type, where set, earlier values,
+    uses) and every value it was seen to hold."""
+    fact = facts.names.get(name)
+    if fact is None:
+        return ""
+    seen = [b.value or "" for b in fact.bindings] + [b.effect.text for b in fact.bindings]
+    return "\n".join([facts.name_text(name), fact.type or "", fact.summary or "", *seen])
 
 
 def _digest_names(facts: NotebookFacts) -> set[str]:

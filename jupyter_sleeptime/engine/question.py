@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from .facts.search import STOPWORDS
+
+if TYPE_CHECKING:
+    from .facts.sheet import NotebookFacts
 
 KINDS = ("state", "explain", "error", "next")
 
@@ -25,6 +29,7 @@ _NEXT = re.compile(
 )
 _ERROR = re.compile(
     r"\b(?:fail(?:s|ed|ing|ure)?|errors?|exceptions?|raise[sd]?|raising|traceback|crash(?:es|ed)?"
+    r"|throw(?:s|n)?|threw|blow(?:s|n)?\s+up|blew\s+up"
     r"|warn(?:s|ed|ing|ings)?|broke|broken|wrong|bug|(?:does\s*n[o']t|does\s+not|doesn't)\s+work"
     r"|\w+(?:Error|Exception|Warning))\b",
     re.I,
@@ -36,6 +41,9 @@ _EXPLAIN = re.compile(
     r"|is\s+\S+\s+the\s+model|which\s+.+\s+better)\b",
     re.I,
 )
+# An exception or warning the user names ("got NotFittedError", "a UserWarning"): the user
+# saw it, whether or not the notebook recorded it.
+_NAMED_EXCEPTION = re.compile(r"\b\w+(?:Error|Exception|Warning)\b|\b[Tt]raceback\b")
 _OVERVIEW = re.compile(
     r"\b(?:summar(?:y|ise|ize)|overview|main (?:result|finding|point)s?|tl;?dr"
     r"|what (?:is|does) (?:this|the) notebook)\b",
@@ -48,16 +56,33 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_TOKENS = {"state": 140, "explain": 220, "error": 200, "next": 260}
 
 
-def classify(question: str) -> str:
+def classify(question: str, has_error: bool | None = None) -> str:
+    """The question's kind by its words; `has_error=False` (the notebook holds no error,
+    warning or named exception it can be about) turns an error question into what it is
+    then: what to do next, or an explanation ("the method that fails on some shapes")."""
     if _NEXT_STEP.search(question):
         return "next"
     if _ERROR.search(question):
-        return "error"  # "how do I fix this error?" is about the error
+        if has_error is not False or _NAMED_EXCEPTION.search(question):
+            return "error"  # "how do I fix this error?" is about the error
+        return "next" if _NEXT.search(question) else "explain"
     if _NEXT.search(question):
         return "next"
     if _EXPLAIN.search(question):
         return "explain"
     return "state"
+
+
+def kind_in(question: str, facts: NotebookFacts) -> str:
+    """The question's kind in this notebook: an error question only when there is an error
+    it can be about (an error card, a warning a cell printed, or an exception the user names
+    — one they got elsewhere)."""
+    return classify(question, has_error(facts))
+
+
+def has_error(facts: NotebookFacts) -> bool:
+    """Whether the notebook holds a failed cell or a printed warning."""
+    return bool(facts.errors) or any(o.warnings for o in facts.outputs.values())
 
 
 def wants_overview(question: str) -> bool:

@@ -25,9 +25,11 @@ from .context import (
 from .document import Policy
 from .facts.memory_check import check_memory, drop_echoes
 from .facts.select import markdown_gists
+from .facts.snippets import check_snippet, imported_modules
 from .llm import ModelClient, ModelError
 from .records import Execution
 from .scope import NotebookScope
+from .shared import SharedInsights
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,11 @@ class ThinkError(RuntimeError):
     pass
 
 
+# Which modules the kernel of a notebook can import ({"seaborn": False}); None when the
+# host cannot ask it (no kernel, busy, not Python).
+ImportableHook = Callable[[str, list[str]], Awaitable[dict[str, bool] | None]]
+
+
 @dataclass
 class Task:
     name: str
@@ -75,6 +82,7 @@ class Thinker:
         anticipate_k: int = 5,
         memory_tokens: int = 1200,
         warm: Callable[[str], Awaitable[None]] | None = None,
+        importable: ImportableHook | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -82,6 +90,17 @@ class Thinker:
         self.anticipate_k = anticipate_k
         self.memory_tokens = memory_tokens
         self.warm = warm
+        self.importable = importable
+        self.shared: SharedInsights | None = None  # set when the user opted in
+        self.handlers: dict[str, Callable[[str, Task], Awaitable[None]]] = {
+            "compute_facts": self._compute_facts,
+            "diagnose_error": self._diagnose_error,
+            "explain_cells": self._explain_cells,
+            "rewrite_memory": self._rewrite_memory,
+            "anticipate": self._anticipate,
+            "next_steps": self._next_steps,
+            "warm_kv": self._warm_kv,
+        }
         # Tasks that kept failing for a notebook state: at temperature 0 the same prompt gives
         # the same unreadable answer, so retrying them forever only burns the CPU.
         self.given_up: dict[str, set[tuple[str, int]]] = {}
@@ -154,8 +173,7 @@ class Thinker:
 
     # -- running ----------------------------------------------------------------------------------
     async def run(self, notebook: str, task: Task) -> None:
-        handler = getattr(self, f"_{task.name}")
-        await handler(notebook, task)
+        await self.handlers[task.name](notebook, task)
 
     async def _call(self, notebook: str, task: str, user: str, max_tokens: int) -> str:
         messages = [
@@ -208,9 +226,19 @@ class Thinker:
             context=render_executions(context, output_cap=500) or "(no related cells)",
             failing=render_executions([failing], output_cap=2500),
         )
-        diagnosis = await self._call_parsed(
-            notebook, "diagnose_error", user, 400, parsing.parse_diagnosis
-        )
+        if self.shared is not None:  # another user of the scope had this very prompt
+            reused = await self.shared.diagnosis(notebook, failing, user)
+            if reused is not None:
+                self.store.save_diagnosis(failing.cell_hash(), reused, shared=True)
+                return
+        diagnosis = None
+        try:
+            diagnosis = await self._call_parsed(
+                notebook, "diagnose_error", user, 400, parsing.parse_diagnosis
+            )
+        finally:
+            if self.shared is not None:  # offered, or the claim released for others
+                self.shared.offer_diagnosis(notebook, failing, user, diagnosis)
         if diagnosis is None:
             raise ThinkError("the model returned no usable diagnosis")
         self.store.save_diagnosis(failing.cell_hash(), diagnosis)
@@ -219,7 +247,27 @@ class Thinker:
         pending = {
             ex.execution_count if ex.execution_count is not None else ex.id: ex for ex in task.cells
         }
+        if self.shared is not None:  # cells another user of the scope had explained
+            reused = await self.shared.explanations(notebook, task.cells)
+            self.store.save_cell_notes(reused, shared=True)
+            pending = {k: ex for k, ex in pending.items() if ex.cell_hash() not in reused}
+            if not pending:
+                return
+        own = list(pending.values())
         notes: dict[str, str] = {}
+        try:
+            await self._explain(notebook, pending, notes)
+        finally:
+            if self.shared is not None:  # offered, or the claims released for others
+                self.shared.offer_explanations(notebook, own, notes)
+        if not notes:
+            raise ThinkError("the model's explanations could not be read")
+        self.store.save_cell_notes(notes)
+
+    async def _explain(
+        self, notebook: str, pending: dict[int, Execution], notes: dict[str, str]
+    ) -> None:
+        """Explanations of the pending cells into `notes`, by cell hash."""
         for attempt in range(2):  # one repair round for cells the model skipped
             batch = list(pending.values())
             example = "\n".join(f"{label(ex)} <explanation>" for ex in batch[:2])
@@ -234,9 +282,6 @@ class Thinker:
                 notes[pending.pop(key).cell_hash()] = explanation
             if not pending or attempt == 1:
                 break
-        if not notes:
-            raise ThinkError("the model's explanations could not be read")
-        self.store.save_cell_notes(notes)
 
     async def _rewrite_memory(self, notebook: str, task: Task) -> None:
         view = self.view(notebook)
@@ -364,16 +409,68 @@ class Thinker:
         )
         if not steps:
             raise ThinkError("the model's next steps could not be read")
+        kept, dropped = await self.runnable_steps(notebook, steps)
+        if not kept:  # one more try, told why the first ones would fail
+            retry = (
+                user
+                + "\n\n"
+                + prompts.render(
+                    "next_steps_retry",
+                    problems="\n".join(f"- {d['title']}: {d['reason']}" for d in dropped),
+                )
+            )
+            again = await self._call_parsed(
+                notebook, "next_steps", retry, 450, lambda text: parsing.parse_steps(text, 3)
+            )
+            kept, more = await self.runnable_steps(notebook, again or [])
+            dropped += more
+        if dropped:
+            log.info("sleeptime: next steps that would not run were dropped: %s", dropped)
         covered = max(ex.id for ex in view)
         self.store.save_insight(
-            notebook, "next_steps", {"items": steps, "covered": covered}, version
+            notebook,
+            "next_steps",
+            {"items": kept, "covered": covered, "dropped": dropped},
+            version,
         )
+
+    async def runnable_steps(
+        self, notebook: str, steps: list[dict[str, str]]
+    ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        """(kept, dropped with the reason): a step is kept when it would run if inserted now
+        (`facts/snippets.py`). Modules are checked by the kernel; when it cannot be asked,
+        only modules the notebook itself imported count as importable."""
+        facts = self.scope.facts(notebook)
+        digest = self.scope.digest(notebook)
+        defined = {n for n, f in facts.names.items() if f.defined}
+        defined |= {str(v.get("name")) for v in (digest.variables if digest else [])}
+        modules = sorted({m for step in steps for m in imported_modules(step["code"])})
+        answer = await self.importable(notebook, modules) if modules and self.importable else None
+        if answer is None:
+            imported = {
+                _top(f.last.effect.text) for f in facts.names.values() if f.module and f.last
+            }
+            answer = {m: m in imported or m in defined for m in modules}
+        kept, dropped = [], []
+        for step in steps:
+            verdict = check_snippet(step["code"], defined, answer)
+            if verdict.ok:
+                kept.append(step)
+            else:
+                dropped.append({"title": step["title"], "reason": verdict.reason})
+        return kept, dropped
 
     async def _warm_kv(self, notebook: str, task: Task) -> None:
         if self.warm is None:
             return
         await self.warm(notebook)
         self._warmed[notebook] = self._warm_key(notebook)
+
+
+def _top(import_line: str) -> str:
+    """`sklearn` for `from sklearn.svm import SVC` or `import sklearn.svm as s`."""
+    words_ = import_line.replace(",", " ").split()
+    return words_[1].split(".")[0] if len(words_) > 1 else ""
 
 
 def _names(executions: list[Execution]) -> set[str]:

@@ -112,6 +112,11 @@ _STR_MAX = 80           # characters of a string shown (sliced before repr)
 _HEAD_ROWS = 3
 _HEAD_COLS = 4
 _INT_BITS_MAX = 128
+_MISSING_CELLS = 200000   # count missing values only in data this small (numeric columns)
+_MISSING_ROWS_OBJ = 20000  # ... and in object/string columns only this short
+_FITTED_ITEMS = 30        # fitted arrays (classes_, statistics_, vocabulary_ …) up to this size
+_DEADLINE = [0.0]         # optional work (missing counts) stops here, leaving the rest of
+                          # the budget for every variable's summary
 
 _tname_cache = {}
 _kind_cache = {}
@@ -400,6 +405,43 @@ def _label(x):
     return _clip(x, 60) if type(x) is str else _short(x, 40)
 
 
+def _time_left():
+    return perf_counter() < _DEADLINE[0]
+
+
+def _nan_count(arr):
+    """Missing values in one exact ndarray (NaN / NaT; None in object arrays), or None when
+    that would not be cheap: too big, an unknown dtype, or past the deadline."""
+    np = sys.modules.get("numpy")
+    A = _NP.get("ndarray")
+    if np is None or A is None or type(arr) is not A or not _time_left():
+        return None
+    kind = A.__dict__["dtype"].__get__(arr).kind
+    size = A.__dict__["size"].__get__(arr)
+    if kind in "biuSUV":
+        return 0
+    if kind in "fc" and size <= _MISSING_CELLS:
+        return int(np.count_nonzero(np.isnan(arr)))
+    if kind in "mM" and size <= _MISSING_CELLS:
+        return int(np.count_nonzero(np.isnat(arr)))
+    isna = _mget("pandas", "isna")
+    if kind == "O" and size <= _MISSING_ROWS_OBJ and isna is not None:
+        return int(np.count_nonzero(isna(arr)))
+    return None
+
+
+def _column_missing(arr, nrows):
+    """Missing values in one column's values (ndarray or pandas extension array)."""
+    if _NP and type(arr) is _NP["ndarray"]:
+        return _nan_count(arr)
+    if _trusted(type(arr), "pandas") and nrows <= _MISSING_ROWS_OBJ and _time_left():
+        np = sys.modules.get("numpy")
+        mask = arr.isna()
+        if np is not None and _NP and type(mask) is _NP["ndarray"]:
+            return int(np.count_nonzero(mask))
+    return None
+
+
 def _sum_df(v, rec, max_cols):
     DF = _PD["DataFrame"]
     cols = _desc(DF, "columns").__get__(v, DF)
@@ -452,6 +494,26 @@ def _sum_df(v, rec, max_cols):
                 head.append("%s=[%s]" % (columns[j]["name"], ", ".join(vals)))
         if head:
             s += "; head(%d): %s" % (min(nrows, _HEAD_ROWS), "; ".join(head))
+    if type(v) is DF and dtypes is not None and _trusted(type(mgr), "pandas") and ncols == k:
+        missing = {}
+        for j in range(k):
+            try:
+                n = _column_missing(mgr.iget_values(j), nrows)
+            except Exception:
+                n = None
+            if n is None:
+                missing = None     # only a complete count is reported
+                break
+            if n:
+                missing[columns[j]["name"]] = n
+        if missing is not None:
+            rec["missing"] = missing
+            if missing:
+                s += "; missing values: " + ", ".join(
+                    "%s=%d%s" % (c, n, " (all)" if n == nrows else "")
+                    for c, n in list(missing.items())[:10])
+            elif nrows:
+                s += "; no missing values"
     rec["summary"] = s
 
 
@@ -474,6 +536,15 @@ def _sum_series(v, rec):
         vals = _head_values(_desc(S, "_values").fget(v))
         if vals:
             s += "; head(%d): [%s]" % (len(vals), ", ".join(vals))
+    if type(v) is S:
+        try:
+            miss = _column_missing(_desc(S, "_values").fget(v), n)
+        except Exception:
+            miss = None
+        if miss is not None:
+            rec["missing"] = miss
+            if miss:
+                s += "; missing values: %d%s" % (miss, " (all)" if miss == n else "")
     rec["summary"] = s
 
 
@@ -490,6 +561,15 @@ def _sum_ndarray(v, rec):
         vals = _head_values(v)
         if vals:
             s += "; first: [%s]" % ", ".join(vals)
+    if type(v) is A and dt.kind in "fcmMO":
+        try:
+            miss = _nan_count(v)
+        except Exception:
+            miss = None
+        if miss is not None:
+            rec["missing"] = miss
+            if miss:
+                s += "; missing values: %d" % miss
     rec["summary"] = s
 
 
@@ -736,6 +816,89 @@ def _fields_text(v, t, depth=0):
     return "(" + ", ".join(parts) + ")"
 
 
+_FITTED_NAMES = ("n_features_in_", "feature_names_in_", "classes_", "statistics_",
+                 "explained_variance_ratio_", "n_components_", "vocabulary_", "categories_")
+
+
+def _json_item(x):
+    """A JSON-safe scalar: numbers (non-finite ones as text), short strings, else None."""
+    t = type(x)
+    if x is None or t is bool or t is int:
+        return x
+    if t is float:
+        return x if x == x and x not in (float("inf"), float("-inf")) else repr(x)
+    if t is str:
+        return _clip(x, 60)
+    return None
+
+
+def _small_list(x):
+    """An attribute's value as a short JSON list, or None when it is not small and plain."""
+    t = type(x)
+    if _NP and t is _NP["ndarray"]:
+        A = _NP["ndarray"]
+        shape = A.__dict__["shape"].__get__(x)
+        if len(shape) != 1 or shape[0] > _FITTED_ITEMS or x.dtype.kind not in "biufUO":
+            return None
+        items = x.tolist()
+    elif t is list:
+        if list.__len__(x) > _FITTED_ITEMS:
+            return None
+        items = [_small_list(y) if type(y) is not str else y for y in x]
+        return items if all(y is not None for y in items) else None
+    else:
+        return None
+    out = [_json_item(y) for y in items]
+    if any(y is None for y in out):
+        return None
+    return [round(y, 6) if type(y) is float else y for y in out]
+
+
+def _fitted_small(d):
+    """The fitted attributes questions are about, read from the instance dict, when small:
+    {"classes_": [0, 1], "statistics_": [3.5, 7.0], "vocabulary_": ["and", "the"] …}.
+    A vocabulary is listed by column index (what get_feature_names_out() returns)."""
+    out = {}
+    for k in _FITTED_NAMES:
+        if k not in d:
+            continue
+        x = d[k]
+        if k == "vocabulary_" and type(x) is dict:
+            n = dict.__len__(x)
+            if n <= _FITTED_ITEMS and all(type(w) is str and type(i) is int
+                                          for w, i in dict.items(x)):
+                out[k] = [w for w, i in sorted(dict.items(x), key=lambda kv: kv[1])]
+            else:
+                out[k + "size"] = n
+        elif type(x) is int:
+            out[k] = x
+        else:
+            small = _small_list(x)
+            if small is not None:
+                out[k] = small
+    return out
+
+
+def _fitted_record(v):
+    d = _idict(v)
+    if d is None:
+        return None
+    out = _fitted_small(d)
+    steps = d.get("steps")
+    if type(steps) is list and list.__len__(steps) <= 12:
+        inner = {}
+        for step in steps:
+            if type(step) is tuple and tuple.__len__(step) == 2:
+                label, est = tuple.__getitem__(step, 0), tuple.__getitem__(step, 1)
+                sub = _idict(est) if _trusted(type(est), "sklearn") else None
+                small = _fitted_small(sub) if sub is not None else None
+                if type(label) is str and small:
+                    inner[_clip(label, 40)] = small
+        if inner:
+            out["steps"] = inner
+    return out or None
+
+
 def _sum_lib(v, rec):
     t = type(v)
     mod = _T_MODULE.__get__(t)
@@ -743,6 +906,9 @@ def _sum_lib(v, rec):
     s = rec["type"]
     if mod.startswith("sklearn"):
         s = _estimator_text(v)
+        fitted = _fitted_record(v)
+        if fitted:
+            rec["fitted"] = fitted
     elif mod.startswith("scipy"):
         mro = _T_MRO.__get__(t)
         names = [_T_QUALNAME.__get__(c) for c in mro]
@@ -887,6 +1053,7 @@ def _results(ns, deadline):
 def run(ns, t0, budget_ms, max_vars, max_cols):
     try:
         deadline = t0 + budget_ms / 1000.0
+        _DEADLINE[0] = t0 + budget_ms / 2000.0   # optional counts: first half of the budget
         _init_libs()
         hidden = _hidden_names() or {}
         items = list(dict.items(ns)) if type(ns) is dict else list(ns.items())

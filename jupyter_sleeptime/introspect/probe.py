@@ -10,6 +10,12 @@ Sent as a second user expression beside the digest (same silent request, see
   MRO, and the instance dict of objects from well-known libraries);
 * ``columns`` — every column label of a pandas DataFrame (the digest shows only the first).
 
+With ``mode="modules"`` the targets are top-level module names and it returns, for each,
+whether the kernel can import it (``{"seaborn": {"importable": false}}``): a loaded module
+is importable; otherwise ``importlib.util.find_spec`` looks it up without importing it
+(a top-level name imports no parent package; the only trace is the path finders' cache).
+Suggested snippets are checked with it before they are shown.
+
 With ``mode="docs"`` it returns the docstrings of the functions a notebook calls (read
 through the types' own ``__doc__`` descriptors): the installed library's own words on what
 a call does, for questions about library behaviour.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import json
+import keyword
 import re
 
 from .digest import _code_expression, kernel_call
@@ -159,12 +166,28 @@ def _doc(obj):
     return doc[:_DOC_CHARS]
 
 
+def _importable(name):
+    if sys.modules.get(name) is not None:
+        return True
+    util = sys.modules.get("importlib.util")
+    if util is None:
+        import importlib.util as util
+    try:
+        return util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def run(ns, t0, budget_ms, targets, mode="error"):
     out = {}
     deadline = t0 + budget_ms / 1000.0
     for dotted in targets:
         if perf_counter() > deadline:
             break
+        if mode == "modules":
+            if "." not in dotted:
+                out[dotted] = {"importable": _importable(dotted)}
+            continue
         try:
             obj = _resolve(ns, dotted)
             if obj is _MISSING:
@@ -200,12 +223,16 @@ def build_probe_expression(
     targets: list[str], budget_ms: float = 20.0, mode: str = "error", limit: int = MAX_TARGETS
 ) -> str | None:
     """The user expression for these dotted names (None when there is nothing to ask).
-    `mode="docs"`: their docstrings instead (`{"name": {"doc": "…"}}`)."""
-    clean = [t for t in targets if isinstance(t, str) and _DOTTED.match(t)][:limit]
+    `mode="docs"`: their docstrings instead (`{"name": {"doc": "…"}}`); `mode="modules"`:
+    whether each top-level module name is importable (other targets are left out)."""
+    if mode not in ("error", "docs", "modules"):
+        raise ValueError(f"mode must be 'error', 'docs' or 'modules', not {mode!r}")
+    clean = [t for t in targets if isinstance(t, str) and _DOTTED.match(t)]
+    if mode == "modules":  # names from model-written snippets: plain identifiers only
+        clean = [t for t in clean if t.isidentifier() and not keyword.iskeyword(t)]
+    clean = list(dict.fromkeys(clean))[:limit]
     if not clean:
         return None
-    if mode not in ("error", "docs"):
-        raise ValueError(f"mode must be 'error' or 'docs', not {mode!r}")
     args = f"{float(budget_ms)!r}, {json.dumps(clean)}, {mode!r}"
     return kernel_call(_code(), "sleeptime_probe", args)
 

@@ -233,17 +233,14 @@ class SleeptimeClient:
 
     def ask(
         self, question: str, mode: str = "sleep", model: str | None = None, fresh: bool = False
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[protocol.AskEvent]:
         """Stream the answer: ``token`` events, then one final event (``done`` or ``error``).
         ``fresh=True`` has the server skip prepared answers and ask the model.
 
-        Failures arrive as an ``error`` event too, never as an exception (except
-        KeyboardInterrupt, which closes the connection: the server stops streaming)."""
-        body: dict[str, Any] = {"question": question, "mode": mode}
-        if model:
-            body["model"] = model
-        if fresh:
-            body["fresh"] = True
+        Failures arrive as an ``error`` event too (`protocol.read_events` words a broken
+        stream), never as an exception (except KeyboardInterrupt, which closes the
+        connection: the server stops streaming)."""
+        body = protocol.ask_request(question, mode, fresh=fresh, model=model)
         try:
             response = _open(
                 self.endpoint, "POST", self.endpoint.url("ask"), body, timeout=self.timeout
@@ -252,30 +249,7 @@ class SleeptimeClient:
             yield protocol.error(str(exc), unreachable=isinstance(exc, Unreachable))
             return
         with response:
-            yield from read_events(response)
-
-
-def read_events(lines: Iterable[bytes | str]) -> Iterator[dict[str, Any]]:
-    """The events of an NDJSON answer stream, each checked by `protocol.parse_event`, up to
-    and including the final one. A stream that breaks off, ends early or carries a line
-    that is not an event ends with an ``error`` event saying so."""
-    try:
-        for raw in lines:
-            line = raw.strip()
-            if not line:
-                continue
-            try:
-                event = dict(protocol.parse_event(line))
-            except protocol.ProtocolError as exc:
-                yield protocol.error(f"the server sent a malformed answer ({exc}).")
-                return
-            yield event
-            if protocol.is_final(event):
-                return
-    except (OSError, ValueError) as exc:  # socket timeout, reset, truncated chunk
-        yield protocol.error(f"the answer stream broke off ({exc}).")
-        return
-    yield protocol.error("the server closed the answer stream early.")
+            yield from protocol.read_events(response)
 
 
 __all__ = [
@@ -285,6 +259,5 @@ __all__ = [
     "Unreachable",
     "discover",
     "kernel_id_from_connection_file",
-    "read_events",
     "running_servers",
 ]

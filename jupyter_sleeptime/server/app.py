@@ -3,6 +3,7 @@ the service into tornado settings, the handlers, and the kernel event listener."
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, validate
 
 from ..engine.core import EngineConfig
+from ..engine.providers import quiet_logs
+from ..protocol import SettingsView
+from . import mcp, mcp_tools, views
 from .handlers import handlers
 from .service import KERNEL_ACTIONS, SleeptimeService
 from .tokens import KernelTokens
@@ -41,11 +45,30 @@ class SleeptimeApp(ExtensionApp):
     ).tag(config=True)
     anticipate_k = Int(5, help="How many likely questions to prepare answers for.").tag(config=True)
     store_path = Unicode(help="SQLite file for what sleeptime records and thinks.").tag(config=True)
+    db_url = Unicode(
+        help="SQLAlchemy URL of the store, e.g. postgresql://user@host/sleeptime for a team "
+        "(each user's records stay in a schema of their own). Empty: the SQLite file at "
+        "store_path. Env: JUPYTER_SLEEPTIME_DB_URL."
+    ).tag(config=True)
+    share_insights = Bool(
+        False,
+        help="Reuse explanations and error diagnoses that another user of the same share_scope "
+        "got for an identical cell (same source, outputs and model), and offer this user's. "
+        "Only cells in which nothing was redacted or skipped; never outputs or values.",
+    ).tag(config=True)
+    share_scope = Unicode(
+        help="Who shares insights: users with the same scope (a course or team name)."
+    ).tag(config=True)
     redact_secrets = Bool(True, help="Redact secrets before every model call.").tag(config=True)
     enabled = Bool(True, help="Think while idle. When False, only explicit requests run.").tag(
         config=True
     )
     digest_budget_ms = Float(15.0, help="Time budget of the kernel digest, in ms.").tag(config=True)
+    prefix_cache_bytes = Int(
+        512 * 1024 * 1024,
+        help="Memory for the embedded model's prefilled notebook prefixes (one per notebook, "
+        "least recently used dropped first); 0 keeps none.",
+    ).tag(config=True)
 
     @default("model")
     def _default_model(self) -> str:
@@ -59,6 +82,10 @@ class SleeptimeApp(ExtensionApp):
     def _default_model_kwargs(self) -> dict[str, Any]:
         api_base = os.environ.get("JUPYTER_SLEEPTIME_API_BASE")
         return {"api_base": api_base} if api_base else {}
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        return os.environ.get("JUPYTER_SLEEPTIME_DB_URL", "")
 
     @default("store_path")
     def _default_store_path(self) -> str:
@@ -103,6 +130,9 @@ class SleeptimeApp(ExtensionApp):
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
             store_path=self.store_path,
+            db_url=self.db_url,
+            share_insights=self.share_insights,
+            share_scope=self.share_scope,
             model=self.model,
             sleep_model=self.sleep_model,
             model_kwargs=self.model_kwargs,
@@ -111,9 +141,11 @@ class SleeptimeApp(ExtensionApp):
             anticipate_k=self.anticipate_k,
             redact_secrets=self.redact_secrets,
             enabled=self.enabled,
+            prefix_cache_bytes=self.prefix_cache_bytes,
         )
 
     def initialize_settings(self) -> None:
+        quiet_logs(self.serverapp.log_level > logging.DEBUG)
         self._configured = {"model": self.model, "sleep_model": self.sleep_model}
         self.service = SleeptimeService(
             self.engine_config(),
@@ -125,8 +157,15 @@ class SleeptimeApp(ExtensionApp):
         )
         self.tokens = KernelTokens()
         self.tokens.install(self.serverapp.kernel_manager, lambda: self.serverapp.connection_url)
+        self.mcp = mcp.McpEndpoint()
+        mcp_tools.install(self.service)
         self.settings.update(
-            {"sleeptime": self.service, "sleeptime_app": self, "sleeptime_tokens": self.tokens}
+            {
+                "sleeptime": self.service,
+                "sleeptime_app": self,
+                "sleeptime_tokens": self.tokens,
+                "sleeptime_mcp": self.mcp,
+            }
         )
         event_logger = getattr(self.serverapp, "event_logger", None)
         if event_logger is not None:
@@ -136,24 +175,20 @@ class SleeptimeApp(ExtensionApp):
         self.service.on_kernel_action(data)
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(handlers())
+        self.handlers.extend(handlers() + mcp.handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         self.service.start()
 
     async def stop_extension(self) -> None:
+        await self.mcp.stop()
         await self.service.stop()
 
     # -- settings route -------------------------------------------------------------------------
-    def public_settings(self) -> dict[str, Any]:
-        return {
-            "model": self.service.engine.client.model,
-            "sleep_model": self.service.engine.client.sleep_model,
-            "idle_seconds": self.service.engine.scheduler.idle_seconds,
-            "enabled": self.service.engine.scheduler.enabled,
-        }
+    def public_settings(self) -> SettingsView:
+        return views.settings(self.service.engine)
 
-    def apply_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+    def apply_settings(self, values: dict[str, Any]) -> SettingsView:
         """Settings from the JupyterLab Settings Editor; validated by the traits themselves."""
         unknown = set(values) - {"model", "sleep_model", "idle_seconds", "enabled"}
         if unknown:

@@ -78,6 +78,25 @@ class DigestTaker:
             if isinstance(entry, dict)
         }
 
+    async def modules(
+        self, kernel_id: str, kernel: Any, names: list[str]
+    ) -> dict[str, bool] | None:
+        """Which of these top-level modules the kernel can import (None when it cannot
+        answer); one silent request that imports nothing."""
+        expression = build_probe_expression(names, budget_ms=200.0, mode="modules", limit=20)
+        if expression is None or not self.supports(kernel):
+            return None
+        reply = await self._silent(kernel_id, kernel, {PROBE_EXPRESSION_KEY: expression})
+        if reply is None:
+            return None
+        found = parse_probe(reply.get("user_expressions") or {})
+        answer = {
+            name: bool(entry.get("importable"))
+            for name, entry in found.items()
+            if isinstance(entry, dict) and "importable" in entry
+        }
+        return answer or None
+
     async def _silent(self, kernel_id: str, kernel: Any, expressions: dict[str, str]) -> Any:
         """One silent execute request with these user expressions; its reply content, or
         None on timeout."""

@@ -31,7 +31,7 @@ class SleeptimeHandler(ExtensionHandlerMixin, APIHandler):
     def service(self) -> SleeptimeService:
         return self.settings["sleeptime"]
 
-    async def prepare(self) -> None:  # type: ignore[override]
+    async def prepare(self) -> None:  # type: ignore[override,unused-ignore]
         token = self.request.headers.get(tokens.HEADER)
         if token is None:
             await super().prepare()
@@ -135,13 +135,14 @@ class AskHandler(SleeptimeHandler):
         notebook = self.service.notebook_for(kernel_id)
         engine = self.service.engine
 
-        async def emit(event: dict[str, Any]) -> None:
+        async def emit(event: protocol.AskEvent) -> None:
             self.write(protocol.ndjson(event))
             await self.flush()
 
         started = time.perf_counter()
+        event: protocol.AskEvent
         try:
-            if request["dry_run"]:
+            if request.get("dry_run"):
                 event = await engine.dry_run(notebook, request["question"], request["mode"])
             else:
                 answer = await engine.ask(
@@ -150,8 +151,8 @@ class AskHandler(SleeptimeHandler):
                     request["mode"],
                     lambda text: emit(protocol.token(text)),
                     model=request.get("model"),
-                    cold=request["cold"],
-                    fresh=request["fresh"],
+                    cold=request.get("cold", False),
+                    fresh=request.get("fresh", False),
                 )
                 event = protocol.done_from(answer)
         except StreamClosedError:

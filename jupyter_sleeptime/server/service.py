@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from ..engine.core import EngineConfig, SleeptimeEngine
+from ..protocol import KernelView, StatusView
 from . import views
 from .digest import DigestTaker
 from .notebooks import read_notebook
@@ -44,6 +44,7 @@ class SleeptimeService:
         self.session_manager = session_manager
         self.settings = settings
         self.engine = SleeptimeEngine(config, prepare=self._prepare)
+        self.engine.thinker.importable = self._importable
         self.digests = DigestTaker(budget_ms=digest_budget_ms)
         self.digest_delay = digest_delay
         self.watchers: dict[str, KernelWatcher] = {}
@@ -177,9 +178,12 @@ class SleeptimeService:
 
     # -- digest ---------------------------------------------------------------------------------
     def _on_idle(self, kernel_id: str, after_execution: bool) -> None:
-        if not after_execution:
+        """After a user execution the digest is stale; any later idle (an ask cell's
+        included) retries a digest that found the kernel busy."""
+        if after_execution:
+            self._stale_digest.add(kernel_id)
+        elif kernel_id not in self._stale_digest:
             return
-        self._stale_digest.add(kernel_id)
         timer = self._digest_timers.pop(kernel_id, None)
         if timer:
             timer.cancel()
@@ -229,6 +233,17 @@ class SleeptimeService:
                 await self.refresh_digest(kernel_id)
             await self.refresh_docs(kernel_id, notebook, question)
 
+    async def _importable(self, notebook: str, modules: list[str]) -> dict[str, bool] | None:
+        """Which modules the notebook's kernel can import (for suggested snippets); None
+        when no idle kernel of it can be asked."""
+        for kernel_id, watcher in list(self.watchers.items()):
+            if self.notebook_for(kernel_id) != notebook:
+                continue
+            if watcher.execution_state != "idle" or self.engine.pause.is_busy(kernel_id):
+                return None  # never queue work behind the user's code
+            return await self.digests.modules(kernel_id, watcher.kernel, modules)
+        return None
+
     async def load_document(self, notebook: str) -> None:
         """The notebook as saved (or live): markdown, unexecuted cells, opt-outs."""
         if notebook.startswith("kernel:"):
@@ -255,32 +270,14 @@ class SleeptimeService:
             self.engine.record_docs(notebook, docs)
 
     # -- views ----------------------------------------------------------------------------------
-    def kernel_view(self, kernel_id: str) -> dict[str, Any]:
+    def kernel_view(self, kernel_id: str) -> KernelView:
         self.require_kernel(kernel_id)
         notebook = self.notebook_for(kernel_id)
-        state = views.notebook_state(self.engine, notebook)
-        return {
-            "kernel_id": kernel_id,
-            "path": None if notebook.startswith("kernel:") else notebook,
-            "execution_state": self.execution_state(kernel_id),
-            **state,
-        }
+        return views.kernel_view(self.engine, kernel_id, notebook, self.execution_state(kernel_id))
 
-    def status(self, version: str) -> dict[str, Any]:
-        kernels = []
-        for kernel_id in self.kernel_manager.list_kernel_ids():
-            notebook = self.notebook_for(kernel_id)
-            kernels.append(
-                {
-                    "kernel_id": kernel_id,
-                    "path": None if notebook.startswith("kernel:") else notebook,
-                    "execution_state": self.execution_state(kernel_id),
-                    **views.kernel_summary(self.engine, notebook),
-                }
-            )
-        return {
-            "version": version,
-            "kernels": kernels,
-            "at": time.time(),
-            **views.engine_status(self.engine),
-        }
+    def status(self, version: str) -> StatusView:
+        kernels = [
+            (kernel_id, self.notebook_for(kernel_id), self.execution_state(kernel_id))
+            for kernel_id in self.kernel_manager.list_kernel_ids()
+        ]
+        return views.status(self.engine, version, kernels)

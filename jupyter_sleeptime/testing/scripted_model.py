@@ -5,6 +5,11 @@ It reads the task out of the prompt and answers from the facts the prompt contai
 labels, variable lines, memory), so what it returns depends on what the engine sent —
 tests that use it check the engine's real prompts, parsing and bookkeeping. `control`
 lets a test inject failures, slow tokens, or inspect every call.
+
+Like providers with prompt caching, it reports `usage.prompt_tokens_details.cached_tokens`:
+the tokens of a system message it has seen before (a repeated stable prefix). A model
+named like a Claude model (`sleeptime-scripted/claude-…`) caches, as Anthropic does, only
+a system message marked `cache_control`.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Control:
     calls: list[dict[str, Any]] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)  # task → fixed reply
     chunks_sent: int = 0
+    prefixes: set[str] = field(default_factory=set)  # system messages seen: "cached"
 
     def reset(self) -> None:
         self.fail_next = 0
@@ -46,6 +52,7 @@ class Control:
         self.calls.clear()
         self.overrides.clear()
         self.chunks_sent = 0
+        self.prefixes.clear()
 
     def tasks(self) -> list[str]:
         return [c["task"] for c in self.calls]
@@ -148,14 +155,28 @@ def reply(prompt: str, model: str) -> str:
     return f"From the notebook: {best}" if best else "I could not find that in the notebook."
 
 
-def _usage(messages: list[dict[str, Any]], text: str) -> dict[str, int]:
+def _usage(messages: list[dict[str, Any]], text: str, cached: int = 0) -> dict[str, Any]:
     prompt_tokens = litellm.token_counter(model="gpt-4o-mini", messages=messages)
     completion_tokens = litellm.token_counter(model="gpt-4o-mini", text=text) if text else 0
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": min(cached, prompt_tokens)},
     }
+
+
+def _cached(model: str, messages: list[dict[str, Any]]) -> int:
+    """Tokens of the leading system message when an earlier call sent the same one."""
+    if not messages or messages[0].get("role") != "system":
+        return 0
+    if "claude" in model and not messages[0].get("cache_control"):
+        return 0
+    prefix = _prompt(messages[:1])
+    if prefix in control.prefixes:
+        return litellm.token_counter(model="gpt-4o-mini", messages=messages[:1])
+    control.prefixes.add(prefix)
+    return 0
 
 
 class ScriptedLLM(CustomLLM):
@@ -180,10 +201,11 @@ class ScriptedLLM(CustomLLM):
         self, model, messages, *args, optional_params=None, model_response=None, **kwargs
     ):  # type: ignore[override]
         text = self._answer(model, messages, optional_params or {})
+        usage = _usage(messages, text, _cached(model, messages))
         response = model_response or ModelResponse()
         response.choices[0].message.content = text  # type: ignore[union-attr]
         response.model = model
-        response.usage = litellm.Usage(**_usage(messages, text))  # type: ignore[attr-defined]
+        response.usage = litellm.Usage(**usage)  # type: ignore[attr-defined]
         return response
 
     async def acompletion(self, model, messages, *args, **kwargs):  # type: ignore[override]
@@ -193,6 +215,7 @@ class ScriptedLLM(CustomLLM):
         self, model: str, messages: list[dict[str, Any]], optional_params: dict
     ) -> Iterator[GenericStreamingChunk]:
         text = self._answer(model, messages, optional_params)
+        cached = _cached(model, messages)
         pieces = re.findall(r"\S+\s*|\s+", text) or [text]
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
@@ -200,7 +223,7 @@ class ScriptedLLM(CustomLLM):
                 text=piece,
                 is_finished=last,
                 finish_reason="stop" if last else "",
-                usage=_usage(messages, text) if last else None,
+                usage=_usage(messages, text, cached) if last else None,  # type: ignore[typeddict-item]
                 index=0,
                 tool_use=None,
             )

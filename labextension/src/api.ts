@@ -7,12 +7,13 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { askRequestBody, parseEvent, readNdjson, route } from './logic';
+import { askRequestBody, parseEvent, readNdjson, route } from './protocol';
 import {
   AskEvent,
   IAskRequest,
   IKernelState,
   IServerSettings,
+  ISettings,
   ISleeptimeClient,
   IStatus,
   IThinkResult,
@@ -193,8 +194,8 @@ export class SleeptimeClient implements ISleeptimeClient {
     );
   }
 
-  putSettings(settings: IServerSettings): Promise<IServerSettings> {
-    return requestAPI<IServerSettings>(
+  putSettings(settings: IServerSettings): Promise<ISettings> {
+    return requestAPI<ISettings>(
       route('settings'),
       { method: 'PUT', body: JSON.stringify(settings) },
       this.serverSettings

@@ -12,26 +12,25 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
-  canAskModelInstead,
-  derivePanelView,
   findCellNote,
-  findKernelStatus,
   IActiveCellInfo,
   ICellNote,
   IFailedRun,
-  IPanelView,
+  lastFailedExecution
+} from './notes';
+import { derivePanelView, IPanelView } from './panelView';
+import {
   isKernelActive,
-  IStatusSummary,
   kernelSignature,
-  lastFailedExecution,
   POLL_BACKOFF,
   POLL_FAST_MS,
   POLL_IDLE_MS,
   POLL_MAX_MS,
-  pollInterval,
-  settingsToPayload,
-  summarizeStatus
-} from './logic';
+  pollInterval
+} from './poll';
+import { canAskModelInstead } from './provenance';
+import { settingsToPayload } from './settings';
+import { findKernelStatus, IStatusSummary, summarizeStatus } from './status';
 import {
   AnswerSource,
   AskEvent,

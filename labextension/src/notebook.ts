@@ -4,7 +4,7 @@
 import type { ICodeCellModel } from '@jupyterlab/cells';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import type { IActiveCellInfo } from './logic';
+import type { IActiveCellInfo } from './notes';
 
 /** Execution count and source of the tracker's active code cell. */
 export function activeCellInfo(

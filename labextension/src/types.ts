@@ -1,16 +1,25 @@
 /**
- * Shapes of the jupyter-sleeptime REST API (`{baseUrl}sleeptime/api/...`);
- * the ask request and its events mirror `jupyter_sleeptime/protocol.py`.
+ * Shapes of the jupyter-sleeptime REST API (`{baseUrl}sleeptime/api/...`):
+ * each interface mirrors a TypedDict of `jupyter_sleeptime/protocol.py`.
+ * `tests/data/protocol/schema.json` lists their fields as Python declares
+ * them, and `src/__tests__/protocol.spec.ts` fails when an interface here has
+ * a field more or less, or one that differs in being optional or nullable.
  *
  * This module has no runtime imports so that the pure logic and the model can
  * be unit-tested without a browser or a Jupyter server.
  */
+
+// ---------------------------------------------------------------------------
+// REST views: `GET status`, `GET kernels/{kernel_id}`, `GET`/`PUT settings`
+// ---------------------------------------------------------------------------
 
 /** Token counters for one kind of model call. */
 export interface IUsageCounter {
   calls: number;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Prompt tokens a provider served from its cache. */
+  cached_tokens?: number;
 }
 
 /** Usage split by sleep-time (background) and query-time calls. */
@@ -25,19 +34,24 @@ export interface ILastRun {
   ran: string[];
   ok: boolean;
   error: string | null;
+  seconds: number;
 }
 
 /** One kernel as listed by `GET status`. */
 export interface IKernelStatus {
   kernel_id: string;
-  path: string;
+  /** null: a kernel without a notebook. */
+  path: string | null;
   execution_state: string;
   /** Planned sleep-time tasks. */
   pending: number;
   last_run: ILastRun | null;
   thinking: boolean;
+  /** The sleep-time task running now. */
+  current_task: string | null;
   /** Background generation paused because a kernel is busy. */
   paused: boolean;
+  last_error: string | null;
 }
 
 /** Hourly token budget. */
@@ -51,38 +65,77 @@ export interface IBudget {
 /** `GET status`. */
 export interface IStatus {
   version: string;
+  kernels: IKernelStatus[];
+  /** Server time, seconds since the epoch. */
+  at: number;
   model: string;
   sleep_model: string;
   enabled: boolean;
-  kernels: IKernelStatus[];
   usage: IUsage;
   budget: IBudget;
+  /** The last model failure, in words. */
   model_error: string | null;
+  /** The store cannot be written; records wait in memory. */
+  store_error: string | null;
+  /** Records held in memory until the store can be written. */
+  records_waiting: number;
+  anticipated_hits: number;
+  /** Secrets replaced before anything left the machine. */
+  redacted: number;
 }
 
 /** One observed execution, in execution order. */
 export interface IExecution {
   execution_count: number | null;
   source: string;
-  status: 'ok' | 'error';
-  outputs: unknown[];
+  /** `ok`, `error`, or empty while it runs. */
+  status: string;
+  /** As nbformat writes them. */
+  outputs: Record<string, unknown>[];
+  cell_id: string | null;
+  started: number | null;
+  ended: number | null;
 }
 
-/** One variable of the kernel digest. */
+/** One variable of the kernel digest (more fields depending on its type). */
 export interface IVariable {
   name: string;
   type: string;
   summary: string;
+  [key: string]: unknown;
+}
+
+/** The kernel's variables, summarised. */
+export interface IDigest {
+  variables: IVariable[];
+  took_ms: number | null;
+  truncated?: boolean;
+  total?: number;
+  at?: number;
+  probes?: Record<string, unknown>;
+  results?: Record<string, string>;
+}
+
+/** The notebook memory: what sleep-time thinking wrote about the notebook. */
+export interface IMemory {
+  text: string;
+  version: number;
+  /** Written for the notebook's current state. */
+  fresh: boolean;
 }
 
 export interface ICellInsight {
   execution_count: number | null;
   explanation: string;
+  /** Reused from another user's run of the same cell. */
+  shared?: boolean;
 }
 
 export interface IAnticipated {
   question: string;
   answer: string;
+  /** `facts` or `model`. */
+  source: string;
 }
 
 export interface INextStep {
@@ -93,31 +146,118 @@ export interface INextStep {
 export interface IErrorInsight {
   execution_count: number | null;
   diagnosis: string;
+  /** Reused from another user's run of the same cell. */
+  shared?: boolean;
 }
 
 export interface IInsights {
   cells: ICellInsight[];
   anticipated: IAnticipated[];
+  anticipated_fresh: boolean;
   next_steps: INextStep[];
   errors: IErrorInsight[];
+}
+
+/** What an estimator was fitted on. */
+export interface IFit {
+  execution_count: number | null;
+  method: string;
+  call: string;
+  args: Record<string, unknown>[];
+}
+
+/** What the notebook's code and outputs say about one name. */
+export interface INameFact {
+  name: string;
+  set_in: number | null;
+  line: number | null;
+  source: string | null;
+  type: string | null;
+  summary: string | null;
+  defined: boolean;
+  removed: number | null;
+  history: Record<string, unknown>[];
+  changed_in: (number | null)[];
+  type_history: Record<string, unknown>[];
+  shape_history: Record<string, unknown>[];
+  fitted_on: IFit | null;
+  fitted: unknown;
+  missing: unknown;
+  printed: Record<string, unknown>[];
+}
+
+/** A failure of the notebook, read from its traceback and code. */
+export interface IErrorCard {
+  execution_count: number | null;
+  ename: string;
+  evalue: string;
+  line: number | null;
+  line_text: string;
+  suggestions: string[];
+  cause: string;
+  fix: string;
+  names: Record<string, string>[];
+  shape_history: Record<string, Record<string, unknown>[]>;
+}
+
+/** What one execution printed, indexed. */
+export interface ICellOutputs {
+  execution_count: number | null;
+  warnings: string[];
+  numbers: string[];
+  table: boolean;
+}
+
+/** Facts computed from the notebook, without a model. */
+export interface IFacts {
+  names: INameFact[];
+  errors: IErrorCard[];
+  outputs: ICellOutputs[];
+  markdown_cells: number;
+  values_between_executions: boolean;
 }
 
 /** `GET kernels/{kernel_id}`. */
 export interface IKernelState {
   kernel_id: string;
-  path: string;
+  path: string | null;
+  execution_state: string;
   state_version: number;
   executions: IExecution[];
-  digest: { variables: IVariable[]; took_ms: number | null } | null;
-  memory: { text: string; version: number } | null;
+  digest: IDigest;
+  memory: IMemory;
   insights: IInsights;
   usage: IUsage;
+  /** null: the notebook opted out. */
+  facts: IFacts | null;
+  enabled: boolean;
+  pending: number;
+  thinking: boolean;
+  /** The sleep-time task running now. */
+  current_task: string | null;
+  last_run: ILastRun | null;
+}
+
+/** `GET settings`, and the answer of `PUT settings`. */
+export interface ISettings {
+  model: string;
+  sleep_model: string;
+  idle_seconds: number;
+  enabled: boolean;
+}
+
+/** The body of `PUT settings` (server names): any of these. */
+export interface IServerSettings {
+  /** null: revert to the server's configured default. */
+  model?: string | null;
+  sleep_model?: string | null;
+  idle_seconds?: number;
+  enabled?: boolean;
 }
 
 // ---------------------------------------------------------------------------
-// The wire contract of an ask: mirrors `jupyter_sleeptime/protocol.py`, and
-// `tests/data/protocol/events.json` (read by pytest and by Jest) keeps the two
-// from drifting apart.
+// The wire contract of an ask: routes, the request and its events
+// (`tests/data/protocol/events.json` holds an example of every event).
 // ---------------------------------------------------------------------------
 
 /** Routes under `{baseUrl}sleeptime/api/` (`protocol.ROUTES`). */
@@ -231,15 +371,6 @@ export interface IThinkResult {
   usage: unknown;
 }
 
-/** `PUT settings` (server names). */
-export interface IServerSettings {
-  /** null: revert to the server's configured default. */
-  model?: string | null;
-  sleep_model?: string | null;
-  idle_seconds?: number;
-  enabled?: boolean;
-}
-
 /** JupyterLab user settings of the plugin (see schema/plugin.json). */
 export interface IUserSettings {
   model?: string;
@@ -267,7 +398,7 @@ export interface ISleeptimeClient {
     signal?: AbortSignal
   ): Promise<void>;
   think(kernelId: string): Promise<IThinkResult>;
-  putSettings(settings: IServerSettings): Promise<IServerSettings>;
+  putSettings(settings: IServerSettings): Promise<ISettings>;
 }
 
 /** An HTTP error from the sleeptime API (or a network failure: status 0). */

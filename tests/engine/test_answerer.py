@@ -43,22 +43,25 @@ async def test_a_prepared_answer_is_not_used_once_its_facts_changed(make_engine)
     assert answer.source == "model"
 
 
-async def test_baseline_sends_far_more_prompt_tokens_than_sleep(make_engine):
+async def test_sleep_pays_far_fewer_uncached_prompt_tokens_than_baseline(make_engine):
     engine = await prepared(make_engine, 24)
+    await engine.ask(NB, "What is step_3?", fresh=True)  # the prefix is now cached
     question = "Which region has the highest revenue share in step_20?"
-    sleep = await engine.ask(NB, question, "sleep")
+    sleep = await engine.ask(NB, question, "sleep", fresh=True)
     baseline = await engine.ask(NB, question, "baseline")
     budget = await engine.ask(NB, question, "baseline-budget")
     assert sleep.source == baseline.source == "model"
+    uncached = sleep.prompt_tokens - sleep.cached_tokens
     print(
-        f"sleep {sleep.prompt_tokens}, baseline {baseline.prompt_tokens}, "
+        f"sleep {sleep.prompt_tokens} ({uncached} uncached), baseline {baseline.prompt_tokens}, "
         f"budget {budget.prompt_tokens} prompt tokens"
     )
-    assert baseline.prompt_tokens >= 3 * sleep.prompt_tokens
+    assert sleep.cached_tokens > 0 and baseline.prompt_tokens >= 5 * uncached
     assert budget.prompt_tokens <= 1.3 * sleep.prompt_tokens
-    # the sleep prompt carries the prepared memory and the relevant cell
+    # the prefix carries the prepared memory and every cell; the question comes last
     sent = control.calls[-3]["messages"]
-    assert "Pipeline" in sent[0]["content"] and "step_20" in sent[1]["content"]
+    assert "Pipeline" in sent[0]["content"] and "step_20 =" in sent[0]["content"]
+    assert sent[1]["content"].endswith("Question: " + question)
 
 
 async def test_sleep_prompt_prefix_is_stable_across_questions(make_engine):

@@ -8,6 +8,7 @@ from jupyter_sleeptime.engine.facts.defuse import analyse
 from jupyter_sleeptime.engine.facts.docs import passages
 from jupyter_sleeptime.engine.facts.memory_check import check_memory
 from jupyter_sleeptime.engine.facts.select import rounded_line, rounding_asked
+from jupyter_sleeptime.engine.facts.snippets import check_snippet, imported_modules
 from jupyter_sleeptime.engine.question import classify, mentioned_names
 from jupyter_sleeptime.engine.records import Digest, Output
 
@@ -251,7 +252,7 @@ async def test_the_prompt_picks_the_cell_whose_output_answers(make_engine):
     )
     run_cell(engine, NB, "best = grid.best_estimator_", count=3)
     prompt = engine.answerer.sleep_prompt(NB, "How many models did the grid search fit?")
-    assert "totalling 140 fits" in prompt.messages[1]["content"]
+    assert "totalling 140 fits" in "\n".join(m["content"] for m in prompt.messages)
     assert prompt.kind == "state" and prompt.max_tokens <= 160
 
 
@@ -314,7 +315,8 @@ async def test_facts_that_cannot_be_computed_do_not_stop_answers(make_engine, mo
     assert engine.answerer.prepared_list(NB) == []
     answer = await engine.ask(NB, "What is total?", "sleep")
     assert answer.source == "model" and "total" in answer.answer
-    sent = engine.answerer.sleep_prompt(NB, "What is total?").messages[1]["content"]
+    messages = engine.answerer.sleep_prompt(NB, "What is total?").messages
+    sent = "\n".join(m["content"] for m in messages)
     assert "Out [1]:\n42" in sent  # the cells still reach the model
 
 
@@ -390,3 +392,169 @@ async def test_memory_is_checked_sentence_by_sentence_and_words_are_not_variable
     kept, dropped = check_memory(memory, engine.scope.facts(NB))
     assert kept == "The wine data has 178 samples. It uses a pipeline."
     assert dropped == ["`score` is 0.97 on the test set."]
+
+
+# -- what ML notebooks are asked about --------------------------------------------------------
+def var(name: str, kind: str, shape=None, columns=(), **extra) -> dict:
+    record = {"name": name, "type": kind, "summary": f"{kind} {shape}", **extra}
+    if shape is not None:
+        record["shape"] = list(shape)
+    if columns:
+        record["columns"] = [{"name": c, "dtype": "float64"} for c in columns]
+    return record
+
+
+def snapshot(*variables: dict) -> Digest:
+    return Digest(variables=list(variables), took_ms=1.0)
+
+
+def test_fit_calls_and_printed_statements_are_found_in_a_cell():
+    cell = analyse(
+        "clf.fit(X_train_t, y_train)\n"
+        "Xt = scaler.fit_transform(X)\n"
+        "model = LogisticRegression(C=2).fit(X=Xs, y=ys)\n"
+        "for m in models:\n    m.fit(X, y)\n"
+        "print('acc', acc)\n"
+        "pca.explained_variance_ratio_"
+    )
+    fits = [(f.estimator, f.method, f.args, f.line) for f in cell.fits]
+    assert fits == [
+        ("clf", "fit", ("X_train_t", "y_train"), 1),
+        ("scaler", "fit_transform", ("X",), 2),
+        ("model", "fit", ("Xs", "ys"), 3),
+    ]  # a fit inside a loop fits many things: not recorded
+    shown = [(s.kind, s.names, s.line) for s in cell.shown]
+    assert shown == [("print", ("acc",), 6), ("result", ("pca",), 7)]
+
+
+async def test_feature_count_error_names_what_the_model_was_fitted_on(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "X_train_t = poly.fit_transform(X_train)", count=1)
+    engine.record_digest(
+        "k1",
+        NB,
+        snapshot(
+            var("X_train_t", "numpy.ndarray", (80, 12)), var("X_test", "numpy.ndarray", (20, 5))
+        ),
+    )
+    run_cell(engine, NB, "clf = LogisticRegression()\nclf.fit(X_train_t, y_train)", count=2)
+    engine.record_digest("k1", NB, snapshot(var("clf", "sklearn.linear_model.LogisticRegression")))
+    message = "X has 5 features, but LogisticRegression is expecting 12 features as input."
+    fail(engine, "pred = clf.predict(X_test)", 3, 1, "ValueError", message)
+    engine.record_digest(
+        "k1",
+        NB,
+        snapshot(
+            var("clf", "sklearn.linear_model.LogisticRegression"),
+            var("X_train_t", "numpy.ndarray", (80, 12)),
+            var("X_test", "numpy.ndarray", (20, 5)),
+        ),
+    )
+    facts = engine.scope.facts(NB)
+    fit = facts.names["clf"].fit
+    assert fit is not None and fit.execution_count == 2
+    public = fit.to_public()
+    assert public["call"] == "clf.fit(X_train_t, y_train)"
+    assert public["args"][0] == {
+        "arg": "X_train_t",
+        "set_in": 1,
+        "source": "X_train_t = poly.fit_transform(X_train)",
+        "type": "numpy.ndarray",
+        "shape": [80, 12],
+    }
+    card = facts.card_for(3)
+    assert "`clf` was fitted on `X_train_t` (shape (80, 12))" in card.cause
+    assert "in [2]" in card.cause and "`X_test` has shape (20, 5)" in card.cause
+    assert "poly.transform(X_test)" in card.fix
+    assert "fitted on: `X_train_t` (ndarray, shape (80, 12))" in facts.name_text("clf")
+
+
+async def test_empty_frame_error_names_the_cell_that_emptied_it(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "df = load()", count=1)
+    engine.record_digest(
+        "k1", NB, snapshot(var("df", "pandas.DataFrame", (150, 4), "abcd", missing={"c": 150}))
+    )
+    run_cell(engine, NB, "df = df[['a', 'b', 'c']].dropna()", count=2)
+    engine.record_digest(
+        "k1", NB, snapshot(var("df", "pandas.DataFrame", (0, 3), "abc", missing={}))
+    )
+    run_cell(engine, NB, "X = df[['a', 'b']]", count=3)
+    engine.record_digest(
+        "k1",
+        NB,
+        snapshot(
+            var("df", "pandas.DataFrame", (0, 3), "abc"), var("X", "pandas.DataFrame", (0, 2), "ab")
+        ),
+    )
+    message = "Found array with 0 sample(s) (shape=(0, 2)) while a minimum of 1 is required."
+    fail(engine, "model.fit(X, y)", 4, 1, "ValueError", message)
+    card = engine.scope.facts(NB).card_for(4)
+    assert "`X` has 0 rows: it comes from `df`, which was emptied in [2]" in card.cause
+    assert "(it had 150 rows before)" in card.cause and "'c'" in card.cause
+    assert "dropna" in card.fix
+    df_history = engine.scope.facts(NB).names["df"].shape_history()
+    assert [(h["execution_count"], h["shape"]) for h in df_history] == [(1, [150, 4]), (2, [0, 3])]
+
+
+async def test_type_history_and_printed_values_of_a_refitted_name(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(
+        engine,
+        NB,
+        "pca = PCA(n_components=2).fit(X)\nprint(pca.explained_variance_ratio_)",
+        "[0.72 0.23]\n",
+        count=1,
+    )
+    engine.record_digest("k1", NB, snapshot(var("pca", "sklearn.decomposition.PCA")))
+    run_cell(
+        engine,
+        NB,
+        "pca = PCA(n_components=3).fit(X)\nprint(pca.explained_variance_ratio_)",
+        "[0.72 0.23 0.04]\n",
+        count=2,
+    )
+    engine.record_digest("k1", NB, snapshot(var("pca", "sklearn.decomposition.PCA")))
+    run_cell(engine, NB, "features = df", count=3)
+    engine.record_digest("k1", NB, snapshot(var("features", "pandas.DataFrame", (5, 2))))
+    run_cell(engine, NB, "features = features.to_numpy()", count=4)
+    engine.record_digest("k1", NB, snapshot(var("features", "numpy.ndarray", (5, 2))))
+    facts = engine.scope.facts(NB)
+    printed = [(p.execution_count, p.output) for p in facts.names["pca"].printed]
+    assert printed == [(1, "[0.72 0.23]"), (2, "[0.72 0.23 0.04]")]
+    text = facts.name_text("pca")
+    assert (
+        "[1] `print(pca.explained_variance_ratio_)` printed [0.72 0.23] — with `pca` as in [1]"
+        in text
+    )
+    assert "(an earlier version: `pca` was set or changed again after it)" in text
+    assert (
+        "printed [0.72 0.23 0.04] — with `pca` as in [2]" in text
+        and "(the current version)" in text
+    )
+    types = [(t["execution_count"], t["type"]) for t in facts.names["features"].type_history()]
+    assert types == [(3, "pandas.DataFrame"), (4, "numpy.ndarray")]
+    assert "type history: [3] pandas.DataFrame" in facts.name_text("features")
+
+
+def test_a_snippet_is_kept_only_when_it_would_run():
+    defined = {"X", "y", "df"}
+    importable = {"sklearn": True, "seaborn": False}
+    assert imported_modules("import seaborn as sns\nfrom sklearn.svm import SVC") == [
+        "seaborn",
+        "sklearn",
+    ]
+    assert (
+        "seaborn"
+        in check_snippet("import seaborn as sns\nsns.pairplot(df)", defined, importable).reason
+    )
+    assert "grid_search" in check_snippet("grid_search.best_params_", defined, importable).reason
+    assert not check_snippet("x = x + 1", defined, importable).ok
+    assert "compile" in check_snippet("print(df.head(", defined, importable).reason
+    ok = check_snippet(
+        "%matplotlib inline\nfrom sklearn.svm import SVC\nm = SVC().fit(X, y)\n"
+        "cols = [c for c in df.columns if c != 'y']\nfor i in range(2): print(i, m, len(cols))",
+        defined,
+        importable,
+    )
+    assert ok.ok, ok.reason

@@ -279,6 +279,15 @@ class FakeEngine:
     def is_eog(self, token: int) -> bool:
         return token == EOS
 
+    def save_kv(self) -> tuple[list[int], int]:
+        n = self.llm.n_tokens
+        return list(self.llm.input_ids[:n]), 4 * n
+
+    def load_kv(self, tokens: list[int], data: list[int]) -> bool:
+        self.llm.input_ids[: len(data)] = data
+        self.llm.n_tokens = len(data)
+        return True
+
 
 @pytest.fixture
 def fake_engine(monkeypatch) -> FakeEngine:
@@ -323,6 +332,43 @@ async def test_fake_stream_usage_and_cached_prefix(fake_engine: FakeEngine) -> N
     local_model.reset_kv_cache()
     _, usage = await _collect(await litellm.acompletion(**_ask(shared + "second")))
     assert usage.prompt_tokens_details.cached_tokens == 0
+
+
+def _with_prefix(prefix: str, question: str, key: str, save: bool = False) -> dict[str, Any]:
+    return {
+        "model": DEFAULT_MODEL,
+        "messages": [
+            {"role": "system", "content": prefix},
+            {"role": "user", "content": question},
+        ],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "metadata": {"sleeptime_prefix": {"key": key, "save": save, "max_bytes": 10**6}},
+    }
+
+
+async def test_fake_saved_prefix_survives_work_on_another_notebook(fake_engine) -> None:
+    local_model._prefixes.clear()
+    a, b = (" ".join(f"{nb}{i}" for i in range(100)) + " " for nb in "ab")
+    await _collect(await litellm.acompletion(**_with_prefix(a, "Question:", "a", save=True)))
+    await _collect(await litellm.acompletion(**_with_prefix(b, "Question:", "b", save=True)))
+    assert local_model.prefix_states()["keys"] == ["a", "b"]
+    evaluated = fake_engine.llm.evaluated
+    _, usage = await _collect(await litellm.acompletion(**_with_prefix(a, "Question: why?", "a")))
+    assert usage.prompt_tokens_details.cached_tokens >= 100  # a's prefix came back
+    assert (
+        local_model.last_call_stats().restored_tokens == usage.prompt_tokens_details.cached_tokens
+    )
+    uncached = usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens
+    assert fake_engine.llm.evaluated - evaluated <= uncached + usage.completion_tokens
+    assert local_model.prefix_states()["keys"] == ["b", "a"]  # a used most recently
+    # without a key nothing is restored: b's prompt after a's is prefilled whole
+    _, usage = await _collect(await litellm.acompletion(**_ask(b + "Question: why?")))
+    assert usage.prompt_tokens_details.cached_tokens == 0
+    local_model.forget_prefix("a")
+    _, usage = await _collect(await litellm.acompletion(**_with_prefix(a, "Question: why?", "a")))
+    assert usage.prompt_tokens_details.cached_tokens == 0
+    local_model._prefixes.clear()
 
 
 async def test_fake_stop_and_max_tokens(fake_engine: FakeEngine) -> None:
@@ -569,3 +615,27 @@ async def test_real_cancel_paused_background(real_model) -> None:
         model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Say hi."}], max_tokens=5
     )
     assert reply.usage.completion_tokens > 0
+
+
+@pytest.mark.local_model
+async def test_real_restored_prefix_answers_like_a_fresh_prefill(real_model) -> None:
+    local_model._prefixes.clear()
+    question = "Which columns does df3 have?"
+
+    async def ask(messages: list[dict[str, str]], tokens: int, **prefix: Any) -> Any:
+        extra = {"metadata": {"sleeptime_prefix": prefix}} if prefix else {}
+        return await litellm.acompletion(
+            model=DEFAULT_MODEL, messages=messages, max_tokens=tokens, temperature=0, **extra
+        )
+
+    local_model.reset_kv_cache()
+    fresh = await ask(_nb_messages(question), 10)
+    assert fresh.usage.prompt_tokens_details.cached_tokens == 0
+    await ask(_nb_messages("Question:"), 1, key="nb", save=True)  # warm: prefill and keep
+    other = [{"role": "system", "content": "Another notebook."}, {"role": "user", "content": "Hi"}]
+    await ask(other, 1)  # thinking about another notebook overwrites the live context
+    restored = await ask(_nb_messages(question), 10, key="nb")
+    assert restored.usage.prompt_tokens_details.cached_tokens > 300
+    assert restored.choices[0].message.content == fresh.choices[0].message.content
+    assert local_model.prefix_states()["bytes"] > 0
+    local_model._prefixes.clear()

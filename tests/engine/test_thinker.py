@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jupyter_sleeptime.engine.document import Policy
+from jupyter_sleeptime.engine.records import Digest
 from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import analysis_cells, digest_for, feed, run_cell
@@ -72,8 +73,8 @@ async def test_malformed_explanations_are_not_stored(make_engine):
 
 async def test_secrets_are_redacted_before_the_model_sees_them(make_engine):
     engine = make_engine()
-    key = "AKIA" + "Q3EXAMPLE7HJ2KZ4"
-    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    key = "AKIA" + "Q3ZT7B2W7HJ2KZ4M"  # documented *EXAMPLE* keys are kept as look-alikes
+    secret = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYq4Z8Lm2Tz"
     run_cell(engine, NB, f'aws_access_key_id = "{key}"\naws_secret_access_key = "{secret}"', "")
     run_cell(engine, NB, "print(aws_access_key_id)", key + "\n")
     await engine.think(NB)
@@ -110,3 +111,75 @@ async def test_notebook_text_is_framed_as_data(make_engine):
         assert injection not in system
         before, _, after = user.partition(injection)
         assert after and before.rfind("<notebook>") > before.rfind("</notebook>")
+
+
+STEPS = """### Plot the pairs
+```python
+import seaborn_not_installed as sns
+sns.pairplot(frame)
+```
+
+### Best parameters
+```python
+print(search.best_params_)
+```
+
+### Search C
+```python
+import json
+from sklearn.model_selection import GridSearchCV
+search = GridSearchCV(model, {"C": [0.1, 1.0]}).fit(X, y)
+print(json.dumps(search.best_params_))
+```
+"""
+
+
+def _digest(*names: str) -> Digest:
+    return Digest(
+        variables=[{"name": n, "type": "numpy.ndarray", "summary": "shape (30, 3)"} for n in names],
+        took_ms=1.0,
+    )
+
+
+async def test_next_steps_are_kept_only_when_they_would_run(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "from sklearn.linear_model import LogisticRegression\nX, y = load()")
+    run_cell(engine, NB, "model = LogisticRegression()\nframe = table(X)")
+    engine.record_digest("k1", NB, _digest("X", "y", "model", "frame"))
+    asked: list[list[str]] = []
+
+    async def importable(notebook: str, modules: list[str]) -> dict[str, bool]:
+        asked.append(modules)  # what a kernel would answer: json and sklearn are installed
+        return {m: m in ("json", "sklearn") for m in modules}
+
+    engine.thinker.importable = importable
+    control.overrides["next_steps"] = STEPS
+    await engine.think(NB)
+    saved, _ = engine.store.insight(NB, "next_steps")
+    assert [s["title"] for s in saved["items"]] == ["Search C"]
+    reasons = {d["title"]: d["reason"] for d in saved["dropped"]}
+    assert "`seaborn_not_installed`, which the kernel cannot import" in reasons["Plot the pairs"]
+    assert "`search`, which is not defined" in reasons["Best parameters"]
+    assert asked == [["json", "seaborn_not_installed", "sklearn"]]
+
+
+async def test_without_a_kernel_only_the_notebooks_own_imports_count_and_one_retry(make_engine):
+    engine = make_engine(idle_seconds=600)
+    run_cell(engine, NB, "from sklearn.linear_model import LogisticRegression\nX, y = load()")
+    run_cell(engine, NB, "model = LogisticRegression()\nframe = table(X)")
+    engine.record_digest("k1", NB, _digest("X", "y", "model", "frame"))
+    control.overrides["next_steps"] = STEPS  # json was never imported here: nothing runs
+    await engine.think(NB)
+    saved, _ = engine.store.insight(NB, "next_steps")
+    assert saved["items"] == []
+    calls = [c for c in control.calls if c["task"] == "next_steps"]
+    assert len(calls) == 2  # asked once more, told why
+    assert "would run if inserted now" in calls[1]["messages"][1]["content"]
+    assert "`json`, which the kernel cannot import" in calls[1]["messages"][1]["content"]
+
+
+def test_every_planned_task_has_a_handler(make_engine):
+    engine = make_engine()
+    from jupyter_sleeptime.engine.thinker import PRIORITY
+
+    assert set(engine.thinker.handlers) == set(PRIORITY)

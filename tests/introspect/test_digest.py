@@ -19,6 +19,11 @@ from jupyter_sleeptime.introspect.digest import (
     execute_kwargs,
     parse_reply,
 )
+from jupyter_sleeptime.introspect.probe import (
+    PROBE_EXPRESSION_KEY,
+    build_probe_expression,
+    parse_probe,
+)
 
 pytest.importorskip("ipykernel")
 
@@ -666,3 +671,107 @@ async def test_cost_on_big_frame_and_many_small_variables(kc):
     # generous bounds for slow CI machines; the measured numbers are printed above
     assert report["took_ms_p95"] < 50
     assert report["round_trip_ms_p95"] < 250
+
+
+# ----------------------------------------------------------------------------------------
+# Fitted attributes, missing values, and the modules probe
+# ----------------------------------------------------------------------------------------
+
+
+@kernel_test
+async def test_fitted_attributes_are_read_by_attribute_and_bounded(kc):
+    await fresh(
+        kc,
+        "import numpy as np, pandas as pd\n"
+        "from sklearn.impute import SimpleImputer\n"
+        "from sklearn.feature_extraction.text import CountVectorizer\n"
+        "from sklearn.decomposition import PCA\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "X = np.array([[1.0, np.nan], [3.0, 4.0], [5.0, 8.0]])\n"
+        "imp = SimpleImputer(strategy='median').fit(X)\n"
+        "vec = CountVectorizer().fit(['bb aa', 'cc aa'])\n"
+        "big_vec = CountVectorizer().fit([' '.join('w%d' % i for i in range(500))])\n"
+        "pca = PCA(n_components=2).fit(np.arange(40.0).reshape(10, 4) ** 1.5)\n"
+        "pipe = make_pipeline(SimpleImputer(), LogisticRegression()).fit(X, ['n', 'y', 'n'])",
+    )
+    result, _, _ = await digest(kc, budget_ms=1000)
+    v = by_name(result)
+    assert v["imp"]["fitted"] == {"n_features_in_": 2, "statistics_": [3.0, 6.0]}
+    assert v["vec"]["fitted"] == {"vocabulary_": ["aa", "bb", "cc"]}
+    assert v["big_vec"]["fitted"] == {"vocabulary_size": 500}  # too long to list
+    assert len(v["pca"]["fitted"]["explained_variance_ratio_"]) == 2
+    assert v["pca"]["fitted"]["n_components_"] == 2
+    steps = v["pipe"]["fitted"]["steps"]
+    assert steps["simpleimputer"]["statistics_"] == [3.0, 6.0]
+    assert steps["logisticregression"]["classes_"] == ["n", "y"]
+
+
+@kernel_test
+async def test_missing_values_are_counted_only_when_cheap(kc):
+    await fresh(
+        kc,
+        "import numpy as np, pandas as pd\n"
+        "frame = pd.DataFrame({'a': [1.0, np.nan, 3.0], 'b': ['x', None, None],\n"
+        "                      'c': pd.array([1, None, 3], dtype='Int64'),\n"
+        "                      'd': pd.to_datetime(['2024-01-01', None, '2024-01-03'])})\n"
+        "full = pd.DataFrame({'a': [1.0, 2.0]})\n"
+        "arr = np.array([np.nan, 1.0, np.nan])\n"
+        "ints = np.arange(5)\n"
+        "col = frame['a']\n"
+        "huge = np.full(1_000_000, np.nan)\n"
+        "tall = pd.DataFrame({'s': ['x'] * 50_000})",
+    )
+    result, _, _ = await digest(kc, budget_ms=1000)
+    v = by_name(result)
+    assert v["frame"]["missing"] == {"a": 1, "b": 2, "c": 1, "d": 1}
+    assert "missing values: a=1, b=2, c=1, d=1" in v["frame"]["summary"]
+    assert v["full"]["missing"] == {} and "no missing values" in v["full"]["summary"]
+    assert v["arr"]["missing"] == 2 and "missing values: 2" in v["arr"]["summary"]
+    assert "missing" not in v["ints"]  # integers cannot be missing: nothing to say
+    assert v["col"]["missing"] == 1
+    assert "missing" not in v["huge"]  # too big to count within the budget
+    assert "missing" not in v["tall"]  # an object column this long is not counted
+
+
+@kernel_test
+async def test_missing_counts_stop_at_the_deadline(kc):
+    await fresh(
+        kc,
+        "import numpy as np, pandas as pd\n"
+        "frames = None\n"
+        "for _i in range(300):\n"
+        "    globals()['f%d' % _i] = pd.DataFrame(np.random.default_rng(_i).random((2000, 60)))",
+    )
+    result, _, _ = await digest(kc)  # the server's 15 ms budget
+    assert result["truncated"] and result["took_ms"] < 60
+
+
+@kernel_test
+async def test_the_modules_probe_asks_find_spec_and_imports_nothing(kc):
+    await fresh(kc, "x = 1")
+    loaded = "'patsy' in __import__('sys').modules"
+    names = "sorted(k for k in globals() if not k.startswith('_'))"
+    before = await probe(kc, loaded=loaded, names=names)
+    assert before["loaded"] is False and "x" in before["names"]
+    expression = build_probe_expression(
+        ["json", "sleeptime_no_such_module", "os.path", "__import__('os')", "import", "patsy"],
+        mode="modules",
+    )
+    msg_id = kc.execute(
+        "", silent=True, store_history=False, user_expressions={PROBE_EXPRESSION_KEY: expression}
+    )
+    content = (await _reply(kc, msg_id))["content"]
+    assert parse_probe(content["user_expressions"]) == {
+        "json": {"importable": True},
+        "sleeptime_no_such_module": {"importable": False},
+        "patsy": {"importable": True},
+    }
+    after = await probe(kc, loaded=loaded, names=names)
+    assert after == before  # find_spec located it without importing it; nothing was bound
+
+
+def test_module_names_are_validated_before_they_reach_the_kernel():
+    assert build_probe_expression(["os.path", "a b", "class", "1x"], mode="modules") is None
+    with pytest.raises(ValueError):
+        build_probe_expression(["json"], mode="run")

@@ -65,6 +65,30 @@ class Effect:
         return self.kind in BIND_KINDS
 
 
+FIT_METHODS = frozenset(["fit", "fit_transform", "fit_predict", "partial_fit", "fit_resample"])
+
+
+@dataclass(frozen=True)
+class FitCall:
+    """`clf.fit(X_train_t, y)`, `Xt = scaler.fit_transform(X)`, `clf = Model().fit(X, y)`."""
+
+    estimator: str  # the name that holds the fitted object afterwards
+    method: str
+    args: tuple[str, ...]  # the data arguments' source text, in call order
+    line: int
+    text: str  # the statement's first line
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A top-level `print(…)` or the displayed last expression, with the names it reads."""
+
+    line: int
+    text: str  # the statement's source (first line)
+    names: tuple[str, ...]
+    kind: str  # print | result
+
+
 @dataclass(frozen=True)
 class CellAnalysis:
     parsed: bool
@@ -73,6 +97,8 @@ class CellAnalysis:
     last_expression: str | None = None  # the displayed expression (its value is Out[n])
     last_lines: tuple[int, int] = (0, 0)  # first and last line of that expression
     lines: tuple[str, ...] = ()
+    fits: tuple[FitCall, ...] = ()
+    shown: tuple[Shown, ...] = ()
 
     def bound(self) -> set[str]:
         return {e.name for e in self.effects if e.binds}
@@ -118,7 +144,69 @@ def analyse(source: str) -> CellAnalysis:
         last_expression=last,
         last_lines=last_lines,
         lines=lines,
+        fits=tuple(_fits(tree, code)),
+        shown=tuple(_shown(tree, code)),
     )
+
+
+def _fits(tree: ast.Module, code: str) -> list[FitCall]:
+    """The fit calls among the cell's module-level statements (not in loops or functions:
+    what they fitted on is then not one thing)."""
+    found = []
+    for stmt in tree.body:
+        value = stmt.value if isinstance(stmt, ast.Expr | ast.Assign) else None
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
+            continue
+        method = value.func.attr
+        if method not in FIT_METHODS:
+            continue
+        receiver = value.func.value
+        if isinstance(receiver, ast.Name):
+            estimator = receiver.id
+        elif (
+            method == "fit"
+            and isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
+            estimator = stmt.targets[0].id  # `clf = Model().fit(X, y)` returns the model
+        else:
+            continue
+        args = [ast.get_source_segment(code, a) or "" for a in value.args[:3]]
+        args += [
+            ast.get_source_segment(code, k.value) or ""
+            for k in value.keywords
+            if k.arg in ("X", "y", "raw_documents")
+        ]
+        line = code.split("\n")[stmt.lineno - 1].strip()[:MAX_LINE_CHARS]
+        found.append(FitCall(estimator, method, tuple(a for a in args if a), stmt.lineno, line))
+    return found
+
+
+def _shown(tree: ast.Module, code: str) -> list[Shown]:
+    """Module-level `print(…)` calls and the displayed last expression: what the cell's
+    output shows, statement by statement."""
+    found = []
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.Expr):
+            continue
+        call = stmt.value
+        is_print = (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "print"
+        )
+        if not is_print and stmt is not tree.body[-1]:
+            continue
+        names: list[str] = []
+        for node in ast.walk(stmt.value):
+            if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load):
+                continue
+            if node.id != "print" and node.id not in names:
+                names.append(node.id)
+        text = (ast.get_source_segment(code, stmt) or "").split("\n")[0][:MAX_LINE_CHARS]
+        found.append(Shown(stmt.lineno, text, tuple(names), "print" if is_print else "result"))
+    return found
 
 
 class _Walker:
@@ -370,13 +458,6 @@ def line_names(line: str) -> list[str]:
         if word not in seen:
             seen.append(word)
     return seen
-
-
-def keyword_arguments(line: str) -> list[str]:
-    tree = _parse_fragment(line)
-    if tree is None:
-        return re.findall(r"[(,]\s*([A-Za-z_]\w*)\s*=(?!=)", line)
-    return [k.arg for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg]
 
 
 def _parse_fragment(line: str) -> ast.AST | None:

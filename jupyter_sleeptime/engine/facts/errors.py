@@ -16,7 +16,7 @@ from typing import Any
 
 from ..records import Digest, Execution
 from .defuse import dotted_calls, line_names
-from .provenance import NameFact, failing_line
+from .provenance import Binding, NameFact, failing_line, size_of, version_at
 
 MESSAGE_CHARS = 500
 CUTOFF = 0.6
@@ -35,6 +35,8 @@ class ErrorCard:
     cause: str = ""
     fix: str = ""
     described: bool = False  # an error the question describes, not one that ran here
+    # name on the failing line -> its shapes after each cell that changed them
+    shape_history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -51,6 +53,7 @@ class ErrorCard:
             "cause": self.cause,
             "fix": self.fix,
             "names": self.names,
+            "shape_history": self.shape_history,
         }
 
     def render(self) -> str:
@@ -71,6 +74,11 @@ class ErrorCard:
                 "Names on that line: "
                 + "; ".join(f"{n['name']}: {n['summary']}" for n in self.names)
             )
+        for name, history in self.shape_history.items():
+            steps = " → ".join(
+                f"[{h['execution_count']}] {tuple(h['shape'])} `{h['source']}`" for h in history
+            )
+            parts.append(f"Shape history of `{name}`: {steps}")
         return "\n".join(parts)
 
 
@@ -137,6 +145,10 @@ def _explain(
                     "summary": _short_summary(var),
                 }
             )
+        fact = names.get(name)
+        history = fact.shape_history() if fact is not None else []
+        if len(history) > 1:
+            card.shape_history[name] = history[-4:]
     context = _Context(card, text, on_line, variables, probes, names)
     for rule in _RULES:
         if rule(context):
@@ -230,13 +242,6 @@ def _close(word: str, candidates: list[str]) -> list[str]:
             scored.append((score, candidate))
     scored.sort(key=lambda pair: -pair[0])
     return [candidate for _, candidate in scored[:3]]
-
-
-def _quoted(word: str, line: str) -> str:
-    for quote in ("'", '"'):
-        if f"{quote}{word}{quote}" in line:
-            return f"{quote}{word}{quote}"
-    return word
 
 
 def _fixed_line(line: str, wrong: str, right: str) -> str:
@@ -457,6 +462,183 @@ def _not_fitted(ctx: _Context) -> bool:
     return False
 
 
+_FEATURES = re.compile(
+    r"X has (\d+) features?, but (\w+) is expecting (\d+) features?"
+    r"|feature names should match those that were passed during fit",
+)
+_PREDICTING = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*\w+\s*\(\s*([^,()]+(?:\([^()]*\))?)")
+
+
+def _feature_mismatch(ctx: _Context) -> bool:
+    """`X has 5 features, but LogisticRegression is expecting 12`: name what the model was
+    fitted on (the call, the cell, the data's shape then), and how that data was made."""
+    card = ctx.card
+    match = _FEATURES.search(ctx.message)
+    if match is None:
+        return False
+    fitted = [n for n in ctx.on_line if (f := ctx.names.get(n)) is not None and f.fit]
+    if not fitted:
+        return False
+    calls = {m.group(1): m.group(2).strip() for m in _PREDICTING.finditer(ctx.line)}
+    model = next((n for n in fitted if n in calls), fitted[0])
+    fit = ctx.names[model].fit
+    assert fit is not None
+    given = calls.get(model, "")
+    given_var = ctx.variables.get(next(iter(line_names(given)), "")) if given else None
+    trained_text, trained = fit.args[0] if fit.args else ("", None)
+    where = f"[{fit.execution_count}]" if fit.execution_count is not None else "an earlier cell"
+    cause = f"`{model}` was fitted on `{trained_text}`"
+    shape = size_of(trained.var) if trained is not None else None
+    if shape:
+        cause += f" (shape {tuple(shape)})"
+    cause += f" by `{fit.call.text}` in {where}"
+    given_shape = size_of(given_var)
+    if given:
+        cause += f", but `{given}` " + (
+            f"has shape {tuple(given_shape)}" if given_shape else "is different"
+        )
+    if match.group(1):
+        cause += f": {match.group(1)} features given, {match.group(3)} expected."
+    else:
+        cause += ": its columns are not the ones the model was fitted on."
+    trained_columns = _column_names(trained.var if trained else None)
+    given_columns = _column_names(given_var)
+    if trained_columns and given_columns:
+        missing = [c for c in trained_columns if c not in given_columns]
+        extra = [c for c in given_columns if c not in trained_columns]
+        if missing:
+            cause += " Missing: " + ", ".join(missing[:10]) + "."
+        if extra:
+            cause += " Not seen in fit: " + ", ".join(extra[:10]) + "."
+    card.cause = cause
+    card.fix = _same_transform(trained, trained_text, given)
+    return True
+
+
+def _same_transform(trained: Binding | None, trained_text: str, given: str) -> str:
+    """`X_train_t = pre.fit_transform(X_train)` → transform `X_test` with `pre` too."""
+    made = trained.effect.text if trained is not None else ""
+    step = re.search(r"([A-Za-z_]\w*)\s*\.\s*fit_transform\s*\(", made)
+    where = trained.where if trained is not None else ""
+    target = f"`{given}`" if given else "the new data"
+    if step:
+        return (
+            f"transform {target} the same way `{trained_text}` was made (`{made}` in {where}): "
+            f"`{step.group(1)}.transform({given or 'X_new'})`, then pass that."
+        )
+    if made:
+        return (
+            f"prepare {target} the same way `{trained_text}` was made (`{made}` in {where}), "
+            "so it has the same columns."
+        )
+    return f"pass data with the same columns as `{trained_text}`."
+
+
+def _column_names(var: dict[str, Any] | None) -> list[str]:
+    return [str(c.get("name")) for c in (var or {}).get("columns") or []]
+
+
+_EMPTY = re.compile(r"0 sample|0 rows|\bempty\b|zero-size|shape=\(0,", re.I)
+
+
+def _empty_data(ctx: _Context) -> bool:
+    """An error on a name with 0 rows: the cell that emptied it, and why when the data
+    before it tells (a column that was entirely missing, then `dropna()`)."""
+    card = ctx.card
+    for name in ctx.on_line:
+        size = _current_size(ctx, name)
+        if size is None or size[0] != 0:
+            continue
+        found = _emptied(ctx.names, name)
+        if found is None:
+            if not _EMPTY.search(ctx.message):
+                continue
+            card.cause = f"`{name}` has 0 rows."
+            return True
+        owner, event, source, before = found
+        cause = f"`{name}` has 0 rows: " + (
+            f"it comes from `{owner}`, which " if owner != name else "it "
+        )
+        cause += f"was emptied in {event.where} by `{event.effect.text}`"
+        previous = size_of(before.var) if before is not None else None
+        if previous:
+            had = "it" if source == owner else f"`{source}`"
+            cause += f" ({had} had {previous[0]} rows before)"
+        all_missing = _all_missing(before)
+        named = [
+            c for c in all_missing if f"'{c}'" in event.effect.text or f'"{c}"' in event.effect.text
+        ]
+        all_missing = named or all_missing
+        if all_missing:
+            cause += (
+                f"; before that, column(s) {', '.join(repr(c) for c in all_missing)} were "
+                "entirely missing, so dropping rows with any missing value removed every row"
+            )
+        card.cause = cause + "."
+        if all_missing and "dropna" in event.effect.text:
+            card.fix = (
+                f"leave out the all-missing column(s) {', '.join(repr(c) for c in all_missing)} "
+                "before `dropna()`, or use `dropna(subset=[…])` on the columns you need."
+            )
+        else:
+            card.fix = f"check `{event.effect.text}` in {event.where}: it removed every row."
+        return True
+    return False
+
+
+def _current_size(ctx: _Context, name: str) -> list[int] | None:
+    size = size_of(ctx.variables.get(name))
+    if size is None and (fact := ctx.names.get(name)) is not None:
+        size = size_of(fact.var)
+    return size
+
+
+def _emptied(
+    names: dict[str, NameFact], name: str, depth: int = 3
+) -> tuple[str, Binding, str, Binding | None] | None:
+    """(name, the event that left it with 0 rows, the data it was made from and that data's
+    state then) — following the data back through the names its emptying line read
+    (`X = df[cols]` after `df` was emptied; `clean = raw[cols].dropna()` made from `raw`)."""
+    fact = names.get(name)
+    if fact is None or depth == 0:
+        return None
+    previous: Binding | None = None
+    empty_at: tuple[Binding, Binding | None] | None = None
+    for event in fact.events:
+        size = size_of(event.var)
+        if size is None:
+            continue
+        if size[0] == 0 and (previous is None or (size_of(previous.var) or [0])[0] > 0):
+            empty_at = (event, previous)
+        previous = event
+    if empty_at is None:
+        return None
+    event, before = empty_at
+    if before is not None:
+        return (name, event, name, before)
+    # empty from the start: the data it was made from was emptied earlier, or here
+    sources = [s for s in line_names(event.effect.text.split("=", 1)[-1]) if s != name]
+    for source in sources:
+        found = _emptied(names, source, depth - 1)
+        if found is not None:
+            return found
+    for source in sources:
+        origin = names.get(source)
+        state = version_at(origin, event.execution_id, event.effect.line) if origin else None
+        if state is not None and state.var is not None:
+            return (name, event, source, state)
+    return (name, event, name, None)
+
+
+def _all_missing(state: Binding | None) -> list[str]:
+    var = state.var if state is not None else None
+    size = size_of(var)
+    missing = (var or {}).get("missing")
+    if not size or not size[0] or not isinstance(missing, dict):
+        return []
+    return [str(c) for c, n in missing.items() if n == size[0]]
+
+
 def _shapes_error(ctx: _Context) -> bool:
     """Other errors about sizes: show the sizes of the arrays on the line."""
     card = ctx.card
@@ -502,6 +684,8 @@ _RULES = (
     _dimension_error,
     _module_error,
     _not_fitted,
+    _feature_mismatch,
+    _empty_data,
     _shapes_error,
 )
 

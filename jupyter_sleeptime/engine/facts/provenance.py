@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import Digest, Execution
-from .defuse import CellAnalysis, Effect, analyse
+from .defuse import CellAnalysis, Effect, FitCall, analyse, line_names
 
 MAX_USES = 3
 USE_RESULT_CHARS = 80
 MAX_HISTORY = 4
 VALUE_CHARS = 500
+MAX_SHOWN = 6  # printed values kept per name
+SHOWN_CHARS = 160
+FIT_COLUMNS = 30
 
 
 @dataclass
@@ -32,6 +35,52 @@ class Binding:
     effect: Effect
     value: str | None = None  # what it held after this execution, when observed
     observed: str = ""  # digest | output | literal | ""
+    var: dict[str, Any] | None = None  # the digest's record of it right after this execution
+
+    @property
+    def where(self) -> str:
+        return f"[{self.execution_count}]" if self.execution_count is not None else "a cell"
+
+
+@dataclass
+class FitRecord:
+    """What an estimator was fitted on: the call, the cell, and each data argument with the
+    version of its name in force then (shapes and columns come from the digest after it)."""
+
+    call: FitCall
+    execution_id: int
+    execution_count: int | None
+    args: list[tuple[str, Binding | None]]  # (argument text, version of its name)
+
+    def to_public(self) -> dict[str, Any]:
+        return {
+            "execution_count": self.execution_count,
+            "method": self.call.method,
+            "call": self.call.text,
+            "args": [_arg_public(text, version) for text, version in self.args],
+        }
+
+
+@dataclass
+class Printed:
+    """One value a cell printed or displayed, with the version of each name it read."""
+
+    execution_id: int
+    execution_count: int | None
+    expression: str
+    output: str
+    versions: dict[str, Binding]  # name -> the binding or change in force when it ran
+
+    def to_public(self) -> dict[str, Any]:
+        return {
+            "execution_count": self.execution_count,
+            "expression": self.expression,
+            "output": self.output,
+            "versions": {
+                name: {"execution_count": b.execution_count, "source": b.effect.text}
+                for name, b in self.versions.items()
+            },
+        }
 
 
 @dataclass
@@ -46,6 +95,10 @@ class NameFact:
     removed: str | None = None  # how it went away, when it did
     digest_stale: bool = False  # the newest digest predates the last change
     module: bool = False  # imported module or a name imported from one
+    events: list[Binding] = field(default_factory=list)  # every bind and change, oldest first
+    fit: FitRecord | None = None  # the newest fit of the current object
+    printed: list[Printed] = field(default_factory=list)  # values cells showed, oldest first
+    var: dict[str, Any] | None = None  # the newest digest's record
 
     @property
     def last(self) -> Binding | None:
@@ -71,6 +124,75 @@ class NameFact:
                 }
             )
         return out
+
+    def type_history(self) -> list[dict[str, Any]]:
+        """The type after each bind or change where it differs from the one before (a name
+        reassigned from a DataFrame to an array to a sparse matrix)."""
+        out: list[dict[str, Any]] = []
+        for event in self.events:
+            kind = _var_type(event.var)
+            if event is self.events[-1] and kind is None:
+                kind = _var_type(self.var)
+            if kind is None or (out and out[-1]["type"] == kind):
+                continue
+            out.append(
+                {
+                    "execution_count": event.execution_count,
+                    "type": kind,
+                    "source": event.effect.text,
+                }
+            )
+        return out
+
+    def shape_history(self) -> list[dict[str, Any]]:
+        """The shape (or length) after each bind or change that altered it, oldest first."""
+        out: list[dict[str, Any]] = []
+        for event in self.events:
+            size = size_of(event.var)
+            if event is self.events[-1] and size is None:
+                size = size_of(self.var)
+            if size is None or (out and out[-1]["shape"] == size):
+                continue
+            out.append(
+                {
+                    "execution_count": event.execution_count,
+                    "shape": size,
+                    "source": event.effect.text,
+                    "missing": (event.var or {}).get("missing"),
+                }
+            )
+        return out
+
+
+def size_of(var: dict[str, Any] | None) -> list[int] | None:
+    """[rows, cols] (or [len]) from a digest record."""
+    if not var:
+        return None
+    if isinstance(var.get("shape"), list):
+        return [int(n) for n in var["shape"]]
+    if isinstance(var.get("len"), int):
+        return [int(var["len"])]
+    return None
+
+
+def _var_type(var: dict[str, Any] | None) -> str | None:
+    return str(var["type"]) if var and var.get("type") else None
+
+
+def _arg_public(text: str, version: Binding | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"arg": text}
+    var = version.var if version is not None else None
+    if version is not None:
+        entry["set_in"] = version.execution_count
+        entry["source"] = version.effect.text
+    if var:
+        entry["type"] = var.get("type")
+        if size_of(var) is not None:
+            entry["shape"] = size_of(var)
+        columns = [str(c.get("name")) for c in var.get("columns") or []]
+        if columns:
+            entry["columns"] = columns[:FIT_COLUMNS]
+    return entry
 
 
 def failing_line(ex: Execution) -> int | None:
@@ -119,12 +241,14 @@ def build_names(
         for effect in effects:
             fact = facts.setdefault(effect.name, NameFact(effect.name))
             binding = Binding(ex.id, ex.execution_count, effect)
+            fact.events.append(binding)
             if effect.binds:
                 fact.bindings.append(binding)
                 fact.changes = []
                 fact.uses = []
                 fact.defined = True
                 fact.removed = None
+                fact.fit = None
                 fact.module = effect.kind == "import"
                 if effect.literal is not None and not effect.loop:
                     binding.value, binding.observed = effect.literal, "literal"
@@ -147,8 +271,77 @@ def build_names(
                     fact.changes.append(binding)
         _observe_outputs(ex, analysis, effects, facts)
         _record_uses(ex, analysis, facts)
+        _record_fits(ex, analysis, facts)
+        _record_printed(ex, analysis, facts)
     _join_digests(facts, digests, current)
     return facts
+
+
+def version_at(fact: NameFact, execution_id: int, line: int) -> Binding | None:
+    """The bind or change of `fact` in force at a line of an execution."""
+    found = None
+    for event in fact.events:
+        if event.execution_id < execution_id or (
+            event.execution_id == execution_id and event.effect.line < line
+        ):
+            found = event
+    return found
+
+
+def _record_fits(ex: Execution, analysis: CellAnalysis, facts: dict[str, NameFact]) -> None:
+    failed_at = (failing_line(ex) or 0) if ex.status == "error" else None
+    for call in analysis.fits:
+        if failed_at is not None and call.line >= failed_at:
+            continue  # the cell failed before this call, or in it
+        fact = facts.get(call.estimator)
+        if fact is None or fact.last is None:
+            continue
+        last = fact.last
+        if last.execution_id == ex.id and last.effect.line > call.line:
+            continue  # bound again after the fit, in the same cell
+        args: list[tuple[str, Binding | None]] = []
+        for text in call.args:
+            base = next(iter(line_names(text)), None)
+            arg_fact = facts.get(base) if base else None
+            version = version_at(arg_fact, ex.id, call.line) if arg_fact else None
+            args.append((text, version))
+        fact.fit = FitRecord(call, ex.id, ex.execution_count, args)
+
+
+def _record_printed(ex: Execution, analysis: CellAnalysis, facts: dict[str, NameFact]) -> None:
+    """Tie what the cell printed to the statement that printed it and to the version of
+    each name that statement read (`print(pca.explained_variance_ratio_)` before and after
+    `pca` was fitted again). Prints are paired with stdout lines only when that is
+    unambiguous: one print, or one line per print."""
+    if ex.status == "error":
+        return
+    stdout = "".join(o.text for o in ex.outputs if o.output_type == "stream" and o.name == "stdout")
+    lines = [ln.strip() for ln in stdout.strip().splitlines() if ln.strip()]
+    result = next((o.text for o in ex.outputs if o.output_type == "execute_result"), None)
+    prints = [s for s in analysis.shown if s.kind == "print"]
+    pairs = []
+    if len(prints) == 1 and lines:
+        pairs.append((prints[0], " / ".join(lines[:4])))
+    elif prints and len(prints) == len(lines):
+        pairs.extend(zip(prints, lines, strict=True))
+    for shown in analysis.shown:
+        if shown.kind == "result" and result and result.strip():
+            pairs.append((shown, " / ".join(result.strip().splitlines()[:4])))
+    for shown, output in pairs:
+        versions = {}
+        for name in shown.names:
+            fact = facts.get(name)
+            version = version_at(fact, ex.id, shown.line) if fact and not fact.module else None
+            if version is not None:
+                versions[name] = version
+        entry = Printed(ex.id, ex.execution_count, shown.text, _clip(output, SHOWN_CHARS), versions)
+        for name in versions:
+            fact = facts[name]
+            fact.printed = [
+                p for p in fact.printed if p.execution_id != ex.id or p.expression != shown.text
+            ]
+            fact.printed.append(entry)
+            del fact.printed[:-MAX_SHOWN]
 
 
 def _record_uses(ex: Execution, analysis: CellAnalysis, facts: dict[str, NameFact]) -> None:
@@ -215,6 +408,7 @@ def _join_digests(
             var = variables.get(fact.name)
             if binding is not None and var is not None:
                 binding.value, binding.observed = _clip(_value_text(var)), "digest"
+    _join_events(facts, ordered)
     if current is None:
         return
     newest_after = ordered[-1][0] if ordered else 0
@@ -222,6 +416,7 @@ def _join_digests(
     complete = not current.truncated
     for fact in facts.values():
         var = variables.get(fact.name)
+        fact.var = var
         if var is not None:
             fact.type = str(var.get("type") or "") or None
             fact.summary = _clip(_value_text(var))
@@ -234,6 +429,23 @@ def _join_digests(
             [b.execution_id for b in fact.bindings[-1:] + fact.changes[-1:]], default=0
         )
         fact.digest_stale = bool(ordered) and newest_after < last_change
+
+
+def _join_events(facts: dict[str, NameFact], ordered: list[tuple[int, Digest]]) -> None:
+    """Each bind or change gets the digest record of the first digest taken after its
+    execution and before the name's next event (the state it left)."""
+    tables = [(after, {v.get("name"): v for v in digest.variables}) for after, digest in ordered]
+    for fact in facts.values():
+        events = fact.events
+        for position, event in enumerate(events):
+            following = events[position + 1] if position + 1 < len(events) else None
+            if following is not None and following.execution_id == event.execution_id:
+                continue  # a later event of the same cell: the digest shows that one
+            until = following.execution_id if following is not None else None
+            for after, table in tables:
+                if after >= event.execution_id and (until is None or after < until):
+                    event.var = table.get(fact.name)
+                    break
 
 
 def _in_force(fact: NameFact, after: int) -> Binding | None:

@@ -12,13 +12,14 @@ from typing import Any
 from ..context import render_outputs, strip_ansi
 from ..document import Document
 from ..records import Digest, Execution
-from .defuse import analyse
 from .errors import ErrorCard, build_card, probe_targets
-from .provenance import NameFact, build_names, failing_line
+from .provenance import Binding, NameFact, build_names, failing_line, size_of
 
 WARNING = re.compile(r"\b(\w*Warning)\b:?\s*(.*)")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 MAX_ERRORS = 5
+PRINTED_SHOWN = 3  # values printed from earlier versions of a name, in its facts text
+PRINTED_CHARS = 120
 USE_CHARS = 200
 
 
@@ -94,6 +95,12 @@ class NotebookFacts:
                     "removed": fact.removed,
                     "history": fact.history(),
                     "changed_in": [c.execution_count for c in fact.changes],
+                    "type_history": fact.type_history(),
+                    "shape_history": fact.shape_history(),
+                    "fitted_on": fact.fit.to_public() if fact.fit else None,
+                    "fitted": (fact.var or {}).get("fitted"),
+                    "missing": (fact.var or {}).get("missing"),
+                    "printed": [p.to_public() for p in fact.printed],
                 }
             )
         return {
@@ -224,6 +231,7 @@ def render_name(fact: NameFact, between: bool) -> str:
         )
     elif len(fact.bindings) > 1 and not between:
         lines.append("  (earlier values were not read: the cells ran back to back)")
+    lines.extend(ml_lines(fact))
     if fact.uses:
         uses = "; ".join(
             f"[{c}] `{t[:USE_CHARS]}`" if c is not None else f"`{t[:USE_CHARS]}`"
@@ -231,6 +239,87 @@ def render_name(fact: NameFact, between: bool) -> str:
         )
         lines.append(f"  used after that by: {uses}")
     return "\n".join(lines)
+
+
+def ml_lines(fact: NameFact) -> list[str]:
+    """What fitted it, its fitted attributes, missing values, type history and the values
+    cells printed from it — each printed value tied to the version of the name it read."""
+    lines = []
+    if fact.fit is not None:
+        lines.append(f"  fitted on: {fit_text(fact)}")
+    fitted = (fact.var or {}).get("fitted") or {}
+    if fitted:
+        lines.append("  fitted attributes: " + fitted_text(fitted))
+    missing = (fact.var or {}).get("missing")
+    if isinstance(missing, dict) and missing:
+        rows = (size_of(fact.var) or [0])[0]
+        lines.append("  missing values now: " + missing_text(missing, rows))
+    elif isinstance(missing, int) and not isinstance(missing, bool):
+        lines.append(f"  missing values now: {missing}")
+    types = fact.type_history()
+    if len(types) > 1:
+        lines.append(
+            "  type history: "
+            + " → ".join(f"[{t['execution_count']}] {t['type']} (`{t['source']}`)" for t in types)
+        )
+    shown_versions = [p.versions.get(fact.name) for p in fact.printed]
+    if all(v is None or _is_current(fact, v) for v in shown_versions):
+        return lines  # every printed value is of the current version: the value above says it
+    for shown in fact.printed[-PRINTED_SHOWN:]:
+        version = shown.versions.get(fact.name)
+        if version is None:
+            continue
+        current = _is_current(fact, version)
+        state = (
+            "the current version"
+            if current
+            else f"an earlier version: `{fact.name}` was set or changed again after it"
+        )
+        lines.append(
+            f"  [{shown.execution_count}] `{shown.expression}` printed "
+            f"{shown.output[:PRINTED_CHARS]} — "
+            f"with `{fact.name}` as in {version.where} `{version.effect.text}` ({state})"
+        )
+    return lines
+
+
+def _is_current(fact: NameFact, version: Binding) -> bool:
+    return bool(fact.events) and fact.events[-1] is version
+
+
+def fit_text(fact: NameFact) -> str:
+    fit = fact.fit
+    if fit is None:
+        return ""
+    where = f"[{fit.execution_count}]" if fit.execution_count is not None else "a cell"
+    args = []
+    for text, version in fit.args:
+        size = size_of(version.var) if version is not None else None
+        described = f"`{text}`"
+        if version is not None and version.var:
+            kind = str(version.var.get("type") or "").rsplit(".", 1)[-1]
+            described += f" ({kind}" + (f", shape {tuple(size)}" if size else "") + ")"
+        args.append(described)
+    return f"{', '.join(args) or 'no data arguments'} by `{fit.call.text}` in {where}"
+
+
+def fitted_text(fitted: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for key, value in fitted.items():
+        if key == "steps" and isinstance(value, dict):
+            parts.extend(f"step {step}: {fitted_text(inner)}" for step, inner in value.items())
+        elif key == "vocabulary_":
+            parts.append(f"vocabulary_ (get_feature_names_out(), {len(value)} terms)={value}")
+        else:
+            parts.append(f"{key}={value}")
+    return "; ".join(parts)
+
+
+def missing_text(missing: dict[str, int], rows: int) -> str:
+    return ", ".join(
+        f"{column}={count}" + (f" (all {rows} rows)" if rows and count == rows else "")
+        for column, count in list(missing.items())[:12]
+    )
 
 
 def _how(kind: str) -> str:
@@ -282,7 +371,3 @@ def cell_text(
         kind = f" ({result_type})" if result_type else ""
         text += f"\nOut {label}{kind}:\n{outputs}"
     return text
-
-
-def bound_names(ex: Execution) -> set[str]:
-    return analyse(ex.source).bound()

@@ -5,11 +5,13 @@ import {
   IKernelState,
   IKernelStatus,
   IServerSettings,
+  ISettings,
   ISleeptimeClient,
   IStatus,
   IThinkResult,
   SleeptimeRequestError
 } from '../types';
+import { RUN } from './fixtures';
 
 function entry(patch: Partial<IKernelStatus> = {}): IKernelStatus {
   return {
@@ -17,9 +19,11 @@ function entry(patch: Partial<IKernelStatus> = {}): IKernelStatus {
     path: 'a.ipynb',
     execution_state: 'idle',
     pending: 0,
-    last_run: { at: 't1', ran: ['memory'], ok: true, error: null },
+    last_run: { at: 't1', ran: ['memory'], ok: true, error: null, seconds: 1 },
     thinking: false,
+    current_task: null,
     paused: false,
+    last_error: null,
     ...patch
   };
 }
@@ -36,7 +40,12 @@ function makeStatus(kernels: IKernelStatus[] = [entry()]): IStatus {
       query: { calls: 0, prompt_tokens: 0, completion_tokens: 0 }
     },
     budget: { max_tokens_per_hour: 0, used_last_hour: 0, exhausted: false },
-    model_error: null
+    model_error: null,
+    store_error: null,
+    records_waiting: 0,
+    anticipated_hits: 0,
+    redacted: 0,
+    at: 0
   };
 }
 
@@ -44,22 +53,32 @@ function makeKernel(id = 'k1'): IKernelState {
   return {
     kernel_id: id,
     path: 'a.ipynb',
+    execution_state: 'idle',
     state_version: 1,
     executions: [
-      { execution_count: 1, source: 'x = 1', status: 'ok', outputs: [] }
+      { execution_count: 1, source: 'x = 1', status: 'ok', outputs: [], ...RUN }
     ],
-    digest: null,
-    memory: { text: 'x is 1', version: 1 },
+    digest: { variables: [], took_ms: null },
+    memory: { text: 'x is 1', version: 1, fresh: true },
     insights: {
       cells: [{ execution_count: 1, explanation: 'Sets x.' }],
-      anticipated: [{ question: 'What is x?', answer: 'x is **1**.' }],
+      anticipated: [
+        { question: 'What is x?', answer: 'x is **1**.', source: 'model' }
+      ],
+      anticipated_fresh: true,
       next_steps: [],
       errors: []
     },
     usage: {
       sleep: { calls: 0, prompt_tokens: 0, completion_tokens: 0 },
       query: { calls: 0, prompt_tokens: 0, completion_tokens: 0 }
-    }
+    },
+    facts: null,
+    enabled: true,
+    pending: 0,
+    thinking: false,
+    current_task: null,
+    last_run: null
   };
 }
 
@@ -128,12 +147,14 @@ class FakeClient implements ISleeptimeClient {
     return { ran: ['memory'], usage: {} };
   }
 
-  async putSettings(settings: IServerSettings): Promise<IServerSettings> {
+  async putSettings(settings: IServerSettings): Promise<ISettings> {
     this.puts.push(settings);
     if (this.putError) {
       throw this.putError;
     }
-    return settings;
+    const base = { model: 'm', sleep_model: 'm', idle_seconds: 60 };
+    const kept = Object.entries(settings).filter(([, v]) => v !== null);
+    return { ...base, enabled: true, ...Object.fromEntries(kept) };
   }
 }
 
@@ -171,7 +192,15 @@ describe('SleeptimeModel polling', () => {
 
     // a finished run changes the signature: refetch
     client.status = makeStatus([
-      entry({ last_run: { at: 't2', ran: ['cells'], ok: true, error: null } })
+      entry({
+        last_run: {
+          at: 't2',
+          ran: ['cells'],
+          ok: true,
+          error: null,
+          seconds: 1
+        }
+      })
     ]);
     await model.refresh();
     expect(client.calls.kernel).toBe(2);

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { askRequestBody, parseEvent } from '../logic';
+import { askRequestBody, parseEvent } from '../protocol';
 import {
   ANSWER_SOURCES,
   ASK_MODES,
@@ -16,15 +16,19 @@ import {
   IAskPromptEvent,
   IAskRequest,
   IAskTokenEvent,
+  IKernelState,
+  IStatus,
   ProtocolError
 } from '../types';
+import { interfaceFields, IWireSchema, wireDifferences } from './wireSchema';
 
-const FIXTURE = JSON.parse(
-  fs.readFileSync(
-    path.join(__dirname, '../../../tests/data/protocol/events.json'),
-    'utf-8'
-  )
-) as {
+const PROTOCOL_DATA = path.join(__dirname, '../../../tests/data/protocol');
+
+function readJson(name: string): unknown {
+  return JSON.parse(fs.readFileSync(path.join(PROTOCOL_DATA, name), 'utf-8'));
+}
+
+const FIXTURE = readJson('events.json') as {
   events: Record<string, Record<string, unknown>>;
   requests: Record<
     string,
@@ -170,4 +174,79 @@ describe('ask requests of the fixture', () => {
       }
     }
   );
+});
+
+describe('types.ts against the TypedDicts of protocol.py (schema.json)', () => {
+  const schema = readJson('schema.json') as IWireSchema;
+  const typesSource = fs.readFileSync(
+    path.join(__dirname, '../types.ts'),
+    'utf-8'
+  );
+  const interfaces = interfaceFields(typesSource);
+
+  it('declares every field of every wire type, optional and nullable alike', () => {
+    expect(wireDifferences(schema, interfaces)).toEqual([]);
+  });
+
+  it('fails on a schema that drifted from types.ts', () => {
+    const broken = JSON.parse(JSON.stringify(schema)) as IWireSchema;
+    const status = broken.types.IStatus.fields;
+    delete status.store_error; // a field types.ts has and Python lost
+    status.queue_length = 'required'; // a field Python added
+    status.records_waiting = 'optional'; // made optional on one side only
+    broken.types.IKernelStatus.fields.current_task = 'required'; // not null
+    broken.types.IGone = { python: 'Gone', fields: {} };
+    expect(wireDifferences(broken, interfaces).sort()).toEqual([
+      'IGone (protocol.Gone): not in types.ts',
+      'IKernelStatus.current_task: required in protocol.KernelSummary, required, nullable in types.ts',
+      'IStatus.queue_length: in protocol.StatusView, not in types.ts',
+      'IStatus.records_waiting: optional in protocol.StatusView, required in types.ts',
+      'IStatus.store_error: in types.ts, not in protocol.StatusView'
+    ]);
+  });
+
+  it('fails on a types.ts that drifted from the schema', () => {
+    const edited = typesSource
+      .replace('  store_error: string | null;\n', '')
+      .replace('  cached_tokens?: number;', '  cached_tokens: number;');
+    expect(edited).not.toEqual(typesSource);
+    expect(wireDifferences(schema, interfaceFields(edited)).sort()).toEqual([
+      'IStatus.store_error: in protocol.StatusView, not in types.ts',
+      'IUsageCounter.cached_tokens: optional in protocol.UsageCounter, required in types.ts'
+    ]);
+  });
+});
+
+describe('view examples of a real server (views.json)', () => {
+  const views = readJson('views.json') as Record<
+    string,
+    Record<string, unknown>
+  >;
+  const schema = readJson('schema.json') as IWireSchema;
+  const cases: [string, string][] = [
+    ['status', 'IStatus'],
+    ['kernel', 'IKernelState'],
+    ['settings', 'ISettings']
+  ];
+
+  it.each(cases)('%s has exactly the fields of %s', (view, name) => {
+    const fields = schema.types[name].fields;
+    const required = Object.keys(fields).filter(k =>
+      fields[k].startsWith('required')
+    );
+    const sent = Object.keys(views[view]);
+    expect(sent.filter(k => !(k in fields))).toEqual([]);
+    expect(required.filter(k => !sent.includes(k))).toEqual([]);
+  });
+
+  it('type-check as the interfaces the frontend reads them with', () => {
+    // assignments the compiler checks (tsconfig.test.json): the shapes the
+    // model and components receive are the ones the server sends
+    const status = views.status as unknown as IStatus;
+    const kernel = views.kernel as unknown as IKernelState;
+    expect(typeof status.records_waiting).toBe('number');
+    expect(status.store_error).toBeNull();
+    expect(kernel.insights.cells.length).toBeGreaterThan(0);
+    expect(kernel.facts?.names.some(n => n.fitted_on !== null)).toBe(true);
+  });
 });

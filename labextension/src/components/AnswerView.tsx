@@ -1,12 +1,8 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import React from 'react';
 
-import {
-  canAskModelInstead,
-  formatMs,
-  formatTokens,
-  provenanceLabel
-} from '../logic';
+import { formatMs, formatTokens } from '../format';
+import { canAskModelInstead, provenanceLabel } from '../provenance';
 import type { IAnswer } from '../model';
 import type { AskMode } from '../types';
 import { Markdown } from './Markdown';

@@ -1,7 +1,7 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import React, { useEffect, useState } from 'react';
 
-import type { ICellNote, IFailedRun } from '../logic';
+import type { ICellNote, IFailedRun } from '../notes';
 import type { IAnticipated, INextStep } from '../types';
 import { Markdown } from './Markdown';
 
@@ -169,7 +169,7 @@ export function NextSteps(props: {
   );
 }
 
-/** The notebook memory (c′), collapsible. */
+/** The notebook memory (what idle time wrote about the notebook), collapsible. */
 export function Memory(props: {
   text: string;
   version: number | null;

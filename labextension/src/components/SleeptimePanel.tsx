@@ -2,7 +2,8 @@ import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
-import { formatTokens } from '../logic';
+import { formatTokens } from '../format';
+import { storeLine, taskWords } from '../status';
 import type { SleeptimeModel } from '../model';
 import type { IStatus, IUsageCounter } from '../types';
 import { AnswerView } from './AnswerView';
@@ -98,15 +99,35 @@ function PanelHeader(props: { model: SleeptimeModel }): JSX.Element {
           </button>
         ) : null}
       </div>
+      <StoreProblem status={model.status} />
     </header>
   );
 }
 
-/** Thinking, paused, or the number of planned tasks. */
+/** A store that cannot be written: one line, the server's reason on hover. */
+function StoreProblem(props: { status: IStatus | null }): JSX.Element | null {
+  const line = storeLine(props.status);
+  if (!line) {
+    return null;
+  }
+  return (
+    <div
+      className="jp-sleeptime-error jp-sleeptime-small jp-sleeptime-store-error"
+      data-testid="jp-sleeptime-store-error"
+      role="alert"
+      title={props.status?.store_error ?? ''}
+    >
+      {line}
+    </div>
+  );
+}
+
+/** Thinking (and on what), paused, or the number of planned tasks. */
 function Activity(props: { model: SleeptimeModel }): JSX.Element {
   const { model } = props;
   const state = model.summary.state;
   const pending = model.kernelStatus?.pending ?? 0;
+  const task = taskWords(model.kernelStatus?.current_task);
   return (
     <div
       className="jp-sleeptime-activity jp-sleeptime-thinking"
@@ -117,7 +138,9 @@ function Activity(props: { model: SleeptimeModel }): JSX.Element {
       {state === 'paused'
         ? 'paused — kernel busy'
         : state === 'thinking' || model.thinkingNow
-          ? 'thinking…'
+          ? task
+            ? `thinking: ${task}…`
+            : 'thinking…'
           : `${pending} task${pending === 1 ? '' : 's'} planned — waiting for the kernel to be idle`}
     </div>
   );

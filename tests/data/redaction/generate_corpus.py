@@ -2141,6 +2141,159 @@ N("print(f'{n_tokens:,} tokens, {n_keys} keys')", "n_tokens")
 N("%load_ext dotenv\n%dotenv", "%dotenv")
 
 
+# =================================================================================================
+# Shell inside notebooks, credential files, secrets assembled at run time, markdown and HTML
+
+
+section("shell_notebook")
+pw = password()
+S("password", f'!echo "machine api.corp.io login svc password {pw}" > ~/.netrc', pw)
+pw = pw4()
+S(
+    "password",
+    f"%%bash\ncat > ~/.netrc <<EOF\nmachine pypi.corp.io\n  login deploy\n  password {pw}\nEOF",
+    pw,
+)
+pw = password()
+S("password", f'!echo "db.corp.io:5432:analytics:etl:{pw}" > ~/.pgpass\n!chmod 600 ~/.pgpass', pw)
+pw = pw4()
+S(
+    "password",
+    f"%%bash\ncat <<'EOF' > ~/.pgpass\ndb.internal:5432:*:analyst:{pw}\nEOF\nchmod 600 ~/.pgpass",
+    pw,
+)
+pw = password()
+S("url_password", f"!pip install --index-url https://deploy:{pw}@pypi.corp.io/simple/ ml-utils", pw)
+t = rand(ALNUM, 32)
+S("url_token", f"!pip install --extra-index-url https://{t}@pkgs.corp.io/simple ml-utils", t)
+pw = pw4()
+S(
+    "password",
+    f"%%bash\ncat > ~/.pypirc <<EOF\n[pypi]\nusername = __token__\npassword = {pw}\nEOF",
+    pw,
+)
+t = base64.b64encode(f"deploy:{password()}".encode()).decode()
+S(
+    "secret",
+    '%%writefile ~/.docker/config.json\n{"auths": {"registry.corp.io": {"auth": "' + t + '"}}}',
+    t,
+)
+t = rand(ALNUM, 28)
+S("token", f"!API_TOKEN={t} python sync.py --since 2024-01-01", t)
+t = rand(ALNUM, 30)
+S("api_key", f'!curl -s -H "X-Api-Key: {t}" https://api.corp.io/v1/items | head', t)
+pw = password()
+S(
+    "password",
+    f"%%script bash\nexport PGPASSWORD='{pw}'\npsql -h db.internal -U etl -c 'select 1'",
+    pw,
+)
+
+section("config_string")
+pw = pw4()
+S(
+    "secret",
+    f'kubeconfig = """\napiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: {pw}\n"""',
+    pw,
+)
+t = rand(URLSAFE, 40)
+S(
+    "secret",
+    f"!cat ~/.kube/config\napiVersion: v1\nclusters:\n- cluster:\n    server: https://k8s.corp.io\nusers:\n- name: ci\n  user:\n    token: {t}",
+    t,
+)
+pw = password()
+S(
+    "password",
+    f'conn = {{"host": "db.corp.io", "user": "etl", "port": "{pw}", "password": 5432}}',
+    pw,
+)
+pw = pw4()
+S("password", f'settings = dict(host="db.corp.io", user="etl", port="{pw}", dbname="sales")', pw)
+
+section("assembled")
+t = hexs(32)
+S(
+    "password",
+    f'user, token = "svc", "{t}"\nauth = "%s:%s" % (user, token)\nheaders = {{"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}}',
+    t,
+)
+pw = password()
+S(
+    "password",
+    f'creds = "{{}}:{{}}".format("svc", "{pw}")\nheaders["Authorization"] = "Basic " + b64encode(creds.encode()).decode()',
+    pw,
+)
+pw = pw4()
+S(
+    "password",
+    f'tok = "{pw}"\nraw = f"svc:{{tok}}"\nheaders["Authorization"] = "Basic " + b64encode(raw.encode()).decode()',
+    pw,
+)
+t = hexs(32)
+S("session_cookie", f'session.cookies.set("sessionid", "{t}")\nr = session.get(URL)', t)
+pw = password()
+S("token", f'headers["X-Auth-Token"] = "{pw}"\nresp = requests.get(url, headers=headers)', pw)
+t = "hvs." + rand(ALNUM, 24)
+S(
+    "token",
+    f'client = hvac.Client(\n    url="https://vault.corp.io:8200",\n    token=\n        "{t}",\n)',
+    t,
+)
+
+section("markdown")
+t = hexs(64)
+S(
+    "signed_url",
+    "![latency](https://bucket.s3.amazonaws.com/p.png?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+    f"&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-Signature={t})",
+    t,
+)
+t = rand(ALNUM, 30)
+S("token", f"<details><summary>Staging API token</summary>\n\n<code>{t}</code>\n</details>", t)
+t = rand(ALNUM, 24)
+S("token", f"| service | token |\n|---|---|\n| billing | {t} |\n| search | (none) |", t)
+t = rand(B64, 43).replace("+", "%2B").replace("/", "%2F") + "%3D"
+S(
+    "azure_sas",
+    f"[download](https://files.corp.io/export.zip?sv=2023-01-03&se=2024-06-01&sr=b&sp=r&sig={t})",
+    t,
+)
+
+
+NEG_KIND = "shell"
+N("!pip install --index-url https://pypi.org/simple/ pandas", "https://pypi.org/simple/")
+N("!git clone https://github.com/pandas-dev/pandas.git", "https://github.com/pandas-dev/pandas.git")
+N("%%bash\ncat ~/.netrc | wc -l\nls -la ~/.pgpass", "ls -la ~/.pgpass")
+N('!echo "localhost:5432:*:postgres:*" >> ~/.pgpass', "localhost:5432:*:postgres:*")
+N("!export MODEL_NAME=gpt-4o-mini && python train.py", "MODEL_NAME=gpt-4o-mini")
+N(
+    "!curl -s -H 'Accept: application/json' https://api.github.com/rate_limit",
+    "Accept: application/json",
+)
+
+NEG_KIND = "assembled"
+N('addr = "%s:%s" % (host, port)\nprint(addr)', '"%s:%s" % (host, port)')
+N('label = "{}:{}".format(city, year)', '"{}:{}".format(city, year)')
+N('conn = {"host": "db.internal", "port": "5432", "user": "etl"}', '"port": "5432"')
+N('session.cookies.set("theme", "dark")', '"dark"')
+N('headers["Accept"] = "application/json"', '"application/json"')
+N(
+    'kubeconfig = """\napiVersion: v1\nusers:\n- name: me\n  user:\n    token: <your-token>\n"""',
+    "<your-token>",
+)
+
+NEG_KIND = "markdown"
+N("![plot](https://example.org/plot.png?width=640&height=480)", "width=640&height=480")
+N(f"<details><summary>Checksum</summary><code>{sha}</code></details>", sha)
+N(f"| file | sha256 |\n|---|---|\n| data.csv | {sha} |", sha)
+N('aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"  # the key from the AWS docs', "AKIAIOSFODNN7EXAMPLE")
+png = base64.b64encode(hashlib.sha256(b"png").digest() * 6).decode()
+N(f'<img src="data:image/png;base64,{png}" width="300"/>', png)
+run = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+N(f"| run | status |\n|---|---|\n| {run} | done |", run)
+
+
 def main() -> None:
     with open(HERE / "secrets.jsonl", "w") as f:
         for rec in secrets:

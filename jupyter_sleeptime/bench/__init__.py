@@ -339,6 +339,7 @@ async def _main(
                 cell_runs=args.micro_cell_runs,
                 digest_runs=args.micro_digest_runs,
                 cpu_samples=args.micro_cpu_samples,
+                notebooks=paths or None,
             )
     finally:
         progress.close()

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import mcp_micro
+
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
 
@@ -522,6 +524,8 @@ def render_micro(micro: dict[str, Any]) -> list[str]:
         ("digest", _digest_micro, "Kernel digest"),
         ("cell", _cell_micro, "Trivial cell"),
         ("cpu", _cpu_micro, "CPU-bound cell"),
+        ("redact", _redact_micro, "Redaction"),
+        ("mcp", mcp_micro.render, "MCP tools"),
     ):
         result = micro.get(part)
         if not result:
@@ -531,6 +535,15 @@ def render_micro(micro: dict[str, Any]) -> list[str]:
         else:
             out += render(result)
     return out
+
+
+def _redact_micro(result: dict[str, Any]) -> list[str]:
+    return [
+        f"Redaction of real notebook text ({result['notebooks']} notebooks, sources and "
+        f"outputs, {result['chars']:,} characters): median {result['median_ms_per_50k']:.1f} ms "
+        f"per 50,000 characters (p95 {result['p95_ms_per_50k']:.1f} ms; goal < 20 ms).",
+        "",
+    ]
 
 
 def _p50_p95_max(label: str, stats: dict[str, Any]) -> list[str]:

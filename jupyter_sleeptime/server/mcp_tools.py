@@ -143,12 +143,21 @@ class PreparedTools:
         much for a short text as for a long one); one message each when a replacement
         swallowed a separator."""
         outgoing = self.engine.client.outgoing
-        joined = outgoing([{"role": "user", "content": SEPARATOR.join(texts)}], notebook)
-        parts = joined[0]["content"].split(SEPARATOR)
+        # The notebook's own sources go through with the texts, as they do in a model prompt:
+        # a secret the redactor finds where it is assigned is then hidden wherever a card
+        # repeats its value (a digest summary on its own line names no secret).
+        context = self._sources(notebook)
+        joined = outgoing([{"role": "user", "content": SEPARATOR.join(context + texts)}], notebook)
+        parts = joined[0]["content"].split(SEPARATOR)[len(context) :]
         if len(parts) == len(texts):
             return parts
         messages = [{"role": "user", "content": t} for t in texts]
         return [m["content"] for m in outgoing(messages, notebook)]
+
+    def _sources(self, notebook: str | None) -> list[str]:
+        if notebook is None or not self.engine.scope.enabled(notebook):
+            return []
+        return [ex.source for ex in self.engine.scope.view(notebook) if SEPARATOR not in ex.source]
 
     # -- the tools ----------------------------------------------------------------------------
     async def list_notebooks(self) -> dict[str, Any]:

@@ -321,12 +321,6 @@ async def test_jupyter_server_mcp_finds_the_tools(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known leak, 1 of 445 (s106): a name's digest summary `str = '<value>'` is "
-    "redacted only when the redactor applies the value it learned from the assigning line; "
-    "in the running server after a thinking run it does not (offline it does)",
-)
 async def test_the_secrets_corpus_never_leaves_through_the_tools(
     jp_fetch, start_kernel, jp_root_dir, mcp_url, token, capsys
 ):

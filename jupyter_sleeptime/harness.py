@@ -286,10 +286,9 @@ def shell_request(msg_type: str, session: str, content: dict[str, Any]) -> tuple
     return msg_id, json.dumps(message)
 
 
-async def execute_over(ws: Any, session: str, code: str, timeout: float = 600) -> dict[str, Any]:
-    """One execute_request over a kernel websocket, as a frontend sends it; waits for the
-    reply and the kernel's return to idle. Returns the reply and the outputs in order."""
-    msg_id, message = shell_request(
+def execute_request(session: str, code: str) -> tuple[str, str]:
+    """A user's execute_request as JupyterLab sends it over the kernel websocket: (id, JSON)."""
+    return shell_request(
         "execute_request",
         session,
         {
@@ -301,6 +300,12 @@ async def execute_over(ws: Any, session: str, code: str, timeout: float = 600) -
             "stop_on_error": True,
         },
     )
+
+
+async def execute_over(ws: Any, session: str, code: str, timeout: float = 600) -> dict[str, Any]:
+    """One execute_request over a kernel websocket, as a frontend sends it; waits for the
+    reply and the kernel's return to idle. Returns the reply and the outputs in order."""
+    msg_id, message = execute_request(session, code)
     await _maybe_await(ws.write_message(message))
     outputs: list[dict[str, Any]] = []
     reply: dict[str, Any] | None = None

@@ -13,6 +13,7 @@ them through the `jupyter_server_mcp.tools` entry point (`tool_specs`)."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Any
 
@@ -46,6 +47,7 @@ class PreparedTools:
         self.service = service
         self.engine = service.engine
         self._loaded: dict[str, Any] = {}  # notebook → last_modified of the document read
+        self._removed: dict[tuple[str, int], list[str]] = {}  # what redaction took, by state
         # notebook → (the facts, the last thinking run, what was derived from both)
         self._derived: dict[str, tuple[NotebookFacts, str, dict[str, Any]]] = {}
 
@@ -141,23 +143,36 @@ class PreparedTools:
     def _filter(self, texts: list[str], notebook: str | None) -> list[str]:
         """All texts through the boundary in one message (one redaction pass costs about as
         much for a short text as for a long one); one message each when a replacement
-        swallowed a separator."""
+        swallowed a separator. Then every value the redactor removed from the notebook's own
+        sources is hidden wherever a result repeats it (a digest summary such as
+        `str = '…'` names no secret: only the line that assigned it does)."""
         outgoing = self.engine.client.outgoing
-        # The notebook's own sources go through with the texts, as they do in a model prompt:
-        # a secret the redactor finds where it is assigned is then hidden wherever a card
-        # repeats its value (a digest summary on its own line names no secret).
-        context = self._sources(notebook)
-        joined = outgoing([{"role": "user", "content": SEPARATOR.join(context + texts)}], notebook)
-        parts = joined[0]["content"].split(SEPARATOR)[len(context) :]
-        if len(parts) == len(texts):
+        joined = outgoing([{"role": "user", "content": SEPARATOR.join(texts)}], notebook)
+        parts = joined[0]["content"].split(SEPARATOR)
+        if len(parts) != len(texts):
+            messages = [{"role": "user", "content": t} for t in texts]
+            parts = [m["content"] for m in outgoing(messages, notebook)]
+        found = self._redacted_values(notebook)
+        if not found:
             return parts
-        messages = [{"role": "user", "content": t} for t in texts]
-        return [m["content"] for m in outgoing(messages, notebook)]
+        return [_hide_values(part, found) for part in parts]
 
-    def _sources(self, notebook: str | None) -> list[str]:
+    def _redacted_values(self, notebook: str | None) -> list[str]:
+        """What redaction removed from the notebook's sources, longest first."""
         if notebook is None or not self.engine.scope.enabled(notebook):
             return []
-        return [ex.source for ex in self.engine.scope.view(notebook) if SEPARATOR not in ex.source]
+        sources = [ex.source for ex in self.engine.scope.view(notebook)]
+        key = (notebook, hash(tuple(sources)))
+        if key in self._removed:  # once per notebook state, not once per tool call
+            return self._removed[key]
+        cleaned = self.engine.client.outgoing(
+            [{"role": "user", "content": source} for source in sources], notebook
+        )
+        values: set[str] = set()
+        for source, message in zip(sources, cleaned, strict=True):
+            values.update(removed_values(source, message["content"]))
+        self._removed = {key: sorted(values, key=len, reverse=True)}
+        return self._removed[key]
 
     # -- the tools ----------------------------------------------------------------------------
     async def list_notebooks(self) -> dict[str, Any]:
@@ -485,3 +500,27 @@ def _result(ex: Execution) -> dict[str, Any]:
         if ex.error is not None
         else render_outputs(ex, OUTPUT_CHARS),
     }
+
+
+_MARKER = re.compile(r"\[(?:REDACTED|WITHHELD)[^\]]*\]")
+MIN_HIDDEN = 6  # shorter removed values (a port, a word) would hide ordinary text
+
+
+def removed_values(original: str, redacted: str) -> list[str]:
+    """The spans of `original` that redaction replaced by a marker: the text between the
+    markers anchors each span."""
+    if original == redacted or not _MARKER.search(redacted):
+        return []
+    anchors = _MARKER.split(redacted)
+    pattern = "(.+?)".join(re.escape(a) for a in anchors)
+    match = re.fullmatch(pattern, original, re.S)
+    if match is None:
+        return []
+    return [g for g in match.groups() if len(g.strip()) >= MIN_HIDDEN]
+
+
+def _hide_values(text: str, values: list[str]) -> str:
+    for value in values:
+        if value in text:
+            text = text.replace(value, "[REDACTED:secret]")
+    return text

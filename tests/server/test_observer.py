@@ -214,22 +214,11 @@ async def test_a_subscription_that_hears_nothing_is_replaced(jp_fetch, start_ker
 
 async def run_all(kernel, cells: list[str], timeout: float = 120) -> None:
     """Send every cell at once and wait for each one's idle, as JupyterLab's Run All does."""
-    from jupyter_sleeptime.harness import shell_request
+    from jupyter_sleeptime.harness import execute_request
 
     pending = set()
     for code in cells:
-        msg_id, message = shell_request(
-            "execute_request",
-            kernel.session,
-            {
-                "code": code,
-                "silent": False,
-                "store_history": True,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
-        )
+        msg_id, message = execute_request(kernel.session, code)
         pending.add(msg_id)
         await kernel.ws.write_message(message)
     deadline = asyncio.get_running_loop().time() + timeout

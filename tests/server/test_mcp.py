@@ -321,11 +321,6 @@ async def test_jupyter_server_mcp_finds_the_tools(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="one known leak (s106) fixed by hiding removed values in every result; the fix "
-    "is new and its corpus run through a server is not yet confirmed",
-)
 async def test_the_secrets_corpus_never_leaves_through_the_tools(
     jp_fetch, start_kernel, jp_root_dir, mcp_url, token, capsys
 ):

@@ -145,7 +145,7 @@ class ModelClient:
         hidden = sorted(self.hidden(notebook), key=len, reverse=True)
         if hidden:
             messages = [
-                {**m, "content": _hide(m["content"], hidden)}
+                {**m, "content": hide_values(m["content"], hidden)}
                 if isinstance(m.get("content"), str)
                 else m
                 for m in messages
@@ -291,10 +291,11 @@ async def _deliver(on_token: TokenCallback, text: str) -> None:
         raise _ConsumerError(exc) from exc
 
 
-def _hide(text: str, values: list[str]) -> str:
+def hide_values(text: str, values: list[str], marker: str = "[REDACTED:skipped_cell]") -> str:
+    """Every occurrence of each value replaced by `marker` (values longest first)."""
     for value in values:
         if value in text:
-            text = text.replace(value, "[REDACTED:skipped_cell]")
+            text = text.replace(value, marker)
     return text
 
 

@@ -23,7 +23,7 @@ from pydantic import Field
 from ..engine.context import render_outputs
 from ..engine.document import OptedOut
 from ..engine.facts import NotebookFacts
-from ..engine.llm import ModelError
+from ..engine.llm import ModelError, hide_values
 from ..engine.records import Execution
 from .service import SleeptimeService
 from .views import _items
@@ -155,7 +155,7 @@ class PreparedTools:
         found = self._redacted_values(notebook)
         if not found:
             return parts
-        return [_hide_values(part, found) for part in parts]
+        return [hide_values(part, found, "[REDACTED:secret]") for part in parts]
 
     def _redacted_values(self, notebook: str | None) -> list[str]:
         """What redaction removed from the notebook's sources, longest first."""
@@ -517,10 +517,3 @@ def removed_values(original: str, redacted: str) -> list[str]:
     if match is None:
         return []
     return [g for g in match.groups() if len(g.strip()) >= MIN_HIDDEN]
-
-
-def _hide_values(text: str, values: list[str]) -> str:
-    for value in values:
-        if value in text:
-            text = text.replace(value, "[REDACTED:secret]")
-    return text

@@ -82,11 +82,7 @@ def table_spans(text: str, s: int, e: int) -> list[Span] | None:
             a, b = hs, min(next_start, len(row))
         else:
             a = b = 0
-        raw = row[a:b]
-        value = raw.strip()
-        if value and _cell_ok(value, *graded):
-            a += len(raw) - len(raw.lstrip())
-            out.append((pos + a, pos + a + len(value), graded[1]))
+        _add_cell(out, row, a, b, pos, graded)
         if end == len(text):
             break
         pos = end + 1
@@ -135,11 +131,7 @@ def _delimited_spans(
             if col < len(cells):
                 a = cells[col]
                 b = cells[col + 1] - 1 if col + 1 < len(cells) else len(row)
-                raw = row[a:b]
-                value = raw.strip()
-                if value and _cell_ok(value, *graded):
-                    a += len(raw) - len(raw.lstrip())
-                    out.append((pos + a, pos + a + len(value), graded[1]))
+                _add_cell(out, row, a, b, pos, graded)
         if end == len(text):
             break
         pos = end + 1
@@ -197,6 +189,16 @@ def html_column_spans(text: str, s: int, e: int) -> list[Span]:
                 out.append((a, a + len(value), graded[1]))
         start = row_end + 5
     return out
+
+
+def _add_cell(out: list[Span], row: str, a: int, b: int, pos: int, graded: tuple[str, str]) -> None:
+    """The stripped value of `row[a:b]` as a span of the text (row at `pos`), if it is one to
+    redact under the column's graded name."""
+    raw = row[a:b]
+    value = raw.strip()
+    if value and _cell_ok(value, *graded):
+        a += len(raw) - len(raw.lstrip())
+        out.append((pos + a, pos + a + len(value), graded[1]))
 
 
 def _cell_ok(value: str, grade: str, kind: str) -> bool:

@@ -24,6 +24,27 @@ SCRIPTED = "sleeptime-scripted/test"
 
 
 @pytest.fixture(autouse=True)
+def _litellm_logging_settled(jp_asyncio_loop):
+    """LiteLLM logs every async call through one worker task on the loop that made the call,
+    and every test here gets a new loop. A worker left pending on a closed loop fails with
+    "Event loop is closed" whenever the garbage collector reaches it, inside whatever runs at
+    that moment; on Python 3.11 that was once pytest's own source parsing, which then aborted
+    the whole run (INTERNALERROR, "AST constructor recursion depth mismatch"). So the worker
+    finishes its queue and stops while the test's loop is still open (this fixture's teardown
+    runs before the loop fixture's)."""
+    yield
+    from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER as worker
+
+    async def settle() -> None:
+        await asyncio.wait_for(worker.flush(), 10)
+        await worker.stop(timeout=5)
+
+    loop = getattr(worker, "_bound_loop", None)
+    if loop is not None and not loop.is_closed() and not loop.is_running():
+        loop.run_until_complete(settle())
+
+
+@pytest.fixture(autouse=True)
 def _reset_scripted_model():
     scripted_model.control.reset()
     yield

@@ -38,6 +38,13 @@ def _gate_open():
     PAUSE.set_busy("user-kernel", False)
 
 
+@pytest.fixture(autouse=True)
+def _no_saved_prefixes(monkeypatch):
+    """Saved prefixes and their bound are process-wide: a test that sends a small `max_bytes`
+    would otherwise leave that bound to the next test, which then keeps nothing."""
+    monkeypatch.setattr(local_model, "_prefixes", local_model.PrefixStates())
+
+
 # -- weights --------------------------------------------------------------------------------------
 def _fake_parts(tmp_path: Path, chunks: list[bytes]) -> weights.WeightsSpec:
     folder = tmp_path / "parts"
@@ -348,7 +355,6 @@ def _with_prefix(prefix: str, question: str, key: str, save: bool = False) -> di
 
 
 async def test_fake_saved_prefix_survives_work_on_another_notebook(fake_engine) -> None:
-    local_model._prefixes.clear()
     a, b = (" ".join(f"{nb}{i}" for i in range(100)) + " " for nb in "ab")
     await _collect(await litellm.acompletion(**_with_prefix(a, "Question:", "a", save=True)))
     await _collect(await litellm.acompletion(**_with_prefix(b, "Question:", "b", save=True)))
@@ -368,7 +374,6 @@ async def test_fake_saved_prefix_survives_work_on_another_notebook(fake_engine) 
     local_model.forget_prefix("a")
     _, usage = await _collect(await litellm.acompletion(**_with_prefix(a, "Question: why?", "a")))
     assert usage.prompt_tokens_details.cached_tokens == 0
-    local_model._prefixes.clear()
 
 
 async def test_fake_stop_and_max_tokens(fake_engine: FakeEngine) -> None:
@@ -619,7 +624,6 @@ async def test_real_cancel_paused_background(real_model) -> None:
 
 @pytest.mark.local_model
 async def test_real_restored_prefix_answers_like_a_fresh_prefill(real_model) -> None:
-    local_model._prefixes.clear()
     question = "Which columns does df3 have?"
 
     async def ask(messages: list[dict[str, str]], tokens: int, **prefix: Any) -> Any:
@@ -638,4 +642,3 @@ async def test_real_restored_prefix_answers_like_a_fresh_prefill(real_model) -> 
     assert restored.usage.prompt_tokens_details.cached_tokens > 300
     assert restored.choices[0].message.content == fresh.choices[0].message.content
     assert local_model.prefix_states()["bytes"] > 0
-    local_model._prefixes.clear()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .facts.memory_check import LABEL, NUMBER, _supported
+from .facts.memory_check import LABEL, NUMBER, number_supported
 from .parts import noun
 
 # A type: dotted (`pandas.DataFrame`), CamelCase with an inner capital (`TfidfVectorizer`,
@@ -62,7 +62,7 @@ def unsupported(answer: str, evidence: str, names: Iterable[str] = ()) -> list[s
     found = claims(answer)
     lowered = evidence.lower()
     own = {n.lower() for n in names}
-    missing = [n for n in found["numbers"] if not _supported(n, evidence)]
+    missing = [n for n in found["numbers"] if not number_supported(n, evidence)]
     for word in found["types"] + found["members"]:
         w = word.lower().strip("`.")
         if w in own or not w:

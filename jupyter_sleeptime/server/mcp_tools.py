@@ -26,7 +26,7 @@ from ..engine.facts import NotebookFacts
 from ..engine.llm import ModelError, hide_values
 from ..engine.records import Execution
 from .service import SleeptimeService
-from .views import _items
+from .views import saved_items
 
 NEWEST_RESULTS = 5
 OUTPUT_CHARS = 300  # per result in the overview
@@ -217,7 +217,7 @@ class PreparedTools:
                 key=lambda f: -(f.last.execution_id if f.last else 0),
             )[:OVERVIEW_NAMES]
         ]
-        steps = _items(engine.store.insight(key, "next_steps"))
+        steps = saved_items(engine.store.insight(key, "next_steps"))
         result = {
             "notebook": key,
             "state_version": version,
@@ -321,7 +321,9 @@ class PreparedTools:
     async def next_steps(self, notebook: str) -> dict[str, Any]:
         key = await self.notebook(notebook)
         saved = self.engine.store.insight(key, "next_steps")
-        steps = [{"title": s.get("title", ""), "code": s.get("code", "")} for s in _items(saved)]
+        steps = [
+            {"title": s.get("title", ""), "code": s.get("code", "")} for s in saved_items(saved)
+        ]
         result = {
             "steps": steps,
             "fresh": bool(saved and saved[1] == self.engine.store.state_version(key)),

@@ -71,7 +71,7 @@ def notebook_state(engine: SleeptimeEngine, notebook: str) -> NotebookState:
                 list[PreparedItem], answerer.prepared_list(notebook) if enabled else []
             ),
             "anticipated_fresh": bool(anticipated and anticipated[1] == version),
-            "next_steps": [{"title": i["title"], "code": i["code"]} for i in _items(steps)],
+            "next_steps": [{"title": i["title"], "code": i["code"]} for i in saved_items(steps)],
             "errors": [
                 _shared(ErrorNote(execution_count=ex.execution_count, diagnosis=found[0]), found[1])
                 for ex in view
@@ -159,7 +159,8 @@ def _shared(item: Note, shared: bool) -> Note:
     return item
 
 
-def _items(saved: tuple[Any, int] | None) -> list[dict[str, Any]]:
+def saved_items(saved: tuple[Any, int] | None) -> list[dict[str, Any]]:
+    """The items of a saved insight (`store.insight(...)`), or none."""
     if not saved or not isinstance(saved[0], dict):
         return []
     return list(saved[0].get("items", []))

@@ -49,8 +49,8 @@ def _supported_sentence(sentence: str, facts: NotebookFacts, known: list[str], c
     valued = [facts.names[n] for n in names if facts.names[n].summary]
     if valued:
         evidence = " ".join(f"{f.summary} {f.last.effect.text if f.last else ''}" for f in valued)
-        return all(_supported(n, evidence) for n in numbers)
-    return all(_supported(n, corpus) for n in numbers)
+        return all(number_supported(n, evidence) for n in numbers)
+    return all(number_supported(n, corpus) for n in numbers)
 
 
 def _written_as_code(name: str, sentence: str) -> bool:
@@ -90,7 +90,7 @@ def _corpus(facts: NotebookFacts) -> str:
     return "\n".join(parts)
 
 
-def _supported(claim: str, evidence: str) -> bool:
+def number_supported(claim: str, evidence: str) -> bool:
     """The claimed number occurs in the evidence, exactly or as its rounding."""
     try:
         wanted = Decimal(claim)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_sleeptime.engine import EngineConfig, SleeptimeEngine
+from jupyter_sleeptime.engine import EngineConfig, SleeptimeEngine, local_model
 
 SCRIPTED = "sleeptime-scripted/test"
 
@@ -30,3 +30,10 @@ def make_engine(tmp_path):
             engine.close()
         except Exception:
             pass
+
+
+@pytest.fixture
+def fresh_prefix_states(monkeypatch):
+    """Saved prefixes and their bound are process-wide: a test that sends a small `max_bytes`
+    would otherwise leave that bound to the next test, which then keeps nothing."""
+    monkeypatch.setattr(local_model, "_prefixes", local_model.PrefixStates())

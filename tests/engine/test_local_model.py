@@ -38,11 +38,7 @@ def _gate_open():
     PAUSE.set_busy("user-kernel", False)
 
 
-@pytest.fixture(autouse=True)
-def _no_saved_prefixes(monkeypatch):
-    """Saved prefixes and their bound are process-wide: a test that sends a small `max_bytes`
-    would otherwise leave that bound to the next test, which then keeps nothing."""
-    monkeypatch.setattr(local_model, "_prefixes", local_model.PrefixStates())
+pytestmark = pytest.mark.usefixtures("fresh_prefix_states")
 
 
 # -- weights --------------------------------------------------------------------------------------

@@ -30,10 +30,7 @@ async def _prepared(make_engine, notebooks=(A,), n=8, **config):
     return engine
 
 
-@pytest.fixture(autouse=True)
-def _no_saved_states(monkeypatch):
-    """Saved prefixes and their bound are process-wide; each test starts with none."""
-    monkeypatch.setattr(local_model, "_prefixes", local_model.PrefixStates())
+pytestmark = pytest.mark.usefixtures("fresh_prefix_states")
 
 
 async def test_prefix_is_byte_identical_across_questions_and_kinds(make_engine):

@@ -34,7 +34,7 @@ from the previous call (llama.cpp keeps the longest common prompt prefix). Timin
 
 One `Llama` is loaded lazily per process and never reset between calls, so a stable prompt
 prefix costs nothing the second time. `Llama` is not thread-safe: every use goes through
-`_model_lock`, which query-time callers always win.
+`_model_turn`, which query-time callers always win.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from litellm import CustomLLM  # noqa: E402
 from litellm.types.utils import GenericStreamingChunk, ModelResponse, Usage  # noqa: E402
 from litellm.utils import custom_llm_setup  # noqa: E402
 
-from .pause import PAUSE  # noqa: E402
+from .pause import PAUSE, Cancelled  # noqa: E402
 from .weights import (  # noqa: E402
     GGUF_ENV,
     LocalModelUnavailable,
@@ -118,7 +118,6 @@ BACKGROUND_PREFILL_BATCH = 32
 # Small models fall into loops ("Index(['a', 'a', 'a', …") under greedy decoding; a mild
 # penalty stops that without changing ordinary answers.
 REPEAT_PENALTY = 1.1
-_POLL_S = 0.05
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -148,10 +147,6 @@ class GenerationCancelled(litellm.exceptions.APIError):
             llm_provider=PROVIDER,
             model=model,
         )
-
-
-class _Cancelled(Exception):
-    """Internal: unwinds the generation loop."""
 
 
 def cancel_background() -> None:
@@ -259,44 +254,26 @@ def _call_from(model: str, messages: list, handler_kwargs: dict[str, Any]) -> _C
     )
 
 
-# -- the model lock: query-time callers first -----------------------------------------------------
-class _ModelLock:
-    """Mutual exclusion around the `Llama` (it is not thread-safe). Who goes first is the
-    pause mechanism's business (`pause.py`): a query-time caller announces itself with
-    `PAUSE.asking()` while it waits, and a background call acquires only when nothing asks it
-    to give way; while running it checks `PAUSE.should_yield()` between tokens and batches."""
+# -- the model's turn: query-time callers first ---------------------------------------------------
+class _ModelTurn:
+    """Mutual exclusion around the `Llama` (it is not thread-safe), kept by the pause mechanism
+    (`pause.py`): a background call takes the model only when nothing asks it to give way, and
+    while running checks `PAUSE.should_yield()` between tokens and batches."""
 
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._held = False
+    @staticmethod
+    def acquire(background: bool, cancelled: Callable[[], bool] = lambda: False) -> None:
+        if background:
+            PAUSE.wait(cancelled, take_model=True)
+        else:
+            PAUSE.take_model_for_query()
 
-    def acquire(self, background: bool, cancelled: Callable[[], bool] = lambda: False) -> None:
-        if not background:
-            with PAUSE.asking(), self._cond:
-                while self._held:
-                    self._cond.wait(_POLL_S)
-                self._held = True
-            return
-        with self._cond:
-            while self._held or PAUSE.should_yield():
-                if cancelled():
-                    raise _Cancelled
-                # Timed wait: the pause and cancel events don't notify this condition.
-                self._cond.wait(_POLL_S)
-            self._held = True
+    @staticmethod
+    def try_acquire() -> bool:
+        return PAUSE.try_take_model()
 
-    def try_acquire(self) -> bool:
-        """Take the lock only if nobody holds it (never waits)."""
-        with self._cond:
-            if self._held:
-                return False
-            self._held = True
-            return True
-
-    def release(self) -> None:
-        with self._cond:
-            self._held = False
-            self._cond.notify_all()
+    @staticmethod
+    def release() -> None:
+        PAUSE.release_model()
 
     @staticmethod
     def should_yield() -> bool:
@@ -311,7 +288,7 @@ class _ModelLock:
             self.release()
 
 
-_model_lock = _ModelLock()
+_model_turn = _ModelTurn()
 
 
 # -- the loaded model -----------------------------------------------------------------------------
@@ -562,7 +539,7 @@ def _resolve_n_ctx(n_ctx: int | None) -> int:
 
 
 def _ensure_engine(path: Path, n_ctx: int) -> tuple[_Engine, float]:
-    """The engine for (path, n_ctx), loading or swapping it. Caller holds `_model_lock`."""
+    """The engine for (path, n_ctx), loading or swapping it. Caller holds `_model_turn`."""
     global _engine
     if _engine is not None and _engine.path == path and _engine.n_ctx == n_ctx:
         return _engine, 0.0
@@ -637,7 +614,7 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
     path = _resolve_path(call.gguf_path)  # may assemble the default weights (once)
     n_ctx = _resolve_n_ctx(call.n_ctx)
     stats = CallStats(background=call.background)
-    _model_lock.acquire(call.background, call.cancelled)
+    _model_turn.acquire(call.background, call.cancelled)
     held = True
     try:
         engine, stats.load_seconds = _ensure_engine(path, n_ctx)
@@ -679,10 +656,10 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
             if not interrupted:
                 interrupted = _decode(engine, call, tokens, run, stats, decoder, scanner, emit)
             if interrupted and not run.finish:
-                _model_lock.release()
+                _model_turn.release()
                 held = False
                 waited_from = time.perf_counter()
-                _model_lock.acquire(True, call.cancelled)
+                _model_turn.acquire(True, call.cancelled)
                 held = True
                 stats.paused_seconds += time.perf_counter() - waited_from
                 if _engine is not engine:  # another call swapped the model meanwhile
@@ -698,7 +675,7 @@ def _generate(call: _Call, emit: Callable[[str], None]) -> CallStats:
         return stats
     finally:
         if held:
-            _model_lock.release()
+            _model_turn.release()
 
 
 def _restore_prefix(engine: _Engine, call: _Call, prompt: list[int]) -> int:
@@ -734,7 +711,7 @@ def _save_prefix(engine: _Engine, call: _Call, tokens: list[int]) -> None:
 def _prefill(engine: _Engine, call: _Call, tokens: list[int], keep: int, stats: CallStats) -> bool:
     """Evaluate the prompt past the reusable prefix (the last token is left to generate());
     True when a background call must give way first."""
-    if call.background and _model_lock.should_yield():
+    if call.background and _model_turn.should_yield():
         return True
     llm = engine.llm
     llm.n_tokens = keep  # eval() drops the KV entries past this point first
@@ -742,8 +719,8 @@ def _prefill(engine: _Engine, call: _Call, tokens: list[int], keep: int, stats: 
     pos, last = keep, len(tokens) - 1
     while pos < last:
         if call.cancelled():
-            raise _Cancelled
-        if call.background and _model_lock.should_yield():
+            raise Cancelled
+        if call.background and _model_turn.should_yield():
             return True
         end = min(last, pos + batch)
         llm.eval(tokens[pos:end])
@@ -792,8 +769,8 @@ def _decode(
                 run.finish = "length"
                 return False
             if call.cancelled():
-                raise _Cancelled
-            if call.background and _model_lock.should_yield():
+                raise Cancelled
+            if call.background and _model_turn.should_yield():
                 return True
         run.finish = "stop"  # generate() ended by itself
         return False
@@ -813,7 +790,7 @@ def _finish_stats(stats: CallStats, run: _Run) -> None:
 
 def _as_litellm_error(exc: BaseException, call: _Call) -> BaseException:
     """Errors in a form LiteLLM passes through as they are, with a one-paragraph message."""
-    if isinstance(exc, _Cancelled):
+    if isinstance(exc, Cancelled):
         return GenerationCancelled(call.model)
     if isinstance(exc, LocalModelUnavailable) and not isinstance(exc, LocalModelUnavailableError):
         return LocalModelUnavailableError(str(exc), call.model)
@@ -1018,7 +995,7 @@ def preload(gguf_path: str | None = None, n_ctx: int | None = None) -> float:
     _require_llama_cpp()
     path = _resolve_path(gguf_path)
     n = _resolve_n_ctx(n_ctx)
-    with _model_lock.foreground():
+    with _model_turn.foreground():
         engine, seconds = _ensure_engine(path, n)
     return seconds or engine.load_seconds
 
@@ -1027,7 +1004,7 @@ def reset_kv_cache() -> None:
     """Forget the KV cache: the next call prefills its whole prompt (a cold measurement)."""
     if _engine is None:
         return
-    with _model_lock.foreground():
+    with _model_turn.foreground():
         if _engine is not None:
             _engine.llm.reset()
 
@@ -1045,7 +1022,7 @@ def prefix_states() -> dict[str, Any]:
 def unload() -> None:
     """Free the model's memory; the next call loads it again."""
     global _engine
-    with _model_lock.foreground():
+    with _model_turn.foreground():
         if _engine is not None:
             _engine.close()
             _engine = None
@@ -1058,7 +1035,7 @@ def _free_at_exit() -> None:
     # shutdown, its cleanup finds its modules torn down and prints a TypeError traceback.
     # Skipped while a daemon thread is still decoding (closing under it would crash).
     global _engine
-    if _engine is not None and _model_lock.try_acquire():
+    if _engine is not None and _model_turn.try_acquire():
         _engine.close()
         _engine = None
 

@@ -26,7 +26,7 @@ from jupyter_sleeptime.engine.local_model import (
     GenerationCancelled,
     LocalModelUnavailable,
 )
-from jupyter_sleeptime.engine.pause import PAUSE
+from jupyter_sleeptime.engine.pause import PAUSE, Cancelled
 
 PIP_HINT = 'pip install "jupyter-sleeptime[local]"'
 
@@ -193,8 +193,8 @@ def test_stop_scanner_holds_back_partial_stop() -> None:
     assert plain.feed("a\n") == ("a\n", False)
 
 
-def test_model_lock_background_waits_while_user_code_runs_foreground_does_not() -> None:
-    lock = local_model._ModelLock()
+def test_model_turn_background_waits_while_user_code_runs_foreground_does_not() -> None:
+    lock = local_model._ModelTurn()
     PAUSE.set_busy("user-kernel", True)
     got = threading.Event()
 
@@ -214,12 +214,12 @@ def test_model_lock_background_waits_while_user_code_runs_foreground_does_not() 
     assert got.is_set()
 
 
-def test_model_lock_wait_is_cancellable() -> None:
-    lock = local_model._ModelLock()
+def test_model_turn_wait_is_cancellable() -> None:
+    lock = local_model._ModelTurn()
     PAUSE.set_busy("user-kernel", True)
     cancel = threading.Event()
     threading.Timer(0.1, cancel.set).start()
-    with pytest.raises(local_model._Cancelled):
+    with pytest.raises(Cancelled):
         lock.acquire(background=True, cancelled=cancel.is_set)
 
 
@@ -486,18 +486,18 @@ def test_register_is_idempotent() -> None:
 def test_the_model_is_freed_at_exit_unless_a_thread_is_using_it(fake_engine) -> None:
     closed: list[bool] = []
     fake_engine.close = lambda: closed.append(True)
-    assert local_model._model_lock.try_acquire()  # a daemon thread is still decoding
+    assert local_model._model_turn.try_acquire()  # a daemon thread is still decoding
     try:
         local_model._free_at_exit()
         assert closed == [] and local_model._engine is fake_engine
     finally:
-        local_model._model_lock.release()
+        local_model._model_turn.release()
     local_model._free_at_exit()
     try:
         assert closed == [True] and local_model._engine is None
-        assert not local_model._model_lock.try_acquire()  # nothing loads it again on the way out
+        assert not local_model._model_turn.try_acquire()  # nothing loads it again on the way out
     finally:
-        local_model._model_lock.release()
+        local_model._model_turn.release()
 
 
 # -- the real model -------------------------------------------------------------------------------

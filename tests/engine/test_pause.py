@@ -73,3 +73,38 @@ async def test_remote_background_calls_wait_on_the_event_loop():
     assert not waiting.done()
     pause.set_busy("k1", False)
     await asyncio.wait_for(waiting, 1)
+
+
+def test_the_embedded_model_serves_one_call_and_query_time_calls_go_first():
+    pause = Pause()
+    pause.take_model_for_query()  # a query-time call holds the model
+    done = threading.Event()
+    background(pause, done, take_model=True)
+    time.sleep(0.15)
+    assert not done.is_set()  # background waits for the model ...
+    assert not pause.try_take_model()
+    pause.release_model()
+    assert done.wait(1)  # ... and takes it once given back
+    asked = threading.Event()
+
+    def ask() -> None:
+        pause.take_model_for_query()
+        asked.set()
+
+    threading.Thread(target=ask, daemon=True).start()
+    time.sleep(0.1)
+    assert pause.should_yield()  # the background holder is told to give way
+    assert not asked.is_set()
+    pause.release_model()
+    assert asked.wait(1)
+    pause.release_model()
+    assert pause.try_take_model()
+
+
+def test_a_query_time_call_does_not_wait_for_user_code():
+    pause = Pause()
+    pause.set_busy("k1", True)
+    pause.take_model_for_query()  # returns at once although user code runs
+    pause.release_model()
+    with pytest.raises(Cancelled):  # a background taker waits, and can be abandoned
+        pause.wait(cancelled=lambda: True, take_model=True)

@@ -50,7 +50,7 @@ def _demo_copy(notebook: Path, folder: Path) -> tuple[Path, bool]:
 
 
 async def _demo(notebook: Path, model: str, questions: int, folder: Path = DEMO_DIR) -> int:
-    from .harness import ServerProcess, SleeptimeClient
+    from .testing.harness import ServerClient, ServerProcess
 
     path, fresh = _demo_copy(notebook, folder)
     print(
@@ -63,7 +63,7 @@ async def _demo(notebook: Path, model: str, questions: int, folder: Path = DEMO_
     server = ServerProcess(path.parent, scratch / "sleeptime.db", traits, scratch / "server.log")
     server.start()
     try:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         status = await client.status()
         print(f"Model: {status['model']} (idle-time work: {status['sleep_model']})", flush=True)
         progress = Progress(sys.stdout)  # one clock for the cells and the idle time
@@ -83,7 +83,7 @@ async def _demo(notebook: Path, model: str, questions: int, folder: Path = DEMO_
 
 async def _run_notebook(server: Any, client: Any, path: Path, progress: Progress) -> str:
     """Open the notebook's kernel and run its code cells as a user would (errors kept)."""
-    from .harness import KernelSocket, ask_cells, code_cells
+    from .testing.harness import KernelSocket, ask_cells, code_cells
 
     kernel_id = await client.open_notebook(path.name)
     kernel = KernelSocket(server.url, server.token, kernel_id)
@@ -170,7 +170,7 @@ async def _ask_all(
             printer = AnswerPrinter(sys.stdout)
             waiting = asyncio.create_task(printer.wait_for_first_token())
             try:
-                # The baseline is measured cold, as after a notebook change (DESIGN.md).
+                # The baseline is measured cold, as after a notebook change (docs/DESIGN.md).
                 event = await client.ask(
                     kernel_id, question, mode, on_token=printer.token, cold=mode != "sleep"
                 )

@@ -15,8 +15,8 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from jupyter_sleeptime import protocol
-from jupyter_sleeptime.harness import execute_over
 from jupyter_sleeptime.testing import scripted_model
+from jupyter_sleeptime.testing.harness import execute_over
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jupyter_sleeptime.loadtest import run_load
+from jupyter_sleeptime.bench.load import run_load
 
 
 async def test_every_execution_is_recorded_under_concurrent_load():
@@ -15,7 +15,7 @@ async def test_a_class_on_one_database_does_the_shared_work_once(postgres_url):
     """Three users' servers on one PostgreSQL database run the same notebook at once, with
     shared insights: every execution is recorded, and the explanations and the diagnosis
     cost about what one user alone pays (claims keep users from doing the same work)."""
-    from jupyter_sleeptime.loadtest import TEAM_NOTEBOOK, run_team_load
+    from jupyter_sleeptime.bench.load import TEAM_NOTEBOOK, run_team_load
 
     result = await run_team_load(users=3, db_url=postgres_url)
     assert result["recorded"] == result["expected"] == 3 * len(TEAM_NOTEBOOK)

@@ -226,7 +226,7 @@ def test_the_view_check_finds_each_kind_of_drift():
 
 
 def test_every_idle_time_task_has_words_for_the_user():
-    from jupyter_sleeptime.engine.thinker import PRIORITY
+    from jupyter_sleeptime.engine.idle.thinker import PRIORITY
 
     assert set(protocol.TASKS) == set(PRIORITY)
     assert protocol.task_words("explain_cells") == "explaining cells"

@@ -25,7 +25,7 @@ from typing import Any
 
 import nbformat
 
-from ..harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells
+from ..testing.harness import KernelSocket, ServerClient, ServerProcess, code_cells
 from .progress import Progress
 from .runner import wait_digest, wait_kernel_idle
 from .summary import median, percentile
@@ -61,7 +61,7 @@ async def mcp_micro(
     try:
         progress.phase("mcp: starting a server")
         await asyncio.to_thread(server.start)
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         for path in paths:
             progress.phase(f"mcp: running {path.name}")
             kernel_id, kernel, executed = await _run(client, server, path)
@@ -114,7 +114,7 @@ async def mcp_micro(
 
 
 async def _run(
-    client: SleeptimeClient, server: ServerProcess, path: Path
+    client: ServerClient, server: ServerProcess, path: Path
 ) -> tuple[str, KernelSocket, dict[str, Any]]:
     """Run the notebook's code cells; its document with the outputs they produced."""
     shutil.copy(path, server.root_dir / path.name)
@@ -163,7 +163,7 @@ async def _calls(mcp: Any, notebook: str) -> list[tuple[str, dict[str, Any]]]:
 
 async def _chars(
     mcp: Any,
-    client: SleeptimeClient,
+    client: ServerClient,
     kernel_id: str,
     path: Path,
     executed: Any,

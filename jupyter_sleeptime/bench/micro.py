@@ -28,7 +28,7 @@ from typing import Any
 
 import nbformat
 
-from ..harness import KernelSocket, ServerProcess, SleeptimeClient
+from ..testing.harness import KernelSocket, ServerClient, ServerProcess
 from .mcp_micro import brief as mcp_brief
 from .mcp_micro import mcp_micro
 from .progress import Progress
@@ -151,8 +151,8 @@ def digest_micro(
 # -- (b) trivial cell ---------------------------------------------------------------------------------
 async def _kernel_on(
     server: ServerProcess, name: str, extension: bool
-) -> tuple[KernelSocket, SleeptimeClient, str]:
-    client = SleeptimeClient(server.url, server.token)
+) -> tuple[KernelSocket, ServerClient, str]:
+    client = ServerClient(server.url, server.token)
     nbformat.write(nbformat.v4.new_notebook(), server.root_dir / name)
     kernel_id = await client.open_notebook(name)
     kernel = KernelSocket(server.url, server.token, kernel_id)
@@ -225,7 +225,7 @@ def _on_off_servers(
 
 
 async def _check_not_loaded(server: ServerProcess) -> None:
-    probe = SleeptimeClient(server.url, server.token)
+    probe = ServerClient(server.url, server.token)
     try:
         await probe.status()
         loaded = True
@@ -342,7 +342,7 @@ class _CpuSampler:
     def __init__(
         self,
         server: ServerProcess,
-        client: SleeptimeClient,
+        client: ServerClient,
         kernel_id: str,
         n: int,
         samples: int,

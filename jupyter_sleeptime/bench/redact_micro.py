@@ -17,8 +17,8 @@ from typing import Any
 
 import nbformat
 
-from ..engine.context import strip_ansi
 from ..engine.redact import Redactor
+from ..engine.state.notebook_text import strip_ansi
 
 PER_CHARS = 50_000
 

@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..harness import KernelSocket, ServerProcess, SleeptimeClient, code_cells, shell_request
+from ..testing.harness import (
+    KernelSocket,
+    ServerClient,
+    ServerProcess,
+    code_cells,
+    shell_request,
+)
 from .data import Question, contains, score
 from .progress import Progress, plural
 
@@ -101,7 +107,7 @@ async def kernel_info(kernel: KernelSocket, timeout: float = 10) -> None:
 
 
 async def wait_kernel_idle(
-    client: SleeptimeClient, kernel: KernelSocket, kernel_id: str, timeout: float = 120
+    client: ServerClient, kernel: KernelSocket, kernel_id: str, timeout: float = 120
 ) -> None:
     """Make sure the extension's observer sees this kernel before any cell runs, so that no
     execution is missed: a subscriber that joined after the kernel's start-up messages has
@@ -122,7 +128,7 @@ async def wait_kernel_idle(
         await asyncio.sleep(0.3)
 
 
-async def wait_digest(client: SleeptimeClient, kernel_id: str, timeout: float = 30) -> None:
+async def wait_digest(client: ServerClient, kernel_id: str, timeout: float = 30) -> None:
     """Until the extension has read the kernel's namespace after the last cell (it does so
     half a second after the kernel goes idle)."""
     deadline = time.monotonic() + timeout
@@ -244,7 +250,7 @@ def question_record(
 
 
 async def ask_anticipated(
-    client: SleeptimeClient, kernel_id: str, questions: list[str], progress: Progress
+    client: ServerClient, kernel_id: str, questions: list[str], progress: Progress
 ) -> list[dict[str, Any]]:
     """Ask the prepared questions verbatim, as a click on the sidebar's buttons does: the
     latency of an anticipated hit, measured even when no eval question is one."""
@@ -267,7 +273,7 @@ async def ask_anticipated(
 
 
 async def incremental_run(
-    client: SleeptimeClient,
+    client: ServerClient,
     kernel: KernelSocket,
     kernel_id: str,
     notebook: Path,
@@ -307,7 +313,7 @@ async def incremental_run(
 class _Session:
     """One notebook's server, kernel and client while it is measured."""
 
-    client: SleeptimeClient
+    client: ServerClient
     kernel: KernelSocket
     kernel_id: str
     notebook: str
@@ -326,7 +332,7 @@ async def run_notebook(
     try:
         progress.phase("starting a Jupyter server")
         await asyncio.to_thread(server.start)
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         status = await client.status()
         record["model"], record["sleep_model"] = status.get("model"), status.get("sleep_model")
         kernel_id = await client.open_notebook(path.name)

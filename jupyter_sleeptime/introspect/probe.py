@@ -63,6 +63,8 @@ def parse_probe(user_expressions: dict) -> dict:
     if not isinstance(entry, dict) or entry.get("status") != "ok":
         return {}
     text = (entry.get("data") or {}).get("text/plain")
+    if not isinstance(text, str):
+        return {}
     try:
         import ast
 

@@ -1,0 +1,1 @@
+"""What runs in the user's kernel: `%ask`, the ask widget, and the client that reaches the server."""

@@ -79,7 +79,7 @@ class InProcessBackend:
 
     async def _ensure_engine(self) -> Any:
         if self._engine is None:
-            from ..engine.core import EngineConfig, SleeptimeEngine
+            from ..engine.sleeptime_engine import EngineConfig, SleeptimeEngine
 
             self._engine = SleeptimeEngine(
                 EngineConfig(
@@ -110,7 +110,7 @@ class InProcessBackend:
     # -- what the kernel knows ------------------------------------------------------------------
     def _history(self) -> list[tuple[int, str, list[Any], str]]:
         """New (count, source, outputs, status) since the last question, from IPython."""
-        from ..engine.records import Output
+        from ..engine.state.records import Output
 
         history = getattr(self.shell, "history_manager", None)
         sources = list(getattr(history, "input_hist_raw", None) or self.shell.user_ns.get("In", []))
@@ -147,7 +147,7 @@ class InProcessBackend:
 
     def _digest(self) -> Any:
         """The namespace digest, computed here with the server's own expression."""
-        from ..engine.records import Digest
+        from ..engine.state.records import Digest
         from ..introspect.digest import USER_EXPRESSION_KEY, build_expression, parse_reply
 
         try:
@@ -220,7 +220,7 @@ class InProcessBackend:
         """On the engine thread: record what is new, then answer; every outcome is an event."""
         try:
             engine = await self._record(history, digest)
-            from ..engine.llm import ModelError
+            from ..engine.model.model_client import ModelError
 
             try:
                 answer = await engine.ask(

@@ -12,8 +12,8 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, validate
 
-from ..engine.core import EngineConfig
-from ..engine.providers import quiet_logs
+from ..engine.model.providers import quiet_logs
+from ..engine.sleeptime_engine import EngineConfig
 from ..protocol import SettingsView
 from . import mcp, mcp_tools, views
 from .handlers import handlers

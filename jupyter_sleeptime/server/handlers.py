@@ -15,9 +15,9 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .. import __version__, protocol
-from ..engine.document import OptedOut
-from ..engine.llm import ModelError
-from ..engine.store import StoreError
+from ..engine.model.model_client import ModelError
+from ..engine.state.document import OptedOut
+from ..engine.state.store import StoreError
 from . import tokens
 from .service import SleeptimeService, UnknownKernel
 

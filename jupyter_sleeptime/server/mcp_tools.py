@@ -20,11 +20,11 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from ..engine.context import render_outputs
-from ..engine.document import OptedOut
 from ..engine.facts import NotebookFacts
-from ..engine.llm import ModelError, hide_values
-from ..engine.records import Execution
+from ..engine.model.model_client import ModelError, hide_values
+from ..engine.state.document import OptedOut
+from ..engine.state.notebook_text import render_outputs
+from ..engine.state.records import Execution
 from .service import SleeptimeService
 from .views import saved_items
 

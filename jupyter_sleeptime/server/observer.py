@@ -13,8 +13,8 @@ from typing import Any
 
 from jupyter_client.session import Session
 
-from ..engine.core import SleeptimeEngine
-from ..engine.records import Output
+from ..engine.sleeptime_engine import SleeptimeEngine
+from ..engine.state.records import Output
 from ..protocol import is_ask_cell
 
 log = logging.getLogger(__name__)

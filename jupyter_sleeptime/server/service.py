@@ -11,10 +11,10 @@ import asyncio
 import logging
 from typing import Any
 
-from ..engine.core import EngineConfig, SleeptimeEngine
+from ..engine.sleeptime_engine import EngineConfig, SleeptimeEngine
 from ..protocol import KernelView, StatusView
 from . import views
-from .digest import DigestTaker
+from .digest_request import DigestTaker
 from .notebooks import read_notebook
 from .observer import KernelWatcher
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 
-from ..engine.core import SleeptimeEngine
+from ..engine.sleeptime_engine import SleeptimeEngine
 from ..protocol import (
     Budget,
     CellNote,

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.providers import litellm as _quiet_litellm
+from ..engine.model.providers import litellm as _quiet_litellm
 
 litellm = _quiet_litellm()
 from litellm import CustomLLM  # noqa: E402

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_sleeptime.engine import EngineConfig, SleeptimeEngine, local_model
+from jupyter_sleeptime.engine import EngineConfig, SleeptimeEngine
+from jupyter_sleeptime.engine.model import local_model
 
 SCRIPTED = "sleeptime-scripted/test"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from jupyter_sleeptime.engine import SleeptimeEngine
-from jupyter_sleeptime.engine.records import Digest, Output
+from jupyter_sleeptime.engine.state.records import Digest, Output
 
 _ids = itertools.count(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_sleeptime.engine.llm import ModelError
+from jupyter_sleeptime.engine.model.model_client import ModelError
 from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import analysis_cells, digest_for, feed, run_cell

@@ -3,14 +3,14 @@ cards, the memory check, and what a question's prompt is built from."""
 
 from __future__ import annotations
 
-from jupyter_sleeptime.engine.document import parse_document
+from jupyter_sleeptime.engine.answer.question import classify, mentioned_names
 from jupyter_sleeptime.engine.facts.defuse import analyse
 from jupyter_sleeptime.engine.facts.docs import passages
 from jupyter_sleeptime.engine.facts.memory_check import check_memory
 from jupyter_sleeptime.engine.facts.select import rounded_line, rounding_asked
 from jupyter_sleeptime.engine.facts.snippets import check_snippet, imported_modules
-from jupyter_sleeptime.engine.question import classify, mentioned_names
-from jupyter_sleeptime.engine.records import Digest, Output
+from jupyter_sleeptime.engine.state.document import parse_document
+from jupyter_sleeptime.engine.state.records import Digest, Output
 
 from .notebooks import run_cell
 
@@ -302,7 +302,7 @@ async def test_skipped_cells_hide_their_names_and_values(make_engine):
 async def test_facts_that_cannot_be_computed_do_not_stop_answers(make_engine, monkeypatch):
     """A cell the analysis trips on (a bug of ours) leaves the facts empty, not the user
     without answers or the REST view without a state."""
-    from jupyter_sleeptime.engine import scope
+    from jupyter_sleeptime.engine.state import scope
 
     def broken(*args, **kwargs):
         raise RecursionError("a cell too deep to analyse")

@@ -9,7 +9,7 @@ import sqlite3
 import litellm
 import pytest
 
-from jupyter_sleeptime.engine.llm import ModelError
+from jupyter_sleeptime.engine.model.model_client import ModelError
 from jupyter_sleeptime.testing.scripted_model import control
 
 from ..conftest import wait_for

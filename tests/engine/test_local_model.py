@@ -20,13 +20,13 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import litellm
 
-from jupyter_sleeptime.engine import local_model, weights
-from jupyter_sleeptime.engine.local_model import (
+from jupyter_sleeptime.engine.model import local_model, weights
+from jupyter_sleeptime.engine.model.local_model import (
     DEFAULT_MODEL,
     GenerationCancelled,
     LocalModelUnavailable,
 )
-from jupyter_sleeptime.engine.pause import PAUSE, Cancelled
+from jupyter_sleeptime.engine.model.pause import PAUSE, Cancelled
 
 PIP_HINT = 'pip install "jupyter-sleeptime[local]"'
 

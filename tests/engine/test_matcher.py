@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_sleeptime.engine.matcher import THRESHOLD, Candidate, Matcher, mask
-from jupyter_sleeptime.engine.prepared import CELL_ERROR_PHRASINGS, NAME_PHRASINGS
+from jupyter_sleeptime.engine.answer.matcher import THRESHOLD, Candidate, Matcher, mask
+from jupyter_sleeptime.engine.answer.prepared import CELL_ERROR_PHRASINGS, NAME_PHRASINGS
 
 _spec = importlib.util.spec_from_file_location(
     "calibrate", Path(__file__).parents[1] / "data" / "prepared" / "calibrate.py"

@@ -1,4 +1,4 @@
-"""The one pause mechanism (`engine/pause.py`): a test per trigger, on the shared `Pause`
+"""The one pause mechanism (`engine/model/pause.py`): a test per trigger, on the shared `Pause`
 object as the embedded model and the engine use it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from jupyter_sleeptime.engine.pause import Cancelled, Pause
+from jupyter_sleeptime.engine.model.pause import Cancelled, Pause
 
 
 def background(pause: Pause, done: threading.Event, **kwargs) -> threading.Thread:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_sleeptime.engine import local_model, prefix
-from jupyter_sleeptime.engine.llm import marks_cache
-from jupyter_sleeptime.engine.local_model import PrefixStates
+from jupyter_sleeptime.engine.answer import stable_prefix as prefix
+from jupyter_sleeptime.engine.model import local_model
+from jupyter_sleeptime.engine.model.local_model import PrefixStates
+from jupyter_sleeptime.engine.model.model_client import marks_cache
 from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import analysis_cells, digest_for, feed, run_cell

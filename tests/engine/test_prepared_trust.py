@@ -4,7 +4,7 @@ error question only when the notebook holds an error it can be about."""
 
 from __future__ import annotations
 
-from jupyter_sleeptime.engine.records import Digest
+from jupyter_sleeptime.engine.state.records import Digest
 from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import run_cell

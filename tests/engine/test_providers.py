@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from jupyter_sleeptime.engine import providers
+from jupyter_sleeptime.engine.model import providers
 
 
 @pytest.fixture

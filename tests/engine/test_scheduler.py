@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from jupyter_sleeptime.engine.llm import BudgetExhausted
+from jupyter_sleeptime.engine.model.model_client import BudgetExhausted
 from jupyter_sleeptime.testing.scripted_model import control
 
 from ..conftest import wait_for

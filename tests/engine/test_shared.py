@@ -4,7 +4,7 @@ shared costs the second user no model call; sharing stays off unless asked for."
 
 from __future__ import annotations
 
-from jupyter_sleeptime.engine.document import Policy
+from jupyter_sleeptime.engine.state.document import Policy
 from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import run_cell

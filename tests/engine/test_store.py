@@ -10,10 +10,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from jupyter_sleeptime.engine.core import EngineConfig, SleeptimeEngine
-from jupyter_sleeptime.engine.records import Digest, Output
-from jupyter_sleeptime.engine.store import Store, StoreError
-from jupyter_sleeptime.engine.store.database import user_schema
+from jupyter_sleeptime.engine.sleeptime_engine import EngineConfig, SleeptimeEngine
+from jupyter_sleeptime.engine.state.records import Digest, Output
+from jupyter_sleeptime.engine.state.store import Store, StoreError
+from jupyter_sleeptime.engine.state.store.database import user_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

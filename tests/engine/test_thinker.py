@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jupyter_sleeptime.engine.document import Policy
-from jupyter_sleeptime.engine.records import Digest
+from jupyter_sleeptime.engine.state.document import Policy
+from jupyter_sleeptime.engine.state.records import Digest
 from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import analysis_cells, digest_for, feed, run_cell
@@ -180,6 +180,6 @@ async def test_without_a_kernel_only_the_notebooks_own_imports_count_and_one_ret
 
 def test_every_planned_task_has_a_handler(make_engine):
     engine = make_engine()
-    from jupyter_sleeptime.engine.thinker import PRIORITY
+    from jupyter_sleeptime.engine.idle.thinker import PRIORITY
 
     assert set(engine.thinker.handlers) == set(PRIORITY)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from jupyter_sleeptime.harness import execute_over
 from jupyter_sleeptime.kernel.render import md_escape
 from jupyter_sleeptime.testing import scripted_model
+from jupyter_sleeptime.testing.harness import execute_over
 
 from ..conftest import SCRIPTED, get_json, recorded, think, wait_for
 

@@ -294,7 +294,7 @@ async def test_the_stdio_bridge_answers(
 def with_jupyter_server_mcp(sleeptime_config, jp_server_config):
     """The server also runs `jupyter-server-mcp` (as Jupyter AI 3 sets it up), on a free port."""
     pytest.importorskip("jupyter_server_mcp")
-    from jupyter_sleeptime.harness import free_port
+    from jupyter_sleeptime.testing.harness import free_port
 
     port = free_port()
     jp_server_config["ServerApp"]["jpserver_extensions"]["jupyter_server_mcp"] = True

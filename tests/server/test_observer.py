@@ -214,7 +214,7 @@ async def test_a_subscription_that_hears_nothing_is_replaced(jp_fetch, start_ker
 
 async def run_all(kernel, cells: list[str], timeout: float = 120) -> None:
     """Send every cell at once and wait for each one's idle, as JupyterLab's Run All does."""
-    from jupyter_sleeptime.harness import execute_request
+    from jupyter_sleeptime.testing.harness import execute_request
 
     pending = set()
     for code in cells:

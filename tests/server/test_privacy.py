@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_sleeptime.harness import KernelSocket, ServerProcess, SleeptimeClient
+from jupyter_sleeptime.testing.harness import KernelSocket, ServerClient, ServerProcess
 
 from ..conftest import ask, get_json, recorded, think
 from ..recording_model import Recorder
@@ -101,7 +101,7 @@ async def test_privacy_holds_after_a_server_restart(tmp_path):
     }
     try:
         with ServerProcess(root, store, traits) as server:
-            client = SleeptimeClient(server.url, server.token)
+            client = ServerClient(server.url, server.token)
             for name in ("private.ipynb", "secret.ipynb"):
                 kernel_id = await client.open_notebook(name)
                 kernel = KernelSocket(server.url, server.token, kernel_id)
@@ -112,7 +112,7 @@ async def test_privacy_holds_after_a_server_restart(tmp_path):
         assert recorder.requests == []
 
         with ServerProcess(root, store, traits) as server:
-            client = SleeptimeClient(server.url, server.token)
+            client = ServerClient(server.url, server.token)
             private = await client.open_notebook("private.ipynb")
             secret = await client.open_notebook("secret.ipynb")
             refused = await client.ask(secret, "What is label?", "baseline")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 
 from jupyter_sleeptime.bench.runner import wait_kernel_idle
-from jupyter_sleeptime.harness import KernelSocket, ServerProcess, SleeptimeClient
+from jupyter_sleeptime.testing.harness import KernelSocket, ServerClient, ServerProcess
 
 from ..conftest import wait_for
 from ..recording_model import Recorder
@@ -19,7 +19,7 @@ async def test_server_restart_keeps_executions_and_thinking(tmp_path):
     traits = {"model": "sleeptime-scripted/test", "idle_seconds": 60}
 
     with ServerProcess(root, store, traits) as server:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         kernel_id = await client.open_notebook("kept.ipynb")
         kernel = KernelSocket(server.url, server.token, kernel_id)
         await kernel.connect()
@@ -39,7 +39,7 @@ async def test_server_restart_keeps_executions_and_thinking(tmp_path):
     recorded = [(e["source"], e["outputs"]) for e in state["executions"]]
 
     with ServerProcess(root, store, traits) as server:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         kernel_id = await client.open_notebook("kept.ipynb")  # a new kernel, same notebook
         state = await client.kernel(kernel_id)
         assert [(e["source"], e["outputs"]) for e in state["executions"]] == recorded
@@ -67,7 +67,7 @@ async def test_server_killed_during_a_thinking_run_loses_and_repeats_nothing(tmp
         server = ServerProcess(root, store, {"model": "openai/recorder", "idle_seconds": 0.5})
         server.start()
         try:
-            client = SleeptimeClient(server.url, server.token)
+            client = ServerClient(server.url, server.token)
             kernel_id = await client.open_notebook("cut.ipynb")
             kernel = KernelSocket(server.url, server.token, kernel_id)
             await kernel.connect()
@@ -87,7 +87,7 @@ async def test_server_killed_during_a_thinking_run_loses_and_repeats_nothing(tmp
 
         server = ServerProcess(root, store, {"model": "openai/recorder", "idle_seconds": 600})
         with server:
-            client = SleeptimeClient(server.url, server.token)
+            client = ServerClient(server.url, server.token)
             kernel_id = await client.open_notebook("cut.ipynb")
             sent_before = len(recorder.requests)
             result = await client.think(kernel_id)

@@ -13,7 +13,7 @@ import nbformat
 import sqlalchemy as sa
 
 from jupyter_sleeptime.bench.runner import wait_digest, wait_kernel_idle
-from jupyter_sleeptime.harness import KernelSocket, ServerProcess, SleeptimeClient
+from jupyter_sleeptime.testing.harness import KernelSocket, ServerClient, ServerProcess
 
 from ..conftest import wait_for
 from ..recording_model import Recorder
@@ -53,7 +53,7 @@ async def _run_user(
     }
     views: dict[str, Any] = {}
     with ServerProcess(root, tmp_path / f"{user}.db", traits) as server:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         notebooks = {"course.ipynb": COURSE, "keys.ipynb": KEYS, "private.ipynb": PRIVATE[user]}
         for name, cells in notebooks.items():
             kernel_id = await client.open_notebook(name)

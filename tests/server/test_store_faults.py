@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from jupyter_sleeptime.bench.runner import wait_kernel_idle
-from jupyter_sleeptime.engine.store import default_user
-from jupyter_sleeptime.engine.store.database import user_schema
-from jupyter_sleeptime.harness import KernelSocket, ServerProcess, SleeptimeClient
+from jupyter_sleeptime.engine.state.store import default_user
+from jupyter_sleeptime.engine.state.store.database import user_schema
+from jupyter_sleeptime.testing.harness import KernelSocket, ServerClient, ServerProcess
 
 from ..conftest import get_json, wait_for
 
@@ -94,7 +94,7 @@ async def test_a_server_starts_on_a_corrupt_store_and_keeps_the_file(tmp_path):
     store = tmp_path / "store.db"
     store.write_bytes(b"SQLite format 3\x00" + b"\x00garbage" * 512)
     with ServerProcess(root, store, {"model": "sleeptime-scripted/test"}) as server:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         status = await client.status()
         kernel_id = await client.open_notebook("fresh.ipynb")
         state = await client.kernel(kernel_id)
@@ -111,7 +111,7 @@ async def test_a_server_restart_on_postgres_keeps_executions_and_thinking(tmp_pa
     nbformat.write(nbformat.v4.new_notebook(), root / "kept.ipynb")
     traits = {"model": "sleeptime-scripted/test", "idle_seconds": 60, "db_url": postgres_url}
     with ServerProcess(root, tmp_path / "unused.db", traits) as server:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         kernel_id = await client.open_notebook("kept.ipynb")
         kernel = KernelSocket(server.url, server.token, kernel_id)
         await kernel.connect()
@@ -131,7 +131,7 @@ async def test_a_server_restart_on_postgres_keeps_executions_and_thinking(tmp_pa
     recorded = [(e["source"], e["outputs"]) for e in state["executions"]]
 
     with ServerProcess(root, tmp_path / "unused.db", traits) as server:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         kernel_id = await client.open_notebook("kept.ipynb")  # a new kernel, same notebook
         again_state = await client.kernel(kernel_id)
         again = await client.think(kernel_id)

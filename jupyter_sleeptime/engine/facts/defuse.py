@@ -335,9 +335,8 @@ class _Walker:
         elif isinstance(stmt, ast.Match):
             for case in stmt.cases:
                 for node in ast.walk(case.pattern):
-                    name = getattr(node, "name", None)
-                    if isinstance(node, ast.MatchAs | ast.MatchStar) and name:
-                        self.add(name, "assign", stmt, loop, True)
+                    if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+                        self.add(node.name, "assign", stmt, loop, True)
                 self.block(case.body, loop, True)
 
     def try_statement(self, stmt: ast.Try, loop: str | None, conditional: bool) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import re
 
-from ..records import Execution
+from ..state.records import Execution
 from .defuse import analyse, dotted_name, python_source
 from .search import BM25
 

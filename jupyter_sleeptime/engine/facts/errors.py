@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..records import Digest, Execution
+from ..state.records import Digest, Execution
 from .defuse import dotted_calls, line_names
 from .provenance import Binding, NameFact, failing_line, size_of, version_at
 

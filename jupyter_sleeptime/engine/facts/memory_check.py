@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from ..context import render_outputs
-from ..question import mentioned_names
+from ..answer.question import mentioned_names
+from ..state.notebook_text import render_outputs
 from .sheet import NotebookFacts
 
 NUMBER = re.compile(r"(?<![\w.\[])-?\d+(?:\.\d+)?(?![\w\]])")
@@ -96,7 +96,8 @@ def number_supported(claim: str, evidence: str) -> bool:
         wanted = Decimal(claim)
     except InvalidOperation:
         return True
-    places = -wanted.as_tuple().exponent if isinstance(wanted.as_tuple().exponent, int) else 0
+    exponent = wanted.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 0
     for found in NUMBER.findall(evidence):
         try:
             value = Decimal(found)

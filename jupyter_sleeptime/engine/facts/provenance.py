@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..records import Digest, Execution
+from ..state.records import Digest, Execution
 from .defuse import CellAnalysis, Effect, FitCall, analyse, line_names
 
 MAX_USES = 3
@@ -203,7 +203,7 @@ def failing_line(ex: Execution) -> int | None:
     trace = _ANSI.sub("", "\n".join(error.traceback or []))
     frames = list(_CELL_FRAME.finditer(trace))
     own = [m for m in frames if m.group("count") and int(m.group("count")) == ex.execution_count]
-    chosen = (own or frames or [None])[0]
+    chosen = (own or frames)[0] if own or frames else None
     if chosen is not None:
         return int(chosen.group("line"))
     arrow = _ARROW.search(trace)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..context import render_outputs, strip_ansi
-from ..document import Document
-from ..question import cell_numbers, mentioned_names, wants_overview
-from ..records import Execution
+from ..answer.question import cell_numbers, mentioned_names, wants_overview
+from ..state.document import Document
+from ..state.notebook_text import render_outputs, strip_ansi
+from ..state.records import Execution
 from .defuse import analyse
 from .docs import passages
 from .errors import ErrorCard, described_card

@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..context import render_outputs, strip_ansi
-from ..document import Document
-from ..records import Digest, Execution
+from ..state.document import Document
+from ..state.notebook_text import render_outputs, strip_ansi
+from ..state.records import Digest, Execution
 from .errors import ErrorCard, build_card, probe_targets
 from .provenance import Binding, NameFact, build_names, failing_line, size_of
 
@@ -226,7 +226,7 @@ def render_name(fact: NameFact, between: bool) -> str:
             f"[{shown[-1].execution_count}]" if shown[-1].execution_count is not None else "a cell"
         )
         lines.append(
-            f"  note: what {where} showed ({shown[-1].value[:80]}) is an earlier value; "
+            f"  note: what {where} showed ({(shown[-1].value or '')[:80]}) is an earlier value; "
             f"`{fact.name}` was set again after it"
         )
     elif len(fact.bindings) > 1 and not between:

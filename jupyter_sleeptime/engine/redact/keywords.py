@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .lexer import LEX, STR_GROUPS, call_args
+from .lexer import STR_GROUPS, call_args, tokens
 from .names import grade_name, value_ok
 from .prose import prose_span
 from .python_source import tuple_spans
@@ -35,6 +35,13 @@ _KW_FIND = re.compile(
 )
 _NAME_CHARS = frozenset(ALNUM_UH | {"."})
 _NAME_END = re.compile(r"[\w.\-]*")
+
+
+def _run(pattern: re.Pattern[str], text: str, pos: int) -> str:
+    """What a `*` pattern (it always matches, maybe empty) reads from `pos`."""
+    found = pattern.match(text, pos)
+    return found.group(0) if found else ""
+
 
 # Anchored at the start of a name: name, optional closing quote/bracket (dict keys,
 # subscripts), optional type annotation, separator, quoted or bare value.
@@ -81,7 +88,7 @@ def keyword_spans(text: str, lower: str, sinks: list[tuple[str, str]]) -> list[S
         s = p
         while s > 0 and text[s - 1] in _NAME_CHARS:
             s -= 1
-        e = _NAME_END.match(text, p).end()
+        e = p + len(_run(_NAME_END, text, p))
         done = e
         c = text[s]
         if not (c.isalpha() or c == "_"):
@@ -134,17 +141,12 @@ _PAIR_SEP = re.compile(r"[ \t]*,\s*")
 def _literal_run(text: str, pos: int, limit: int = 600) -> list[tuple[int, int]]:
     """Consecutive string literals from `pos` ("a" "b" across lines, comments between)."""
     out: list[tuple[int, int]] = []
-    end = min(len(text), pos + limit)
-    while pos < end:
-        m = LEX.match(text, pos, end)
-        if m is None:
-            break
+    for m in tokens(text, pos, min(len(text), pos + limit)):
         kind = m.lastgroup
         if kind in STR_GROUPS and "f" not in (m.group("pre") or "").lower():
             out.append(m.span(kind))
-        elif kind not in ("ws", "com"):
+        else:
             break
-        pos = m.end()
     return out
 
 
@@ -263,7 +265,7 @@ def _assignment_value(
         and name.lower() in _CONN_NAMES
         and (text[s - 1 : s] == ";" or text[s - 2 : s] == "; " or _conn_value_ends(text, vs))
     ):
-        raw = _CONN_VALUE.match(text, vs).group(0).rstrip()
+        raw = _run(_CONN_VALUE, text, vs).rstrip()
         if (
             is_placeholder(raw)
             or raw in CODE_WORDS
@@ -350,7 +352,7 @@ def _variable_like(value: str) -> bool:
 
 
 def _conn_value_ends(text: str, vs: int) -> bool:
-    raw = _CONN_VALUE.match(text, vs).group(0)
+    raw = _run(_CONN_VALUE, text, vs)
     return text[vs + len(raw) : vs + len(raw) + 1] == ";"
 
 

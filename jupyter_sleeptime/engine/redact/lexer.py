@@ -4,6 +4,7 @@ failing on cut or mixed text; the site of a literal (which call, which argument,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # --------------------------------------------------------------------------------------
@@ -83,21 +84,27 @@ class Arg:
             self.other = True
 
 
+def tokens(text: str, pos: int, end: int, layout: bool = False) -> Iterator[re.Match[str]]:
+    """The tokens of text[pos:end] in order, up to the first character the lexer cannot read;
+    whitespace and comments too with `layout=True`."""
+    while pos < end:
+        m = LEX.match(text, pos, end)
+        if m is None:
+            return
+        pos = m.end()
+        if layout or m.lastgroup not in ("ws", "com"):
+            yield m
+
+
 def call_args(text: str, open_at: int, limit: int = 3000) -> list[Arg]:
     """Arguments of the call whose "(" is at `open_at`. Tolerant: a call cut off by an output
     cap or a traceback's single line yields the arguments seen so far."""
     end = min(len(text), open_at + limit)
     args: list[Arg] = []
     cur, item = Arg(), None
-    depth, npos, pos = 0, 0, open_at + 1
-    while pos < end:
-        m = LEX.match(text, pos, end)
-        if m is None:
-            break
-        pos = m.end()
+    depth, npos = 0, 0
+    for m in tokens(text, open_at + 1, end):
         kind = m.lastgroup
-        if kind in ("ws", "com"):
-            continue
         tok = m.group()
         if depth == 0:
             if tok == "," or tok in _CLOSE:
@@ -160,7 +167,10 @@ class _Frame:
 
     def __init__(self, close: str, callee: str | None) -> None:
         self.close, self.callee = close, callee
-        self.index, self.kw, self.prev, self.key = 0, None, None, None
+        self.index = 0
+        self.kw: str | None = None  # the keyword of the current argument
+        self.prev: str | None = None  # the previous positional argument, when one literal
+        self.key: str | None = None  # the key of the current dict item
         self.lit: str | None = None  # the current item when it is one literal
         self.first: str | None = None  # the current item when it is one name
         self.n = 0  # tokens in the current item
@@ -188,12 +198,7 @@ def _scan_site(text: str, start: int, pos: int) -> _Site | None:
     head, head_state, target = "", 0, None  # statement head: 1 in a name, 2 in an annotation
     last_name: str | None = None  # dotted name ending at the previous token
     prev = ""
-    i = start
-    while i < pos:
-        m = LEX.match(text, i, pos)
-        if m is None:
-            break
-        i = m.end()
+    for m in tokens(text, start, pos, layout=True):
         kind = m.lastgroup
         if kind in ("ws", "com"):
             if not stack and "\n" in m.group():

@@ -149,7 +149,8 @@ def html_code_spans(text: str, masked: str, a: int, found: list[Span]) -> None:
             continue
         label = masked[max(0, m.start() - a - 120) : m.start() - a].split()[-4:]
         for word in reversed(label):
-            graded = grade_name(_LABEL_WORD.match(word).group() if _LABEL_WORD.match(word) else "")
+            label_word = _LABEL_WORD.match(word)
+            graded = grade_name(label_word.group() if label_word else "")
             if graded is not None:
                 if value_ok(value, *graded, quoted=True):
                     s = m.start("v") + m.group("v").find(value)

@@ -9,7 +9,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from .lexer import LEX, SITE_WINDOW, STR_GROUPS, Arg, call_args, site_at
+from .lexer import SITE_WINDOW, STR_GROUPS, Arg, call_args, site_at, tokens
 from .names import (
     ID_WORDS,
     NAME_TOKEN,
@@ -290,9 +290,9 @@ def dataflow_spans(text: str, sinks: list[tuple[str, str]], spans: list[Span]) -
                 break
             lits = values[i]
             value = "".join(text[s:e] for s, e in lits)
-            kind = next((k for k in kinds if _sink_value_ok(value, k)), None)
-            if kind is not None:
-                spans.extend((s, e, kind) for s, e in lits)
+            sink = next((k for k in kinds if _sink_value_ok(value, k)), None)
+            if sink is not None:
+                spans.extend((s, e, sink) for s, e in lits)
 
 
 def _literal_list(text: str, pos: int) -> list[list[tuple[int, int]]]:
@@ -300,14 +300,8 @@ def _literal_list(text: str, pos: int) -> list[list[tuple[int, int]]]:
     out: list[list[tuple[int, int]]] = [[]]
     end = text.find("\n", pos)
     end = len(text) if end < 0 else end
-    while pos < end:
-        m = LEX.match(text, pos, end)
-        if m is None:
-            break
-        pos = m.end()
+    for m in tokens(text, pos, end):
         kind = m.lastgroup
-        if kind in ("ws", "com"):
-            continue
         if kind in STR_GROUPS and "f" not in (m.group("pre") or "").lower():
             out[-1].append(m.span(kind))
         elif m.group() == "," and out[-1]:

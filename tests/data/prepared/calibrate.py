@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jupyter_sleeptime.engine.matcher import Candidate, Matcher, identity
-from jupyter_sleeptime.engine.prepared import (
+from jupyter_sleeptime.engine.answer.matcher import Candidate, Matcher, identity
+from jupyter_sleeptime.engine.answer.prepared import (
     anticipated_candidate,
     error_candidate,
     note_candidate,

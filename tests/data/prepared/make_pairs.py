@@ -1,5 +1,5 @@
 """Write pairs.jsonl: labelled (asked question, prepared question) pairs for calibrating and
-testing the matcher (`jupyter_sleeptime/engine/matcher.py`).
+testing the matcher (`jupyter_sleeptime/engine/answer/matcher.py`).
 
 Each pair says whether the prepared answer answers the asked question (`same`). Positives
 are paraphrases of what the prepared answer covers; negatives are near misses: another or

@@ -13,8 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import parsing, prompts
-from .context import (
+from .. import prompts
+from ..facts.memory_check import check_memory, drop_echoes
+from ..facts.select import markdown_gists
+from ..facts.snippets import check_snippet, imported_modules
+from ..model import parsing
+from ..model.model_client import ModelClient, ModelError
+from ..state.document import Policy
+from ..state.notebook_text import (
     approx_tokens,
     identifiers,
     label,
@@ -22,15 +28,10 @@ from .context import (
     render_executions,
     words,
 )
-from .document import Policy
-from .facts.memory_check import check_memory, drop_echoes
-from .facts.select import markdown_gists
-from .facts.snippets import check_snippet, imported_modules
-from .llm import ModelClient, ModelError
-from .records import Execution
-from .scope import NotebookScope
-from .shared import SharedInsights
-from .store import Store
+from ..state.records import Execution
+from ..state.scope import NotebookScope
+from ..state.store import Store
+from .shared_insights import SharedInsights
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .context import render_executions
-from .llm import ModelClient
-from .records import OUTPUT_TEXT_CAP, Execution
-from .redact import Redactor
-from .store import Store, StoreError
+from ..model.model_client import ModelClient
+from ..redact import Redactor
+from ..state.notebook_text import render_executions
+from ..state.records import OUTPUT_TEXT_CAP, Execution
+from ..state.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 

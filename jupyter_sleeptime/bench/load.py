@@ -1,7 +1,7 @@
 """Load: many kernels running many cells at once. Every execution must be recorded and the
 status route must stay responsive (`jupyter sleeptime bench --load`).
 
-The class load (`python -m jupyter_sleeptime.loadtest --users 20`): many users' servers on
+The class load (`python -m jupyter_sleeptime.bench.load --users 20`): many users' servers on
 one PostgreSQL database running the same notebook with shared insights, where the idle-time
 work they can share must be done about once, not once per user."""
 
@@ -18,9 +18,9 @@ from typing import Any
 
 import nbformat
 
-from .bench.runner import wait_kernel_idle
-from .engine.store import Store
-from .harness import KernelSocket, ServerProcess, SleeptimeClient
+from ..engine.state.store import Store
+from ..testing.harness import KernelSocket, ServerClient, ServerProcess
+from .runner import wait_kernel_idle
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -37,7 +37,7 @@ async def run_load(
     server = ServerProcess(root, root / "store.db", {"model": model, "idle_seconds": 1})
     await asyncio.to_thread(server.start)
     try:
-        client = SleeptimeClient(server.url, server.token)
+        client = ServerClient(server.url, server.token)
         kernel_ids = [await client.open_notebook(f"load_{i}.ipynb") for i in range(kernels)]
         sockets = [KernelSocket(server.url, server.token, k) for k in kernel_ids]
         for sock in sockets:
@@ -132,7 +132,7 @@ async def _class_run(
         servers.append(ServerProcess(folder, folder / "unused.db", {**traits, "db_url": db_url}))
     try:
         await _start_as(servers, users)
-        clients = [SleeptimeClient(s.url, s.token) for s in servers]
+        clients = [ServerClient(s.url, s.token) for s in servers]
         kernel_ids = [await c.open_notebook("course.ipynb") for c in clients]
         sockets = [
             KernelSocket(s.url, s.token, k) for s, k in zip(servers, kernel_ids, strict=True)
@@ -143,7 +143,7 @@ async def _class_run(
         latencies: list[float] = []
         running = True
 
-        async def poll_status(client: SleeptimeClient) -> None:
+        async def poll_status(client: ServerClient) -> None:
             while running:
                 started = time.perf_counter()
                 await client.status()
@@ -211,7 +211,7 @@ async def run_team_load(
     baseline, one user alone. Without `db_url` a throwaway PostgreSQL server is started."""
     postgres = None
     if db_url is None:
-        from .testing.postgres import PostgresServer
+        from ..testing.postgres import PostgresServer
 
         postgres = await asyncio.to_thread(PostgresServer().start)
         baseline_url, team_url = postgres.create_database(), postgres.create_database()
@@ -249,7 +249,7 @@ async def run_team_load(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m jupyter_sleeptime.loadtest --users 20 [--db-url URL]`: the class load test."""
+    """`python -m jupyter_sleeptime.bench.load --users 20 [--db-url URL]`: the class load test."""
     import argparse
     import json
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .context import approx_tokens, render_execution, render_outputs
-from .facts.sheet import NotebookFacts
+from ..facts.sheet import NotebookFacts
+from ..state.notebook_text import approx_tokens, render_execution, render_outputs
 
 PREFIX_TOKENS = 3000  # the default budget, in approx_tokens units (≈ 3,500 model tokens)
 CELL_SOURCE_CHARS = 700

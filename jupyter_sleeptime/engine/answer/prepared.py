@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .facts import NotebookFacts
-from .facts.memory_check import check_memory
-from .facts.select import rounded_line, rounding_asked
+from ..facts import NotebookFacts
+from ..facts.memory_check import check_memory
+from ..facts.select import rounded_line, rounding_asked
 from .matcher import Candidate, Match, Matcher, covers_all, identity, mask
 from .question import classify, has_error, mentioned_names
 from .verify import unsupported
@@ -175,7 +175,7 @@ class Prepared:
             for f in facts.names.values()
             if not f.module and f.defined and f.last is not None and f.last.effect.kind == "assign"
         ]
-        names.sort(key=lambda f: -f.last.execution_id)
+        names.sort(key=lambda f: -f.last.execution_id if f.last is not None else 0)
         return [f.name for f in names]
 
 

@@ -22,8 +22,8 @@ import nbformat
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from . import protocol
-from .protocol import is_ask_cell
+from .. import protocol
+from ..protocol import is_ask_cell
 
 
 def free_port() -> int:
@@ -102,7 +102,7 @@ class ServerProcess:
         self.stop()
 
 
-class SleeptimeClient:
+class ServerClient:
     """The sleeptime REST API and the kernel websocket, over loopback."""
 
     def __init__(self, url: str, token: str) -> None:

@@ -42,7 +42,7 @@ def quiet_logs(quiet: bool = True) -> None:
 def _apply_quiet(module: ModuleType) -> None:
     if not _quiet or os.environ.get("LITELLM_LOG"):  # the user chose LiteLLM's level
         return
-    module.suppress_debug_info = True
+    setattr(module, "suppress_debug_info", True)  # noqa: B010 - not in its type stubs
     for name in THIRD_PARTY_LOGGERS:
         logger = logging.getLogger(name)
         if logger.level < logging.WARNING:

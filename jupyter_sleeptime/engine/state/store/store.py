@@ -26,7 +26,8 @@ IN_CHUNK = 500
 _SQL: dict[str, sa.TextClause] = {}
 
 
-def _q(conn: sa.Connection, sql: str, **params: Any) -> sa.CursorResult[Any]:
+def _q(conn: sa.Connection, sql: str, **params: Any) -> Any:
+    """A textual query's result (rows of any width: their shape is the SQL's, not a type's)."""
     clause = _SQL.get(sql)
     if clause is None:
         clause = _SQL[sql] = sa.text(sql)

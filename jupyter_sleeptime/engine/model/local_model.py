@@ -50,15 +50,16 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .providers import litellm as _quiet_litellm
 
 litellm = _quiet_litellm()  # the model layer starts here: LiteLLM without its price download
 from litellm import CustomLLM  # noqa: E402
+from litellm.exceptions import APIError, NotFoundError, OpenAIError  # noqa: E402
 from litellm.types.utils import GenericStreamingChunk, ModelResponse, Usage  # noqa: E402
 from litellm.utils import custom_llm_setup  # noqa: E402
 
@@ -121,7 +122,7 @@ REPEAT_PENALTY = 1.1
 
 
 # -- errors ---------------------------------------------------------------------------------------
-class LocalModelUnavailableError(litellm.exceptions.NotFoundError, LocalModelUnavailable):
+class LocalModelUnavailableError(NotFoundError, LocalModelUnavailable):
     """`LocalModelUnavailable` as LiteLLM raises it: a 404 LiteLLM passes through unchanged
     (no retry, no mid-stream-fallback wrapping, no traceback in the message)."""
 
@@ -135,7 +136,7 @@ class LocalModelUnavailableError(litellm.exceptions.NotFoundError, LocalModelUna
     __repr__ = __str__
 
 
-class GenerationCancelled(litellm.exceptions.APIError):
+class GenerationCancelled(APIError):
     """The call was abandoned (cancel event, `cancel_background()`, or the consumer left).
 
     Status 499 ("client closed request"): LiteLLM raises 4xx errors from a stream directly."""
@@ -381,7 +382,7 @@ class _Engine:
 
     def prompt_tokens(self, messages: list[dict[str, Any]]) -> list[int]:
         """The chat template applied as llama-cpp-python's chat handler does, then tokenized."""
-        prompt = self._format(messages=messages).prompt
+        prompt = self._format(messages=cast(Any, messages)).prompt
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def is_eog(self, token: int) -> bool:
@@ -794,10 +795,10 @@ def _as_litellm_error(exc: BaseException, call: _Call) -> BaseException:
         return GenerationCancelled(call.model)
     if isinstance(exc, LocalModelUnavailable) and not isinstance(exc, LocalModelUnavailableError):
         return LocalModelUnavailableError(str(exc), call.model)
-    if isinstance(exc, litellm.exceptions.OpenAIError | litellm.exceptions.APIError):
+    if isinstance(exc, OpenAIError | APIError):
         return exc
     if isinstance(exc, Exception):
-        return litellm.exceptions.APIError(
+        return APIError(
             status_code=500,
             message=f"the local model failed: {type(exc).__name__}: {exc}",
             llm_provider=PROVIDER,
@@ -840,8 +841,9 @@ def _final_chunk(stats: CallStats) -> GenericStreamingChunk:
 def _fill_response(
     model_response: ModelResponse, call: _Call, text: str, stats: CallStats
 ) -> ModelResponse:
-    model_response.choices[0].message.content = text  # type: ignore[union-attr]
-    model_response.choices[0].finish_reason = stats.finish_reason or "stop"
+    choice = cast(Any, model_response.choices[0])  # a Choices here, never StreamingChoices
+    choice.message.content = text
+    choice.finish_reason = stats.finish_reason or "stop"
     model_response.model = call.model
     model_response.created = int(time.time())
     usage = _usage_block(stats)
@@ -862,7 +864,7 @@ def _start_worker(call: _Call, put: Callable[[tuple[str, Any]], None]) -> None:
     threading.Thread(target=work, name="sleeptime-local-generate", daemon=True).start()
 
 
-async def _astream(call: _Call) -> AsyncIterator[GenericStreamingChunk]:
+async def _astream(call: _Call) -> AsyncGenerator[GenericStreamingChunk, None]:
     """Generation in a worker thread, chunks delivered to the event loop as they are produced."""
     loop = asyncio.get_running_loop()
     items: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -941,7 +943,7 @@ class SleeptimeLocalLLM(CustomLLM):
         call = _call_from(model, messages, kwargs)
         return _stream(call)
 
-    def astreaming(
+    def astreaming(  # type: ignore[override]  # LiteLLM iterates what it gets; no await needed
         self, model: str, messages: list, *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
         call = _call_from(model, messages, kwargs)

@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import protocol
-from .answerer import Answer, Answerer
-from .document import Document, Policy, parse_document
+from .answer.answerer import Answer, Answerer
 from .facts import probe_requests
 from .facts.docs import doc_targets
-from .llm import DEFAULT_LOCAL_MODEL, ModelClient, TokenCallback, is_local
-from .pause import PAUSE
-from .records import Digest, Output
+from .idle.scheduler import PrepareHook, Scheduler
+from .idle.shared_insights import SharedInsights
+from .idle.thinker import Thinker
+from .model.model_client import DEFAULT_LOCAL_MODEL, ModelClient, TokenCallback, is_local
+from .model.pause import PAUSE
 from .redact import Redactor
-from .scheduler import PrepareHook, Scheduler
-from .scope import NotebookScope
-from .shared import SharedInsights
-from .store import Store, StoreError
-from .thinker import Thinker
+from .state.document import Document, Policy, parse_document
+from .state.records import Digest, Output
+from .state.scope import NotebookScope
+from .state.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .facts.memory_check import LABEL, NUMBER, number_supported
-from .parts import noun
+from ..facts.memory_check import LABEL, NUMBER, number_supported
+from .question_parts import noun
 
 # A type: dotted (`pandas.DataFrame`), CamelCase with an inner capital (`TfidfVectorizer`,
 # `DataFrame`), or a builtin named as one ("an int", "a list").

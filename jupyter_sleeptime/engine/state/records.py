@@ -30,7 +30,8 @@ class Output:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Output:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        fields: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        return cls(**fields)
 
 
 @dataclass

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .llm import BudgetExhausted, ModelClient
-from .store import Store
+from ..model.model_client import BudgetExhausted, ModelClient
+from ..state.store import Store
 from .thinker import Thinker
 
 log = logging.getLogger(__name__)

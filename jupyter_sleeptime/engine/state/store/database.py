@@ -86,8 +86,10 @@ class Rows:
         return iter(self._rows)
 
 
-class _Row(tuple):
+class _Row(tuple[Any, ...]):
     """A row read by position or by column name, as sqlite3.Row is."""
+
+    _keys: list[str]
 
     def __new__(cls, keys: Sequence[str], values: Sequence[Any]) -> _Row:
         row = super().__new__(cls, values)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from .context import current_view
+from ..facts import NotebookFacts, build_facts
 from .document import Document, OptedOut, Policy, summary_literal
-from .facts import NotebookFacts, build_facts
+from .notebook_text import current_view
 from .records import Digest, Execution
 from .store import Store
 

@@ -3,7 +3,7 @@
 `sleep` mode answers from what idle time prepared: a prepared answer when the question was
 foreseen and nothing changed since; else a prompt whose stable prefix (instructions, the
 narrative memory c′, the digest, the whole facts sheet and every cell in short: see
-`prefix.py`) was prefilled while idle, followed only by what this question adds — facts
+`stable_prefix.py`) was prefilled while idle, followed only by what this question adds — facts
 selected for it that the prefix lacks, cells the prefix shortened — its kind's
 instructions and the question. `baseline` builds the prompt the way query-time-only
 assistants do (the whole notebook: markdown and every executed cell with outputs, + the
@@ -12,26 +12,27 @@ digest); `baseline-budget` holds that prompt to the size of the sleep-mode promp
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import protocol
-from . import prompts
-from .context import approx_tokens, render_digest, render_execution, render_executions
-from .facts.select import Selection, select
-from .facts.sheet import NotebookFacts
-from .llm import ModelClient, TokenCallback
+from ... import protocol
+from .. import prompts
+from ..facts.select import Selection, select
+from ..facts.sheet import NotebookFacts
+from ..model.model_client import ModelClient, TokenCallback
+from ..state.notebook_text import approx_tokens, render_digest, render_execution, render_executions
+from ..state.records import Execution
+from ..state.scope import NotebookScope
+from ..state.store import Store
 from .matcher import EMBEDDER, Match
-from .prefix import PREFIX_TOKENS, NotebookPrefix
-from .prefix import build as build_prefix
 from .prepared import Prepared
 from .question import MAX_TOKENS, kind_in
-from .records import Execution
-from .scope import NotebookScope
-from .store import Store
+from .stable_prefix import PREFIX_TOKENS, NotebookPrefix
+from .stable_prefix import build as build_prefix
 
 MODES = ("sleep", "baseline", "baseline-budget")
 SLEEP_DIGEST_CHARS = 900
@@ -105,7 +106,7 @@ class Answerer:
 
     # -- prompts ----------------------------------------------------------------------------------
     def sleep_prefix(self, notebook: str) -> str:
-        """The stable part of a sleep-mode prompt (see `prefix.py`): byte-identical for every
+        """The stable part of a sleep-mode prompt (see `stable_prefix.py`): byte-identical for every
         question until the notebook changes, so it is prefilled once while idle (`warm`)."""
         return self._prefix(notebook)[0]
 
@@ -244,7 +245,7 @@ class Answerer:
             if hit is not None:
                 if on_token is not None:
                     maybe = on_token(hit.candidate.answer)
-                    if hasattr(maybe, "__await__"):
+                    if inspect.isawaitable(maybe):
                         await maybe
                 elapsed = (time.perf_counter() - started) * 1000
                 return Answer(

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .facts.search import STOPWORDS
+from ..facts.search import STOPWORDS
 
 if TYPE_CHECKING:
-    from .facts.sheet import NotebookFacts
+    from ..facts.sheet import NotebookFacts
 
 KINDS = ("state", "explain", "error", "next")
 

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..redact import Redactor
+from ..state.store import Store
 from . import providers
 from .pause import PAUSE, Pause
-from .redact import Redactor
-from .store import Store
 from .weights import LocalModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ class ModelClient:
         model = model or self.model_for(kind)
         messages, redacted = self._outgoing(messages, notebook)
         self.redacted_total += redacted
-        ledger = {"notebook": notebook, "kind": kind, "task": task, "model": model}
+        ledger: dict[str, Any] = {"notebook": notebook, "kind": kind, "task": task, "model": model}
         started = time.perf_counter()
         try:
             text, usage, ttft = await self._stream(

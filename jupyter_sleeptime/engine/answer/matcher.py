@@ -9,7 +9,7 @@ given with confidence. So a prepared answer is used only when
    about `X_train`; "[7]" never hits "[8]");
 2. **the kind agrees** (state / explain / error / next, `question.classify`, told by the
    notebook: no error in it, no error question);
-3. **every part is covered** (`parts.py`): each thing the question asks about each name
+3. **every part is covered** (`question_parts.py`): each thing the question asks about each name
    (its kind, value, shape, a count, its members, where it was set, why it failed, what
    next) is held by the prepared answer — a count never answers a question about a type and
    a vocabulary; a model-written answer covers only what its own question asked and what
@@ -31,10 +31,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .facts.search import STOPWORDS
-from .parsing import normalise_question
-from .parts import Part, is_bare, question_parts
+from ..facts.search import STOPWORDS
+from ..model.parsing import normalise_question
 from .question import cell_numbers, classify, identifiers, mentioned_names
+from .question_parts import Part, is_bare, question_parts
 from .verify import card_holds, holds
 
 log = logging.getLogger(__name__)

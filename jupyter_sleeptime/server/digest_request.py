@@ -11,7 +11,7 @@ from typing import Any
 
 from jupyter_client.session import Session
 
-from ..engine.records import Digest
+from ..engine.state.records import Digest
 from ..introspect.digest import USER_EXPRESSION_KEY, DigestError, build_expression, parse_reply
 from ..introspect.probe import PROBE_EXPRESSION_KEY, build_probe_expression, parse_probe
 

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from .facts.defuse import analyse
+from ..facts.defuse import analyse
 from .records import Execution
 
 SKIP_TAG = "sleeptime-skip"

@@ -1,0 +1,3 @@
+"""The model layer: every model call (LiteLLM), the embedded model, its weights, and the
+pause that makes background calls give way.
+"""

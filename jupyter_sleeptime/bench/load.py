@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -21,11 +20,11 @@ import nbformat
 from ..engine.state.store import Store
 from ..testing.harness import KernelSocket, ServerClient, ServerProcess
 from .runner import wait_kernel_idle
+from .summary import median, percentile
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 async def run_load(
@@ -80,8 +79,8 @@ async def run_load(
             "seconds": round(seconds, 1),
             "executions_per_second": round(kernels * executions / seconds, 1),
             "status_requests": len(latencies),
-            "status_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-            "status_p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
+            "status_p50_ms": _rounded(median(latencies)),
+            "status_p95_ms": _rounded(percentile(latencies, 95)),
             "status_max_ms": round(max(latencies), 1) if latencies else None,
         }
     finally:
@@ -242,8 +241,8 @@ async def run_team_load(
         "shared_work_ratio": round(team_calls / one_user, 2) if one_user else None,
         "shared_items_reused": run["shared_items"],
         "status_requests": len(latencies),
-        "status_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "status_p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
+        "status_p50_ms": _rounded(median(latencies)),
+        "status_p95_ms": _rounded(percentile(latencies, 95)),
         "status_max_ms": round(max(latencies), 1) if latencies else None,
     }
 

@@ -26,7 +26,7 @@ from ..engine.state.document import OptedOut
 from ..engine.state.notebook_text import render_outputs
 from ..engine.state.records import Execution
 from .service import SleeptimeService
-from .views import saved_items
+from .views import saved_items, saved_steps
 
 NEWEST_RESULTS = 5
 OUTPUT_CHARS = 300  # per result in the overview
@@ -321,11 +321,8 @@ class PreparedTools:
     async def next_steps(self, notebook: str) -> dict[str, Any]:
         key = await self.notebook(notebook)
         saved = self.engine.store.insight(key, "next_steps")
-        steps = [
-            {"title": s.get("title", ""), "code": s.get("code", "")} for s in saved_items(saved)
-        ]
         result = {
-            "steps": steps,
+            "steps": saved_steps(saved),
             "fresh": bool(saved and saved[1] == self.engine.store.state_version(key)),
             "source": "prepared",
         }

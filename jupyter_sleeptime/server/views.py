@@ -21,6 +21,7 @@ from ..protocol import (
     KernelSummary,
     KernelView,
     LastRun,
+    NextStep,
     NotebookState,
     PreparedItem,
     SettingsView,
@@ -71,7 +72,7 @@ def notebook_state(engine: SleeptimeEngine, notebook: str) -> NotebookState:
                 list[PreparedItem], answerer.prepared_list(notebook) if enabled else []
             ),
             "anticipated_fresh": bool(anticipated and anticipated[1] == version),
-            "next_steps": [{"title": i["title"], "code": i["code"]} for i in saved_items(steps)],
+            "next_steps": saved_steps(steps),
             "errors": [
                 _shared(ErrorNote(execution_count=ex.execution_count, diagnosis=found[0]), found[1])
                 for ex in view
@@ -164,3 +165,8 @@ def saved_items(saved: tuple[Any, int] | None) -> list[dict[str, Any]]:
     if not saved or not isinstance(saved[0], dict):
         return []
     return list(saved[0].get("items", []))
+
+
+def saved_steps(saved: tuple[Any, int] | None) -> list[NextStep]:
+    """The next steps of a saved `next_steps` insight, as every view shows them."""
+    return [{"title": i.get("title", ""), "code": i.get("code", "")} for i in saved_items(saved)]

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from jupyter_client.manager import AsyncKernelManager
 
+from jupyter_sleeptime.bench.summary import percentile
 from jupyter_sleeptime.introspect.digest import (
     USER_EXPRESSION_KEY,
     DigestError,
@@ -626,11 +627,6 @@ async def test_self_contained_and_imports_nothing():
         await _stop_kernel(km, client)
 
 
-def _pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 @kernel_test
 async def test_cost_on_big_frame_and_many_small_variables(kc):
     await fresh(
@@ -659,9 +655,9 @@ async def test_cost_on_big_frame_and_many_small_variables(kc):
         baseline.append((time.perf_counter() - t0) * 1000)
     report = {
         "took_ms_p50": round(statistics.median(took), 2),
-        "took_ms_p95": round(_pct(took, 0.95), 2),
+        "took_ms_p95": round(percentile(took, 95), 2),
         "round_trip_ms_p50": round(statistics.median(rts), 2),
-        "round_trip_ms_p95": round(_pct(rts, 0.95), 2),
+        "round_trip_ms_p95": round(percentile(rts, 95), 2),
         "empty_silent_execute_ms_p50": round(statistics.median(baseline), 2),
         "variables_returned": len(result["variables"]),
         "total": result["total"],

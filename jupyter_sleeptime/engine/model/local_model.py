@@ -128,7 +128,7 @@ class LocalModelUnavailableError(NotFoundError, LocalModelUnavailable):
 
     def __init__(self, message: str, model: str = DEFAULT_MODEL) -> None:
         self.plain_message = message
-        super().__init__(message=message, model=model, llm_provider=PROVIDER)
+        NotFoundError.__init__(self, message=message, model=model, llm_provider=PROVIDER)
 
     def __str__(self) -> str:
         return self.plain_message
@@ -832,7 +832,7 @@ def _final_chunk(stats: CallStats) -> GenericStreamingChunk:
         "text": "",
         "is_finished": True,
         "finish_reason": stats.finish_reason or "stop",
-        "usage": _usage_block(stats),  # type: ignore[typeddict-item]
+        "usage": _usage_block(stats),  # type: ignore[typeddict-item, unused-ignore]
         "index": 0,
         "provider_specific_fields": {"sleeptime_stats": _stats_dict(stats)},
     }
@@ -847,7 +847,7 @@ def _fill_response(
     model_response.model = call.model
     model_response.created = int(time.time())
     usage = _usage_block(stats)
-    model_response.usage = Usage(**usage)  # type: ignore[attr-defined]
+    model_response.usage = Usage(**usage)  # type: ignore[attr-defined, unused-ignore]
     model_response._hidden_params["sleeptime_stats"] = _stats_dict(stats)
     return model_response
 
@@ -943,7 +943,7 @@ class SleeptimeLocalLLM(CustomLLM):
         call = _call_from(model, messages, kwargs)
         return _stream(call)
 
-    def astreaming(  # type: ignore[override]  # LiteLLM iterates what it gets; no await needed
+    def astreaming(  # type: ignore[override, unused-ignore]  # LiteLLM iterates what it gets; no await needed
         self, model: str, messages: list, *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
         call = _call_from(model, messages, kwargs)

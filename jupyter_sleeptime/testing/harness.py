@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -136,6 +137,14 @@ class ServerClient:
 
     async def status(self) -> dict[str, Any]:
         return await self.call("GET", protocol.route("status"))
+
+    async def status_timed(self) -> tuple[dict[str, Any], float | None]:
+        """`GET status` and the milliseconds the server says building it took
+        (its `Server-Timing` header), or None when it does not say."""
+        request = HTTPRequest(self.url + protocol.route("status"), headers=self.headers)
+        response = await self.http.fetch(request)
+        timing = re.search(r"dur=([0-9.]+)", response.headers.get("Server-Timing", ""))
+        return json.loads(response.body), float(timing.group(1)) if timing else None
 
     async def kernel(self, kernel_id: str) -> dict[str, Any]:
         return await self.call("GET", protocol.route("kernel", kernel_id))

@@ -22,3 +22,4 @@ async def test_a_class_on_one_database_does_the_shared_work_once(postgres_url):
     assert result["shared_work_calls_one_user"] > 0
     assert result["shared_work_ratio"] <= 1.1
     assert result["shared_items_reused"] > 0 and result["status_requests"] > 0
+    assert result["status_server_p95_ms"] is not None  # the server says what the view cost

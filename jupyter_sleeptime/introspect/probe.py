@@ -1,7 +1,7 @@
 """Kernel probe: what an error card needs to know about the names on a failing line.
 
 Sent as a second user expression beside the digest (same silent request, see
-`server/digest.py`), for dotted names such as ``train_test_split``, ``stats.bootstrap`` or
+`server/digest_request.py`), for dotted names such as ``train_test_split``, ``stats.bootstrap`` or
 ``data``. For each it returns, when it can be read without running user code:
 
 * ``params`` — the parameter names of a function, method or class (``inspect.signature``

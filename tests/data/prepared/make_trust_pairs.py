@@ -1,6 +1,6 @@
 """Write trust_pairs.jsonl: labelled (asked question, prepared answer) pairs for calibrating
 and testing whether a prepared answer may be served (`jupyter_sleeptime/engine/answer/matcher.py`,
-`parts.py`, `verify.py`). See SOURCES.md for where each group comes from.
+`question_parts.py`, `verify.py`). See SOURCES.md for where each group comes from.
 
 Each pair names its notebook context (contexts.json: data names, the facts of each name as
 the value card shows them, the error it holds if any) and its split: `calibration` or

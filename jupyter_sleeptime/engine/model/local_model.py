@@ -879,13 +879,9 @@ async def _astream(call: _Call) -> AsyncGenerator[GenericStreamingChunk, None]:
     try:
         while True:
             kind, value = await items.get()
-            if kind == "text":
-                yield _text_chunk(value)
-            elif kind == "done":
-                yield _final_chunk(value)
+            yield _as_chunk(kind, value)
+            if kind == "done":
                 return
-            else:
-                raise value
     finally:
         call.cancel.set()  # consumer left early (or we are done): stop the worker
 
@@ -896,15 +892,20 @@ def _stream(call: _Call) -> Iterator[GenericStreamingChunk]:
     try:
         while True:
             kind, value = items.get()
-            if kind == "text":
-                yield _text_chunk(value)
-            elif kind == "done":
-                yield _final_chunk(value)
+            yield _as_chunk(kind, value)
+            if kind == "done":
                 return
-            else:
-                raise value
     finally:
         call.cancel.set()
+
+
+def _as_chunk(kind: str, value: Any) -> GenericStreamingChunk:
+    """One item from the worker as a stream chunk ("text", then "done"); an error is raised."""
+    if kind == "text":
+        return _text_chunk(value)
+    if kind == "done":
+        return _final_chunk(value)
+    raise value
 
 
 # -- the LiteLLM handler --------------------------------------------------------------------------

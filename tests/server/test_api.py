@@ -94,6 +94,13 @@ async def test_status_lists_kernels_usage_and_budget(jp_fetch, start_kernel):
     assert status["budget"]["max_tokens_per_hour"] == 200_000
 
 
+async def test_status_says_what_building_it_took(jp_fetch):
+    response = await jp_fetch("sleeptime", "api", "status")
+    timing = response.headers["Server-Timing"]
+    assert timing.startswith("view;dur=")
+    assert 0 <= float(timing.split("dur=")[1]) < 60_000
+
+
 async def test_settings_round_trip_and_validation(jp_fetch, sleeptime_app):
     updated = await get_json(
         jp_fetch,

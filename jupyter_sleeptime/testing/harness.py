@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.websocket import websocket_connect
 
 from .. import protocol
@@ -111,7 +111,9 @@ class ServerClient:
         self.headers = {"Authorization": f"token {token}"}
         self.http = AsyncHTTPClient()
 
-    async def call(self, method: str, path: str, body: Any = None, timeout: float = 600) -> Any:
+    async def _fetch(
+        self, method: str, path: str, body: Any = None, timeout: float = 600
+    ) -> HTTPResponse:
         request = HTTPRequest(
             self.url + path,
             method=method,
@@ -119,7 +121,10 @@ class ServerClient:
             request_timeout=timeout,
             body=None if body is None else json.dumps(body),
         )
-        response = await self.http.fetch(request)
+        return await self.http.fetch(request)
+
+    async def call(self, method: str, path: str, body: Any = None, timeout: float = 600) -> Any:
+        response = await self._fetch(method, path, body, timeout)
         return json.loads(response.body) if response.body else None
 
     async def open_notebook(self, path: str) -> str:
@@ -141,8 +146,7 @@ class ServerClient:
     async def status_timed(self) -> tuple[dict[str, Any], float | None]:
         """`GET status` and the milliseconds the server says building it took
         (its `Server-Timing` header), or None when it does not say."""
-        request = HTTPRequest(self.url + protocol.route("status"), headers=self.headers)
-        response = await self.http.fetch(request)
+        response = await self._fetch("GET", protocol.route("status"))
         timing = re.search(r"dur=([0-9.]+)", response.headers.get("Server-Timing", ""))
         return json.loads(response.body), float(timing.group(1)) if timing else None
 

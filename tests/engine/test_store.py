@@ -284,6 +284,27 @@ def test_records_wait_while_postgres_is_down_and_are_written_in_order(tmp_path):
         server.stop()
 
 
+def test_a_postgres_restart_between_writes_costs_no_write():
+    """Connections are not pinged before each statement: the first one after a restart
+    finds its connection closed, and the store goes on with a fresh one instead of failing."""
+    from jupyter_sleeptime.testing.postgres import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))  # the session fixture decides whether that fails CI
+    try:
+        store = Store(url=server.create_database(), user="alice")
+        store.start_execution("a.ipynb", "k", "m1", 1, "before = 1")
+        server.pause()
+        server.resume()  # every pooled connection is now closed by the server
+        store.start_execution("a.ipynb", "k", "m2", 2, "after = 2")
+        assert [e.source for e in store.executions("a.ipynb")] == ["before = 1", "after = 2"]
+        store.close()
+    finally:
+        server.stop()
+
+
 def test_a_file_corrupted_under_a_running_store_is_replaced(tmp_path, caplog):
     path = tmp_path / "s.db"
     store = Store(path)

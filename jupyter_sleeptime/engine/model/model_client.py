@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -83,6 +84,11 @@ class ModelClient:
         self.hidden: Callable[[str | None], set[str]] = lambda notebook: set()
         self.last_error: str | None = None
         self.set_models(model, sleep_model)
+        # LiteLLM loads its tokenizer on first use (~0.4 s of CPU) on whichever thread calls
+        # first; load it now, off the event loop, so the first idle run does not stall requests.
+        threading.Thread(
+            target=_warm_tokenizer, args=(self.model,), name="sleeptime-tokenizer", daemon=True
+        ).start()
 
     def set_models(self, model: str = "", sleep_model: str = "") -> None:
         """Empty `model` means the embedded local model; empty `sleep_model` means `model`."""
@@ -303,6 +309,13 @@ class _ConsumerError(Exception):
     def __init__(self, original: Exception) -> None:
         super().__init__(str(original))
         self.original = original
+
+
+def _warm_tokenizer(model: str) -> None:
+    try:
+        providers.litellm().token_counter(model=model, text="warm")
+    except Exception:  # only a warm-up: the real call reports its own errors
+        log.debug("sleeptime: LiteLLM's tokenizer could not be loaded ahead", exc_info=True)
 
 
 def _usage_numbers(usage: Any, model: str, messages: list[dict], text: str) -> tuple[int, int, int]:

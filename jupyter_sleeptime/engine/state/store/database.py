@@ -180,7 +180,6 @@ class Database:
         timeouts = f"-c lock_timeout={int(BUSY_SECONDS * 1000)} -c statement_timeout=30000"
         return sa.create_engine(
             self.url,
-            pool_pre_ping=True,
             pool_size=2,
             max_overflow=2,
             connect_args={
@@ -227,7 +226,7 @@ class Database:
         """`work` in one transaction; a failure becomes a StoreError that says what to do."""
         with self.lock:
             try:
-                return self._attempt(work, write)
+                return self._attempt_reconnecting(work, write)
             except sa.exc.DBAPIError as exc:
                 if self.sqlite and self.path is not None and _corrupt(exc):
                     return self._recover(work, write, exc)
@@ -248,6 +247,17 @@ class Database:
             "The database may be down or a table locked; records are kept and written when it "
             "answers again. Check SleeptimeApp.db_url if this persists."
         )
+
+    def _attempt_reconnecting(self, work: Callable[[sa.Connection], T], write: bool) -> T:
+        try:
+            return self._attempt(work, write)
+        except sa.exc.DBAPIError as exc:
+            if self.sqlite or not exc.connection_invalidated:
+                raise
+            # A connection the database closed (a restart, an idle timeout) is found when used
+            # rather than pinged before every statement (a round trip each): SQLAlchemy has
+            # dropped the pool's stale connections; once more on a fresh one.
+            return self._attempt(work, write)
 
     def _attempt(self, work: Callable[[sa.Connection], T], write: bool) -> T:
         with self.engine.connect() as conn:

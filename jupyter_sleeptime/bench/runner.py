@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.state.notebook_text import approx_tokens
 from ..testing.harness import (
     KernelSocket,
     ServerClient,
@@ -197,6 +198,10 @@ def coverage_record(
         "anticipated_hit": prompt.get("source") == "anticipated" if mode == "sleep" else None,
         "matched": prompt.get("matched"),  # the prepared question a hit answers
         "approx_prompt_tokens": int(prompt.get("approx_tokens") or 0),
+        # What the question adds after the stable prefix (the system message): query-time prefill.
+        "approx_query_tokens": sum(
+            approx_tokens(m.get("content", "")) for m in (prompt.get("messages") or [])[1:]
+        ),
         "scorable": q.scorable,
         "covered": coverage(q, prompt),
         "error": error,

@@ -168,6 +168,9 @@ def summarise_coverage(records: list[dict[str, Any]], modes: list[str]) -> dict[
             "median_approx_prompt_tokens": median(
                 r["approx_prompt_tokens"] for r in mine if r.get("approx_prompt_tokens")
             ),
+            "median_approx_query_tokens": median(
+                r["approx_query_tokens"] for r in mine if r.get("approx_prompt_tokens")
+            ),
             "anticipated_hits": sum(1 for r in mine if r.get("anticipated_hit")),
             "by_kind": {k: _share(r.get("covered") for r in mine if r["kind"] == k) for k in kinds},
             "missed": [r["id"] for r in scorable if not r["covered"]],

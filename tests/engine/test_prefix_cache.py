@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_sleeptime.engine import prompts as prompts_module
 from jupyter_sleeptime.engine.answer import stable_prefix as prefix
+from jupyter_sleeptime.engine.answer.answerer import EXTRA_TOKENS
 from jupyter_sleeptime.engine.model import local_model
 from jupyter_sleeptime.engine.model.local_model import PrefixStates
 from jupyter_sleeptime.engine.model.model_client import marks_cache
+from jupyter_sleeptime.engine.state.notebook_text import approx_tokens
 from jupyter_sleeptime.testing.scripted_model import control
 
 from .notebooks import analysis_cells, digest_for, feed, run_cell
@@ -41,11 +44,14 @@ async def test_prefix_is_byte_identical_across_questions_and_kinds(make_engine):
     prefixes = {p.messages[0]["content"].encode() for p in prompts}
     assert prefixes == {engine.answerer.sleep_prefix(A).encode()}
     system = prompts[0].messages[0]["content"]
+    for kind in ("state", "explain", "error", "next"):  # every kind's instructions, prefilled
+        assert prompts_module.render(f"instruct_{kind}").strip() in system
     for question, p in zip(QUESTIONS, prompts, strict=True):
-        instructions = p.messages[1]["content"].rsplit("Question:", 1)[0].strip().splitlines()[-1]
-        assert instructions not in system  # the kind's instructions come after the prefix
         assert question not in system
-        assert p.messages[1]["content"].endswith(f"Question: {question}")
+        user = p.messages[1]["content"]
+        assert user.endswith(f"Question: {question}")
+        # the question adds little: its kind, itself and what the prefix lacks, bounded
+        assert approx_tokens(user) <= EXTRA_TOKENS + approx_tokens(question) + 30
     # the whole facts sheet and every cell are in it
     assert "<facts>" in system and "step_7" in system and "In [8]" in system
 

@@ -1,11 +1,11 @@
 """Query time: the single place that builds an answer.
 
 `sleep` mode answers from what idle time prepared: a prepared answer when the question was
-foreseen and nothing changed since; else a prompt whose stable prefix (instructions, the
-narrative memory c′, the digest, the whole facts sheet and every cell in short: see
-`stable_prefix.py`) was prefilled while idle, followed only by what this question adds — facts
-selected for it that the prefix lacks, cells the prefix shortened — its kind's
-instructions and the question. `baseline` builds the prompt the way query-time-only
+foreseen and nothing changed since; else a prompt whose stable prefix (the narrative memory c′,
+the digest, the whole facts sheet, every cell in short — see `stable_prefix.py` — and how to
+answer each kind of question) was prefilled while idle, followed only by what this question
+adds: its kind, the question, and within `EXTRA_TOKENS` the facts selected for it that the
+prefix lacks and a cell the prefix shortened. `baseline` builds the prompt the way query-time-only
 assistants do (the whole notebook: markdown and every executed cell with outputs, + the
 digest); `baseline-budget` holds that prompt to the size of the sleep-mode prompt.
 """
@@ -16,13 +16,13 @@ import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ... import protocol
 from .. import prompts
 from ..facts.select import Selection, select
-from ..facts.sheet import NotebookFacts
+from ..facts.sheet import NotebookFacts, cell_text
 from ..model.model_client import ModelClient, TokenCallback
 from ..state.notebook_text import approx_tokens, render_digest, render_execution, render_executions
 from ..state.records import Execution
@@ -36,6 +36,11 @@ from .stable_prefix import build as build_prefix
 
 MODES = ("sleep", "baseline", "baseline-budget")
 SLEEP_DIGEST_CHARS = 900
+# What a question may add after the prefix (approx_tokens): every token here is prefilled at
+# query time (~20 ms a token for the embedded model on 2 cores), the prefix's are not.
+EXTRA_TOKENS = 64
+EXTRA_OUTPUT_CAPS = (600, 200, 0)
+KIND_LABELS = {"state": "state", "explain": "explain", "error": "error", "next": "next-step"}
 BASELINE_OUTPUT_CAP = 1500
 
 PrepareHook = Callable[..., Awaitable[None]]  # (notebook, question=None)
@@ -116,6 +121,7 @@ class Answerer:
         values = {
             "memory": memory["text"] if memory else "(no memory yet: the notebook was not studied)",
             "digest": render_digest(self.scope.digest(notebook), SLEEP_DIGEST_CHARS),
+            "instructions": _instructions(),
         }
         fixed = approx_tokens(head + prompts.render("answer", **values, facts="", cells=""))
         facts = self.scope.facts(notebook)
@@ -141,8 +147,8 @@ class Answerer:
         prefix, sheet = self._prefix(notebook)
         user = prompts.render(
             "answer_question",
-            extra=_extra(chosen, facts, notes, prefix, sheet.whole),
-            instructions=prompts.render(f"instruct_{kind}").strip(),
+            extra=_extra(chosen, facts, prefix, sheet),
+            label=KIND_LABELS[kind],
             question=question,
         )
         messages = [
@@ -333,28 +339,54 @@ class Answerer:
         )
 
 
-def _extra(
-    chosen: Selection,
-    facts: NotebookFacts,
-    notes: dict[str, str],
-    prefix: str,
-    whole: set[int],
-) -> str:
-    """What the question needs beyond the prefix: the facts selected for it that the prefix
-    does not hold (rounded values, documentation, an overview), and the cells it ranks best
-    whose full text the prefix shortened or left out. Empty when the prefix has it all."""
-    blocks = []
-    wanted = [block for block in chosen.facts if block not in prefix]
-    if wanted:
-        blocks.append("<facts>\n" + "\n".join(wanted) + "\n</facts>")
-    best = chosen.cells[chosen.best] if chosen.cells else None
-    cells = [ex for ex in chosen.cells if ex.id not in whole]
-    markdown = [m for m in chosen.markdown if m not in prefix]
-    if cells or markdown:
-        shown = Selection(
-            cells=cells, markdown=markdown, best=cells.index(best) if best in cells else 0
-        )
-        blocks.append("<notebook>\n" + shown.cells_text(notes, facts) + "\n</notebook>")
+def _instructions() -> str:
+    """Every kind's instructions, in the prefix: the question then only names its kind."""
+    return "\n\n".join(
+        f"For {label} questions: " + prompts.render(f"instruct_{kind}").strip()
+        for kind, label in KIND_LABELS.items()
+    )
+
+
+def _lines_not_in(block: str, prefix: str) -> str:
+    """The lines of a fact block the prefix does not hold, under the block's first line (what
+    they are about); empty when the prefix holds them all."""
+    lines = block.splitlines()
+    missing = [line for line in lines if line.strip() and line.strip() not in prefix]
+    if not missing:
+        return ""
+    return "\n".join(missing if missing[0] == lines[0] else [lines[0], *missing])
+
+
+def _extra(chosen: Selection, facts: NotebookFacts, prefix: str, sheet: NotebookPrefix) -> str:
+    """What the question needs beyond the prefix, within `EXTRA_TOKENS`: first the best-ranked
+    cell the prefix left out (it holds the source and output the question is about), then the
+    facts selected for it that the prefix does not hold (rounded values, documentation, a card
+    for an error the user describes: the first always), then the best-ranked cell the prefix
+    shortened; a cell with as much output as fits. Empty when the prefix has it all."""
+    blocks: list[str] = []
+    left = EXTRA_TOKENS
+
+    def add_cell(ex: Execution | None) -> None:
+        nonlocal left
+        if ex is None:
+            return
+        for cap in EXTRA_OUTPUT_CAPS:
+            shown = ex if cap else replace(ex, outputs=[])  # at last, the source alone
+            text = "<notebook>\n" + cell_text(shown, cap, facts.result_type(ex)) + "\n</notebook>"
+            if approx_tokens(text) <= left:
+                blocks.append(text)
+                left -= approx_tokens(text)
+                return
+
+    add_cell(next((ex for ex in chosen.cells if ex.id not in sheet.shown), None))
+    kept: list[str] = []
+    for block in (text for block in chosen.facts if (text := _lines_not_in(block, prefix))):
+        if not kept or approx_tokens("\n".join([*kept, block])) <= left:
+            kept.append(block)
+    if kept:
+        blocks.append("<facts>\n" + "\n".join(kept) + "\n</facts>")
+        left -= approx_tokens(blocks[-1])
+    add_cell(next((ex for ex in chosen.cells if ex.id in sheet.shown - sheet.whole), None))
     if not blocks:
         return ""
     return prompts.render("answer_extra", blocks="\n\n".join(blocks)).strip() + "\n\n"

@@ -4,11 +4,13 @@ question until the next execution (a local model keeps its KV state, remote prov
 the prefix).
 
 Order: memory, variables, the facts sheet (every name's card, error cards, the outputs
-index, the markdown outline), then compact cell summaries. When it does not fit its token
+index, the markdown outline), compact cell summaries, then how to answer each kind of
+question (the answerer's instructions, last: nearest the question). When it does not fit its token
 budget the least useful parts go first, whole lines or blocks at a time, never mid-line:
 the outputs index (cells show their outputs), the markdown outline, then the oldest cell
 summaries and the cards of the least recently set names, in turn; the memory, variables
-and error cards always stay. A question about what was left out gets it after the prefix.
+and error cards always stay. A question about what was left out gets what fits of it after
+the prefix (`answerer.EXTRA_TOKENS`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from ..facts.sheet import NotebookFacts
 from ..state.notebook_text import approx_tokens, render_execution, render_outputs
 
-PREFIX_TOKENS = 3000  # the default budget, in approx_tokens units (≈ 3,500 model tokens)
+PREFIX_TOKENS = 3300  # the default budget, in approx_tokens units (≈ 4,000 model tokens)
 CELL_SOURCE_CHARS = 700
 CELL_OUTPUT_CHARS = 300
 OUTLINE_CHARS = 160
@@ -50,6 +52,7 @@ class NotebookPrefix:
     facts: str  # the facts sheet as text
     cells: str  # compact cell summaries
     whole: set[int]  # executions shown in full (neither dropped nor shortened)
+    shown: set[int]  # executions shown at all (in full or shortened)
     dropped: int  # items left out to fit the budget
 
 
@@ -69,8 +72,8 @@ def build(
     cell_section = Section("Cells", cells, drop=2, oldest_first=True, ids=ids, sep="\n\n")
     dropped = _fit([*sections, cell_section], budget_tokens)
     facts_text = "\n\n".join(f"{s.title}:\n{s.text()}" for s in sections if s.items)
-    whole = set(cell_section.ids) - shortened
-    return NotebookPrefix(facts_text, cell_section.text(), whole, dropped)
+    shown = set(cell_section.ids)
+    return NotebookPrefix(facts_text, cell_section.text(), shown - shortened, shown, dropped)
 
 
 def _fit(sections: list[Section], budget: int) -> int:

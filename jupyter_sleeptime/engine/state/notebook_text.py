@@ -97,7 +97,7 @@ def _cap(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     head = text[: limit * 2 // 3]
-    tail = text[-(limit // 3) :]
+    tail = text[len(text) - limit // 3 :]  # not text[-0:], the whole text, for a limit under 3
     return f"{head}\n… [{len(text) - len(head) - len(tail)} characters omitted] …\n{tail}"
 
 

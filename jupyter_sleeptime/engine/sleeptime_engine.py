@@ -12,14 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import protocol
-from .answer.answerer import Answer, Answerer
+from .answer.answerer import Answerer
 from .facts import probe_requests
 from .facts.docs import doc_targets
 from .idle.scheduler import PrepareHook, Scheduler
 from .idle.shared_insights import SharedInsights
 from .idle.thinker import Thinker
-from .model.model_client import DEFAULT_LOCAL_MODEL, ModelClient, TokenCallback, is_local
+from .model.model_client import DEFAULT_LOCAL_MODEL, ModelClient, is_local
 from .model.pause import PAUSE
 from .redact import Redactor
 from .state.document import Document, Policy, parse_document
@@ -91,6 +90,9 @@ class SleeptimeEngine:
             self.thinker.shared = SharedInsights(self.store, self.client, config.share_scope)
         self.answerer = Answerer(self.store, self.client, self.scope)
         self.answerer.prepare = prepare
+        # Asking is the answerer's (one signature); the host calls it through the engine.
+        self.ask = self.answerer.ask
+        self.dry_run = self.answerer.dry_run
         if warm:
             self.thinker.warm = self.answerer.warm
         self.scheduler = Scheduler(
@@ -103,7 +105,6 @@ class SleeptimeEngine:
             prepare=prepare,
         )
         self._running: dict[tuple[str, str], list[Output]] = {}
-        self.anticipated_hits = 0
         self._backlog: deque[tuple[str, Callable[[], Any]]] = deque()
         self.store_error: str | None = None
         self._flush_timer: asyncio.TimerHandle | None = None
@@ -283,28 +284,14 @@ class SleeptimeEngine:
     async def think(self, notebook: str) -> dict[str, Any]:
         return await self.scheduler.think_now(notebook)
 
-    async def ask(
-        self,
-        notebook: str,
-        question: str,
-        mode: str = "sleep",
-        on_token: TokenCallback | None = None,
-        model: str | None = None,
-        cold: bool = False,
-        fresh: bool = False,
-    ) -> Answer:
-        answer = await self.answerer.ask(
-            notebook, question, mode, on_token, model=model, cold=cold, fresh=fresh
-        )
-        if answer.source == "anticipated":
-            self.anticipated_hits += 1
-        return answer
+    @property
+    def anticipated_hits(self) -> int:
+        """Questions answered from prepared answers since the server started."""
+        return self.answerer.hits
 
-    async def dry_run(
-        self, notebook: str, question: str, mode: str = "sleep"
-    ) -> protocol.PromptEvent:
-        """What an ask would send (redacted) or answer from prepared state; no model call."""
-        return await self.answerer.dry_run(notebook, question, mode)
+    @anticipated_hits.setter
+    def anticipated_hits(self, value: int) -> None:
+        self.answerer.hits = value
 
     # -- what the host shows ----------------------------------------------------------------------
     def paused(self, notebook: str) -> bool:

@@ -87,6 +87,7 @@ class Answerer:
         self.prefix_tokens = prefix_tokens  # the stable prefix's budget (approx_tokens)
         self.prepare: PrepareHook | None = None
         self.prepared = Prepared()
+        self.hits = 0  # questions answered from prepared answers
         # Load the embeddings now, off the event loop: the first match then takes ms.
         threading.Thread(target=EMBEDDER.load, name="sleeptime-embeddings", daemon=True).start()
 
@@ -254,6 +255,7 @@ class Answerer:
                     if inspect.isawaitable(maybe):
                         await maybe
                 elapsed = (time.perf_counter() - started) * 1000
+                self.hits += 1
                 return Answer(
                     hit.candidate.answer,
                     "anticipated",

@@ -3,7 +3,9 @@ status route must stay responsive (`jupyter sleeptime bench --load`).
 
 The class load (`python -m jupyter_sleeptime.bench.load --users 20`): many users' servers on
 one PostgreSQL database running the same notebook with shared insights, where the idle-time
-work they can share must be done about once, not once per user."""
+work they can share must be done about once, not once per user. Each simulated user polls
+`GET status` as the JupyterLab sidebar does (every 2 s while thinking runs; `--poll-seconds`)
+and reads its kernel's details once, when its thinking is over."""
 
 from __future__ import annotations
 
@@ -99,6 +101,9 @@ TEAM_NOTEBOOK = [
     "scores['best']",  # fails: TypeError
 ]
 SHARED_TASKS = ("explain_cells", "diagnose_error")
+# How often each simulated user's sidebar asks for `GET status` while thinking runs: the
+# JupyterLab sidebar's fast poll (labextension/src/poll.ts, POLL_FAST_MS).
+SIDEBAR_POLL_SECONDS = 2.0
 
 
 async def _start_as(servers: list[ServerProcess], users: list[str]) -> None:
@@ -120,7 +125,7 @@ async def _start_as(servers: list[ServerProcess], users: list[str]) -> None:
 
 
 async def _class_run(
-    users: list[str], db_url: str, traits: dict[str, Any], root: Path
+    users: list[str], db_url: str, traits: dict[str, Any], root: Path, poll_seconds: float
 ) -> dict[str, Any]:
     """Every user runs TEAM_NOTEBOOK at the same time; idle-time thinking runs on its own."""
     servers = []
@@ -141,31 +146,46 @@ async def _class_run(
             await wait_kernel_idle(client, sock, kernel_id)
         polls: list[tuple[str, float, float | None]] = []  # (phase, round trip, server) ms
         running, phase = True, "cells"
+        done = asyncio.Semaphore(0)
 
-        async def poll_status(client: ServerClient) -> None:
+        async def sidebar(client: ServerClient, kernel_id: str) -> dict[str, Any] | None:
+            """One user's JupyterLab sidebar: `GET status` every `poll_seconds`, and the
+            kernel's details once its thinking is over (the sidebar fetches them when
+            something changed); returns those details."""
+            final, calm_since = None, None
             while running:
                 started = time.perf_counter()
-                _, server_ms = await client.status_timed()
+                status, server_ms = await client.status_timed()
                 polls.append((phase, (time.perf_counter() - started) * 1000, server_ms))
-                await asyncio.sleep(0.5)
+                if final is None and phase == "thinking":
+                    mine = next(k for k in status["kernels"] if k["kernel_id"] == kernel_id)
+                    if mine["thinking"] or mine["pending"] or not mine["last_run"]:
+                        calm_since = None
+                    elif time.monotonic() - (calm_since := calm_since or time.monotonic()) >= 1:
+                        final = await client.kernel(kernel_id)
+                        done.release()
+                await asyncio.sleep(poll_seconds)
+            return final
 
         async def attend(sock: KernelSocket) -> None:
             for source in TEAM_NOTEBOOK:
                 await sock.execute(source)
 
-        pollers = [asyncio.ensure_future(poll_status(c)) for c in clients]
+        sidebars = [
+            asyncio.ensure_future(sidebar(c, k)) for c, k in zip(clients, kernel_ids, strict=True)
+        ]
         started = time.perf_counter()
         await asyncio.gather(*(attend(s) for s in sockets))
         phase = "thinking"
-        finals = await asyncio.gather(
-            *(
-                c.wait_idle_thinking(k, timeout=900)
-                for c, k in zip(clients, kernel_ids, strict=True)
-            )
-        )
+
+        async def all_done() -> None:
+            for _ in users:
+                await done.acquire()
+
+        await asyncio.wait_for(all_done(), timeout=900)
         seconds = time.perf_counter() - started
         running = False
-        await asyncio.gather(*pollers)
+        finals = [final for final in await asyncio.gather(*sidebars) if final is not None]
         for sock in sockets:
             sock.close()
         recorded = sum(
@@ -204,7 +224,10 @@ def _shared_work_calls(db_url: str, users: list[str]) -> int:
 
 
 async def run_team_load(
-    users: int = 20, db_url: str | None = None, model: str = "sleeptime-scripted/load"
+    users: int = 20,
+    db_url: str | None = None,
+    model: str = "sleeptime-scripted/load",
+    poll_seconds: float = SIDEBAR_POLL_SECONDS,
 ) -> dict[str, Any]:
     """`users` single-user servers (each its own user, root folder and schema) on one
     database, all running the same notebook at once with shared insights on; and, for the
@@ -222,10 +245,11 @@ async def run_team_load(
     traits = {"model": model, "idle_seconds": 1, "share_insights": True}
     try:
         alone = [f"alone-{scope}"]
-        await _class_run(alone, baseline_url, {**traits, "share_scope": f"{scope}-alone"}, root)
+        alone_traits = {**traits, "share_scope": f"{scope}-alone"}
+        await _class_run(alone, baseline_url, alone_traits, root, poll_seconds)
         one_user = _shared_work_calls(baseline_url, alone)
         team = [f"student{i:02d}-{scope}" for i in range(users)]
-        run = await _class_run(team, team_url, {**traits, "share_scope": scope}, root)
+        run = await _class_run(team, team_url, {**traits, "share_scope": scope}, root, poll_seconds)
         team_calls = _shared_work_calls(team_url, team)
     finally:
         if postgres is not None:
@@ -238,6 +262,7 @@ async def run_team_load(
     }
     return {
         "users": users,
+        "poll_seconds": poll_seconds,
         "cells": len(TEAM_NOTEBOOK),
         "expected": users * len(TEAM_NOTEBOOK),
         "recorded": run["recorded"],
@@ -267,8 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--db-url", default=None, help="default: a throwaway PostgreSQL server")
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=SIDEBAR_POLL_SECONDS,
+        help="how often each user polls GET status (default: the sidebar's fast poll)",
+    )
     args = parser.parse_args(argv)
-    result = asyncio.run(run_team_load(args.users, args.db_url))
+    result = asyncio.run(run_team_load(args.users, args.db_url, poll_seconds=args.poll_seconds))
     print(json.dumps(result, indent=2))
     ok = (
         result["recorded"] == result["expected"]

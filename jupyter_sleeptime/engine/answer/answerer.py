@@ -4,8 +4,8 @@
 foreseen and nothing changed since; else a prompt whose stable prefix (the narrative memory c′,
 the digest, the whole facts sheet, every cell in short — see `stable_prefix.py` — and how to
 answer each kind of question) was prefilled while idle, followed only by what this question
-adds: its kind, the question, and within `EXTRA_TOKENS` the facts selected for it that the
-prefix lacks and a cell the prefix shortened. `baseline` builds the prompt the way query-time-only
+adds: its kind, the question, and within `EXTRA_TOKENS` what the prefix lacks (a cell it left
+out, the facts selected for the question, a cell it shortened). `baseline` builds the prompt the way query-time-only
 assistants do (the whole notebook: markdown and every executed cell with outputs, + the
 digest); `baseline-budget` holds that prompt to the size of the sleep-mode prompt.
 """

@@ -231,6 +231,9 @@ def test_question_kinds_and_names():
         "X_train",
         "score",
     ]
+    # A one-letter name that starts a hyphenated word is prose, unless written as code.
+    assert mentioned_names("What p-value does the t-test on x give?", ["p", "t", "x"]) == ["x"]
+    assert mentioned_names("Is the p-value in `p` right?", ["p"]) == ["p"]
 
 
 def test_rounding_as_asked():
@@ -238,6 +241,9 @@ def test_rounding_as_asked():
     assert rounding_asked("Give 2 decimals.") == ("dec", 2)
     line = rounded_line("numpy.float64 = 0.004478503184713376; 223.2888", ("sig", 3))
     assert line.endswith("0.00448, 223")
+    fitted = "HuberRegressor(); fitted: n_iter_=13, scale_=3.2392, coef_=[17.7906, 31.0107]"
+    line = rounded_line(fitted, ("dec", 2))  # each attribute's numbers under its own name
+    assert line.endswith("rounded to 2 decimals: scale_=3.24, coef_=[17.79, 31.01]")
 
 
 async def test_the_prompt_picks_the_cell_whose_output_answers(make_engine):

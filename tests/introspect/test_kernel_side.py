@@ -128,6 +128,19 @@ def test_probe_docs_mode_reads_docstrings():
     assert "JSON" in docs["json.dumps"]["doc"]
 
 
+def test_probe_docs_of_a_data_attribute_come_from_its_owner_class():
+    from sklearn.linear_model import HuberRegressor
+
+    huber = HuberRegressor().fit(np.arange(20.0).reshape(10, 2), np.arange(10.0))
+    targets = ["huber.outliers_", "huber.fit"]
+    docs = json.loads(
+        name_probe.run({"huber": huber}, time.perf_counter(), 1000.0, targets, "docs")
+    )
+    assert "outliers_ :" in docs["huber.outliers_"]["doc"]  # HuberRegressor's, not ndarray's
+    assert "ndarray(shape" not in docs["huber.outliers_"]["doc"]
+    assert "outliers_ :" not in docs["huber.fit"]["doc"]  # a method keeps its own docstring
+
+
 @pytest.mark.parametrize("bytecode", [True, False], ids=["marshalled", "source fallback"])
 def test_the_shipped_expression_runs_the_module_and_binds_nothing(bytecode):
     ns = {"frame": pd.DataFrame({"a": [1.5, 2.5]}), "words": ["a", "b"]}

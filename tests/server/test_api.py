@@ -12,6 +12,9 @@ from jupyter_sleeptime.testing.scripted_model import control
 from ..conftest import ask, get_json, think, wait_for
 
 
+# Thinking only when the test asks: with idle thinking on, a run can start between the cells
+# below and diagnose the error before `think` is called, leaving it out of `ran`.
+@pytest.mark.parametrize("sleeptime_config", [{"idle_seconds": 600}])
 async def test_think_fills_memory_and_insights(jp_fetch, start_kernel):
     kernel = await start_kernel()
     await kernel.execute(

@@ -350,13 +350,17 @@ def _instructions() -> str:
 
 
 def _lines_not_in(block: str, prefix: str) -> str:
-    """The lines of a fact block the prefix does not hold, under the block's first line (what
-    they are about); empty when the prefix holds them all."""
+    """The lines of a fact block the prefix does not hold, under what they are about: the
+    block's first line, or only its subject (`` `huber` now:``) when the prefix holds that line
+    already; empty when the prefix holds them all."""
     lines = block.splitlines()
     missing = [line for line in lines if line.strip() and line.strip() not in prefix]
     if not missing:
         return ""
-    return "\n".join(missing if missing[0] == lines[0] else [lines[0], *missing])
+    if missing[0] == lines[0]:
+        return "\n".join(missing)
+    subject, said, _ = lines[0].partition(" now:")
+    return "\n".join([subject + said if said else lines[0], *missing])
 
 
 def _extra(chosen: Selection, facts: NotebookFacts, prefix: str, sheet: NotebookPrefix) -> str:

@@ -103,22 +103,27 @@ def cell_numbers(question: str) -> set[int]:
 def mentioned_names(question: str, known: Iterable[str]) -> list[str]:
     """The notebook's names written in the question, in order (`huber.outliers_` counts
     for `huber`); exact case, except a name of 4+ characters written in another case. A name
-    that is also an English word ("data" is not, "a", "in", "it" are) counts only in
-    backticks."""
+    that is also an English word ("data" is not, "a", "in", "it" are), or a one-letter name
+    that starts a hyphenated word ("p-value"), counts only in backticks."""
     names = set(known)
     lower = {n.lower(): n for n in names if len(n) >= 4}
     quoted = set()
     for chunk in re.findall(r"`([^`]+)`", question):
         quoted |= set(_IDENT.findall(chunk))
     found: list[str] = []
-    for word in _IDENT.findall(question):
-        name = word if word in names else lower.get(word.lower())
+    for match in _IDENT.finditer(question):
+        name = match.group() if match.group() in names else lower.get(match.group().lower())
         if not name or name in found:
             continue
-        if name.lower() in ENGLISH and name not in quoted:
-            continue
+        if name not in quoted and (
+            name.lower() in ENGLISH or (len(name) == 1 and _COMPOUND.match(question, match.end()))
+        ):
+            continue  # "a", "in"; the p of "p-value", the t of "t-test"
         found.append(name)
     return found
+
+
+_COMPOUND = re.compile(r"-[A-Za-z]")
 
 
 ENGLISH = STOPWORDS | {"i", "a", "up", "us", "go", "he", "we", "so", "me", "no", "all", "any"}

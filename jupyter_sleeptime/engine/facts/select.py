@@ -195,14 +195,26 @@ def rounding_asked(question: str) -> tuple[str, int] | None:
     return None
 
 
+_LABELLED = re.compile(r"(\w+)=(\[[^\]]*\]|\([^)]*\)|[^,;\s]+)")
+
+
 def rounded_line(summary: str, rounding: tuple[str, int]) -> str:
-    """The value's numbers rounded as the question asks: a small model rounds badly."""
+    """The value's numbers rounded as the question asks: a small model rounds badly. Numbers
+    that carry a label in the summary (`coef_=[…]`, `intercept_=…`) keep it, so the model
+    cannot mistake one attribute's numbers for another's."""
     how, digits = rounding
     digits = max(0, min(digits, 12))
-    values = []
-    for text in _FLOAT.findall(summary)[:12]:
+
+    def rounded(text: str) -> str:
         number = float(text)
-        values.append(f"{number:.{max(digits, 1)}g}" if how == "sig" else f"{number:.{digits}f}")
+        return f"{number:.{max(digits, 1)}g}" if how == "sig" else f"{number:.{digits}f}"
+
+    labelled = [
+        f"{label}={_FLOAT.sub(lambda m: rounded(m.group()), value)}"
+        for label, value in _LABELLED.findall(summary)
+        if _FLOAT.search(value)
+    ]
+    values = labelled[:8] or [rounded(text) for text in _FLOAT.findall(summary)[:12]]
     if not values:
         return ""
     label = f"{digits} significant figures" if how == "sig" else f"{digits} decimals"

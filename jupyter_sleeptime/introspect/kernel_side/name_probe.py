@@ -134,6 +134,18 @@ def _doc(obj):
     return doc[:_DOC_CHARS]
 
 
+def _attribute_doc(ns, dotted, obj):
+    # A data attribute (`huber.outliers_`) is documented in its owner's class docstring, not
+    # in its own type's (ndarray's would answer a different question).
+    t = type(obj)
+    if "." not in dotted or t in _SIG_TYPES or isinstance(obj, (type, types.ModuleType)):
+        return None
+    owner = _resolve(ns, dotted.rsplit(".", 1)[0])
+    if owner is _MISSING or isinstance(owner, types.ModuleType):
+        return None
+    return _doc(owner)
+
+
 def _importable(name):
     if sys.modules.get(name) is not None:
         return True
@@ -162,7 +174,7 @@ def run(ns, t0, budget_ms, targets, mode="error"):
                 out[dotted] = {}
                 continue
             if mode == "docs":
-                out[dotted] = {"doc": _doc(obj) or ""}
+                out[dotted] = {"doc": _attribute_doc(ns, dotted, obj) or _doc(obj) or ""}
                 continue
             entry = {}
             params = _params(obj)
